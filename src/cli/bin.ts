@@ -1,0 +1,4 @@
+/** Process entry: everything testable lives in main(); this file only wires it to the process. */
+import { main } from './main.js';
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; });

@@ -1,0 +1,33 @@
+/**
+ * stop: always opens the host if iptables exists, even when the config is broken (then both families are
+ * opened and no ban sets are removed, since we cannot know their names).
+ */
+import { destroyIpsets, openFirewall } from '../../apply/stop.js';
+import { compile } from '../../compile/plan.js';
+import { loadConfig } from '../../config/load.js';
+import type { Config } from '../../config/types.js';
+import { detectBackend } from '../../discover/backend.js';
+import { log } from '../../log.js';
+import { stopDaemon } from '../../services/fail2ban.js';
+import type { Command } from '../context.js';
+import { managedFamilies } from '../pipeline.js';
+
+const stop: Command = async (ctx) => {
+  let config: Config | undefined;
+  try {
+    config = loadConfig(ctx.configPath).config;
+  } catch (err) {
+    log.warn(`config unusable (${(err as Error).message.split('\n')[0]}); opening the firewall anyway`);
+  }
+  const backend = await detectBackend(config?.backend ?? 'auto');
+  if (config) await stopDaemon(config);
+  await openFirewall(backend, config ? managedFamilies(config) : ['ipv4', 'ipv6']);
+  if (config) {
+    const sets = compile(config, { iface: '', myip: '0.0.0.0', prefix: 32, myip6: [], warnings: [] }).ipsets;
+    await destroyIpsets(sets.map((s) => s.name));
+  }
+  log.info('firewall stopped: all policies ACCEPT, rules flushed');
+  return 0;
+};
+
+export default stop;

@@ -1,0 +1,10 @@
+/** What every verb receives: the parsed command line, nothing global. */
+export interface Context {
+  readonly verb: string;
+  readonly args: readonly string[];
+  readonly configPath?: string;
+  readonly json: boolean;
+}
+
+/** A verb: resolves to the process exit code (LSB), or throws a TsfwError that carries one. */
+export type Command = (ctx: Context) => Promise<number>;

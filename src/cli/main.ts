@@ -1,0 +1,83 @@
+/**
+ * The CLI entry: parse argv, look the verb up in a lazy command table (each verb's code is loaded only when it
+ * runs, which keeps `status` from paying for `start`), and map every error to its LSB exit code in one place.
+ */
+import { parseArgs } from 'node:util';
+import { TsfwError, UsageError } from '../errors.js';
+import { log, setQuiet, setVerbose } from '../log.js';
+import type { Command, Context } from './context.js';
+
+declare const __TSFW_VERSION__: string | undefined;
+const VERSION = typeof __TSFW_VERSION__ === 'string' ? __TSFW_VERSION__ : 'dev';
+
+const COMMANDS: Readonly<Record<string, () => Promise<{ default: Command }>>> = {
+  start: () => import('./commands/start.js'),
+  reload: () => import('./commands/start.js'),
+  'force-reload': () => import('./commands/start.js'),
+  restart: () => import('./commands/start.js'),
+  stop: () => import('./commands/stop.js'),
+  status: () => import('./commands/status.js'),
+  check: () => import('./commands/check.js'),
+  show: () => import('./commands/show.js'),
+  recent: () => import('./commands/recent.js'),
+};
+
+export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|force-reload|status|check|show|recent}
+
+  start          load the firewall (atomically) and start the ban daemon
+  stop           open the host: flush rules, policies ACCEPT, stop the ban daemon
+  restart        reload the rules and restart the ban daemon, with no open window
+  reload         replace the rules atomically, keeping bans and established connections
+  force-reload   same as reload
+  status         show the loaded rules, counters and hit-rate tables (exit 0 loaded, 3 stopped)
+  check          validate config and ruleset with iptables-restore --test; change nothing
+  show           print exactly what start would load
+  recent         list the hit-rate tables; "recent clear [NAME]" empties them
+
+Options:
+  -c, --config PATH   config file (default /etc/default/tsfirewall, or $TSFIREWALL_CONFIG)
+  -j, --json          machine-readable output (status, recent)
+  -v, --verbose       debug logging, including every command run
+  -h, --help          this help
+  -V, --version       print the version
+`;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        json: { type: 'boolean', short: 'j' },
+        verbose: { type: 'boolean', short: 'v' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+      },
+    });
+    if (values.help) { process.stdout.write(USAGE); return 0; }
+    if (values.version) { process.stdout.write(`tsfirewall ${VERSION}\n`); return 0; }
+    const [verb, ...args] = positionals;
+    const load = verb === undefined ? undefined : COMMANDS[verb];
+    if (!load) throw new UsageError(verb === undefined ? 'no command given' : `unknown command "${verb}"`);
+    if (values.json) setQuiet();
+    setVerbose(values.verbose ?? false);
+    const ctx: Context = { verb: verb!, args, configPath: values.config, json: values.json ?? false };
+    return await (await load()).default(ctx);
+  } catch (err) {
+    return report(err);
+  }
+}
+
+function report(err: unknown): number {
+  if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+    process.stderr.write(`tsfirewall: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (err instanceof TsfwError) {
+    log.error(err.message);
+    return err.exitCode;
+  }
+  log.error(err instanceof Error ? err.stack ?? err.message : String(err));
+  return 1;
+}

@@ -1,0 +1,38 @@
+/**
+ * The one-way flow every rule-loading verb shares: config text -> Config -> host facts -> Plan, plus the
+ * backend that will carry it. Nothing here touches the kernel.
+ */
+import { compile } from '../compile/plan.js';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { detectBackend, which, type Backend } from '../discover/backend.js';
+import { discoverHost, type HostFacts } from '../discover/host.js';
+import { log } from '../log.js';
+import type { Plan } from '../model.js';
+import type { Context } from './context.js';
+
+export interface Prepared {
+  readonly config: Config;
+  readonly host: HostFacts;
+  readonly plan: Plan;
+  readonly backend: Backend;
+}
+
+export async function prepare(ctx: Context): Promise<Prepared> {
+  const loaded = loadConfig(ctx.configPath);
+  for (const w of loaded.warnings) log.warn(w);
+  const config = resolveHostChoices(loaded.config);
+  const [host, backend] = await Promise.all([discoverHost(config), detectBackend(config.backend)]);
+  const plan = compile(config, host);
+  for (const w of plan.warnings) log.warn(w);
+  return { config, host, plan, backend };
+}
+
+/** Families a config manages: stop and status look at these only. */
+export const managedFamilies = (config: Config) => (config.ipv6 === 'off' ? ['ipv4'] as const : ['ipv4', 'ipv6'] as const);
+
+/** Settles the "auto" choices that depend on what is installed, so compile stays a pure function. */
+export function resolveHostChoices(config: Config): Config {
+  if (config.banMode !== 'auto') return config;
+  return { ...config, banMode: which('ipset') ? 'ipset' : 'chain' };
+}

@@ -1,0 +1,104 @@
+/**
+ * The INPUT chain, in the seed's order of trust but with the anti-spoofing fix: spoofed sources are dropped
+ * before any "trust this source" accept, because in the seed the trusted-subnet accept (which contains MYIP)
+ * comes first and the "source is MYIP" drop can never match. Ban lookups sit before the replies accept so a
+ * banned host cannot keep an established session alive.
+ */
+import type { Config, ServiceConfig } from '../config/types.js';
+import type { Family, Match, Rule, Target } from '../model.js';
+
+export interface FamilyFacts {
+  readonly family: Family;
+  /** Our own addresses in this family, each "addr/prefix-of-host" (/32 or /128). */
+  readonly selves: readonly string[];
+  /** The local subnet, for TRUST_LOCAL_SUBNET. */
+  readonly localNets: readonly string[];
+  readonly loopbackNet: string;
+  /** Where bans live: a chain name per service (chain mode) or a set name (ipset mode). */
+  readonly banTarget: (service: ServiceConfig) => { chain: string } | { set: string };
+}
+
+const ACCEPT: Target = { kind: 'ACCEPT' };
+const DROP: Target = { kind: 'DROP' };
+const ANY: Readonly<Record<Family, string>> = { ipv4: '0.0.0.0/0', ipv6: '::/0' };
+
+export const isFamily = (family: Family) => (cidr: string) => cidr.includes(':') === (family === 'ipv6');
+
+export function inputRules(config: Config, f: FamilyFacts): Rule[] {
+  const rules: Rule[] = [];
+  const add = (group: Rule['group'], match: Match, target: Target) => rules.push({ chain: 'INPUT', group, match, target });
+  const mine = isFamily(f.family);
+
+  add('loopback', { inIface: 'lo' }, ACCEPT);
+  if (config.antiSpoofing) {
+    for (const self of f.selves) add('antispoof', { src: { cidr: self } }, DROP);
+    add('antispoof', { src: { cidr: f.loopbackNet } }, DROP);
+  }
+  const friends = [...(config.trustLocalSubnet ? f.localNets : []), ...config.trustedNets.filter(mine)];
+  for (const net of new Set(friends)) add('friends', { src: { cidr: net } }, ACCEPT);
+  // IPv6 neighbour discovery is multicast, so "not addressed to me" only makes sense for IPv4.
+  if (config.dropNotForMe && f.family === 'ipv4' && f.selves.length === 1) {
+    add('unicast', { dst: { cidr: f.selves[0]!, negate: true } }, DROP);
+  }
+  for (const service of config.services.filter((s) => s.bans !== undefined)) {
+    const target = f.banTarget(service);
+    for (const proto of service.protos) {
+      for (const dports of portGroups(service.ports)) {
+        if ('chain' in target) add('bans', { proto, dports }, { kind: 'jump', chain: target.chain });
+        else add('bans', { proto, dports, srcSet: target.set }, DROP);
+      }
+    }
+  }
+  add('replies', { ctstate: ['ESTABLISHED', 'RELATED'] }, ACCEPT);
+  if (f.family === 'ipv6') {
+    // Without router/neighbour solicitation and advertisement IPv6 stops working altogether.
+    for (const icmpType of ['133', '134', '135', '136']) add('icmp', { proto: 'ipv6-icmp', icmpType }, ACCEPT);
+  }
+  if (config.allowPing) {
+    const proto = f.family === 'ipv4' ? 'icmp' : 'ipv6-icmp';
+    add('icmp', { proto, icmpType: f.family === 'ipv4' ? 'echo-request' : '128' }, ACCEPT);
+  }
+  for (const service of config.services) rules.push(...serviceRules(service, f.family));
+  return rules;
+}
+
+function serviceRules(service: ServiceConfig, family: Family): Rule[] {
+  const sources = service.from.length === 0 ? [ANY[family]] : service.from.filter(isFamily(family));
+  const rules: Rule[] = [];
+  for (const proto of service.protos) {
+    for (const dports of portGroups(service.ports)) {
+      for (const source of sources) {
+        const base: Match = { proto, dports, ...(source === ANY[family] ? {} : { src: { cidr: source } }) };
+        const add = (match: Match, target: Target) => rules.push({ chain: 'INPUT', group: 'services', match, target });
+        if (service.logPrefix) add({ ...base, ctstate: ['NEW'] }, { kind: 'LOG', prefix: service.logPrefix });
+        const limit = service.rateLimit;
+        if (!limit) {
+          add(base, ACCEPT);
+          continue;
+        }
+        add({ ...base, recent: { op: 'update', name: limit.name, seconds: limit.seconds, hitcount: limit.hitcount } }, DROP);
+        add({ ...base, recent: { op: 'set', name: limit.name } }, ACCEPT);
+      }
+    }
+  }
+  return rules;
+}
+
+/** multiport takes at most 15 ports per rule, a range counting as two. */
+export function portGroups(ports: readonly string[]): string[][] {
+  const groups: string[][] = [];
+  let current: string[] = [];
+  let weight = 0;
+  for (const port of ports) {
+    const w = port.includes(':') ? 2 : 1;
+    if (weight + w > 15) {
+      groups.push(current);
+      current = [];
+      weight = 0;
+    }
+    current.push(port);
+    weight += w;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}

@@ -1,0 +1,97 @@
+/**
+ * Config + host facts -> Plan: the whole of what `start` must load, as data. Pure: no I/O, no clock, so the
+ * same inputs always give the same ruleset and golden files can pin it down.
+ */
+import ipaddr from 'ipaddr.js';
+import type { Config, ServiceConfig } from '../config/types.js';
+import type { HostFacts } from '../discover/host.js';
+import type { Chain, IpsetSpec, Plan, Rule, Ruleset, Table } from '../model.js';
+import { inputRules, isFamily, type FamilyFacts } from './input.js';
+import { findShadowed } from './shadow.js';
+
+/** Ban sets are sized well past the 100k entries a busy host can collect. */
+export const BAN_SET_MAXELEM = 262_144;
+
+export const banChainName = (service: ServiceConfig) => `fail2ban-${service.bans}`;
+export const banSetName = (service: ServiceConfig, family: 'ipv4' | 'ipv6') =>
+  `${family === 'ipv4' ? 'f2b-' : 'f2b6-'}${service.bans}`;
+
+const BUILTIN_FILTER = ['INPUT', 'FORWARD', 'OUTPUT'] as const;
+
+export function compile(config: Config, host: HostFacts): Plan {
+  const banned = config.services.filter((s) => s.bans !== undefined);
+  // 'auto' is settled by the caller; treat an unsettled one as the seed's chain, which needs no extra program.
+  const chainMode = config.banMode !== 'ipset';
+  const banChains: Chain[] = chainMode ? banned.map((s) => ({ name: banChainName(s) })) : [];
+  const localNet = `${ipaddr.IPv4.networkAddressFromCIDR(`${host.myip}/${host.prefix}`).toString()}/${host.prefix}`;
+
+  const v4: FamilyFacts = {
+    family: 'ipv4',
+    selves: [`${host.myip}/32`],
+    localNets: [localNet],
+    loopbackNet: '127.0.0.0/8',
+    banTarget: (s) => (chainMode ? { chain: banChainName(s) } : { set: banSetName(s, 'ipv4') }),
+  };
+  const rulesets: Ruleset[] = [{
+    family: 'ipv4',
+    tables: [
+      filterTable({ INPUT: 'DROP', FORWARD: 'ACCEPT', OUTPUT: 'ACCEPT' }, banChains, inputRules(config, v4)),
+      ...natTable(config, host),
+    ],
+  }];
+
+  if (config.ipv6 === 'drop') {
+    const lo: Rule[] = [
+      { chain: 'INPUT', group: 'loopback', match: { inIface: 'lo' }, target: { kind: 'ACCEPT' } },
+      { chain: 'OUTPUT', group: 'loopback', match: { outIface: 'lo' }, target: { kind: 'ACCEPT' } },
+    ];
+    rulesets.push({ family: 'ipv6', tables: [filterTable({ INPUT: 'DROP', FORWARD: 'DROP', OUTPUT: 'DROP' }, [], lo)] });
+  } else if (config.ipv6 === 'mirror') {
+    const v6: FamilyFacts = {
+      family: 'ipv6',
+      selves: host.myip6.map((a) => `${a}/128`),
+      localNets: [],
+      loopbackNet: '::1/128',
+      banTarget: (s) => (chainMode ? { chain: banChainName(s) } : { set: banSetName(s, 'ipv6') }),
+    };
+    rulesets.push({
+      family: 'ipv6',
+      tables: [filterTable({ INPUT: 'DROP', FORWARD: 'ACCEPT', OUTPUT: 'ACCEPT' }, banChains, inputRules(config, v6))],
+    });
+  }
+
+  const families = rulesets.map((r) => r.family);
+  const ipsets: IpsetSpec[] = chainMode ? [] : banned.flatMap((s) => families
+    .filter((f) => f === 'ipv4' || config.ipv6 === 'mirror')
+    .map((f) => ({ name: banSetName(s, f), family: f === 'ipv4' ? 'inet' : 'inet6', type: 'hash:ip', maxelem: BAN_SET_MAXELEM } as const)));
+
+  const warnings = [
+    ...host.warnings,
+    ...rulesets.flatMap((r) => r.tables.flatMap((t) => findShadowed(t.rules).map((s) => `${r.family} ${t.name}: ${s}`))),
+    ...config.trustedNets.filter(isFamily('ipv6')).filter(() => config.ipv6 !== 'mirror')
+      .map((n) => `TRUSTED_NETS: ${n} is IPv6 but IPV6=${config.ipv6}; it is not used`),
+  ];
+  return { rulesets, ipsets, banChains: banChains.map((c) => c.name), modules: config.modules, warnings };
+}
+
+function filterTable(policies: Record<(typeof BUILTIN_FILTER)[number], 'ACCEPT' | 'DROP'>, userChains: Chain[], rules: Rule[]): Table {
+  return {
+    name: 'filter',
+    chains: [...BUILTIN_FILTER.map((name) => ({ name, policy: policies[name] })), ...userChains],
+    rules,
+  };
+}
+
+function natTable(config: Config, host: HostFacts): Table[] {
+  if (!config.snat) return [];
+  return [{
+    name: 'nat',
+    chains: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'].map((name) => ({ name, policy: 'ACCEPT' as const })),
+    rules: [{
+      chain: 'POSTROUTING',
+      group: 'nat',
+      match: { outIface: config.snat.iface },
+      target: { kind: 'SNAT', to: config.snat.to ?? host.myip },
+    }],
+  }];
+}

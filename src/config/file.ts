@@ -1,0 +1,60 @@
+/**
+ * Finding and reading the config file. The rules: --config or TSFIREWALL_CONFIG name a file that must exist;
+ * the default path may be absent (then the embedded default applies). Size and encoding are checked here so
+ * that a binary or runaway file gives one clear message instead of a parse storm.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { ConfigError } from '../errors.js';
+
+export const DEFAULT_CONFIG_PATH = '/etc/default/tsfirewall';
+const MAX_BYTES = 1024 * 1024;
+
+export interface ConfigText { readonly path?: string; readonly text: string }
+
+export function resolveConfigPath(flag?: string, env = process.env): { path: string; explicit: boolean } {
+  const named = flag ?? env.TSFIREWALL_CONFIG;
+  return named ? { path: named, explicit: true } : { path: DEFAULT_CONFIG_PATH, explicit: false };
+}
+
+export function readConfigText(flag?: string, env = process.env): ConfigText {
+  const { path, explicit } = resolveConfigPath(flag, env);
+  const problem = (message: string) => new ConfigError([{ message }], path);
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw problem('is not a regular file');
+    size = st.size;
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !explicit) return { text: '' };
+    throw problem(code === 'ENOENT' ? 'config file not found' : `cannot read config file (${code})`);
+  }
+  if (size > MAX_BYTES) throw problem(`config file is ${size} bytes; the limit is ${MAX_BYTES}`);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw problem(`cannot read config file (${(err as NodeJS.ErrnoException).code})`);
+  }
+  try {
+    return { path, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    const line = badUtf8Line(bytes);
+    throw new ConfigError([{ line, message: 'is not valid UTF-8 text' }], path);
+  }
+}
+
+function badUtf8Line(bytes: Buffer): number {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let start = 0;
+  let line = 1;
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i === bytes.length || bytes[i] === 0x0a) {
+      try { decoder.decode(bytes.subarray(start, i)); } catch { return line; }
+      start = i + 1;
+      line++;
+    }
+  }
+  return line;
+}

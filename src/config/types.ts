@@ -1,0 +1,46 @@
+/** The validated configuration: what the admin asked for, before any host facts are known. */
+export interface RateLimit { readonly hitcount: number; readonly seconds: number; readonly name: string }
+
+/** fail2ban settings for one protected service (written into jail.d by the ban-daemon wiring). */
+export interface JailConfig {
+  readonly filter: string;
+  readonly maxretry: number;
+  readonly findtime: number;
+  readonly bantime: number;
+  /** Empty: read the journal when the service logs there, else the distro's log file. */
+  readonly logpath: string;
+}
+
+export interface ServiceConfig {
+  readonly name: string;
+  readonly ports: readonly string[];
+  readonly protos: readonly ('tcp' | 'udp')[];
+  /** Allowed source networks; empty means the whole world. */
+  readonly from: readonly string[];
+  readonly rateLimit?: RateLimit;
+  readonly logPrefix?: string;
+  /** Name of the ban chain/set (fail2ban-NAME) jumped to before the accept, if bans are on. */
+  readonly bans?: string;
+  readonly jail: JailConfig;
+}
+
+export interface Config {
+  /** Where the config came from, for messages; undefined for the embedded default. */
+  readonly source?: string;
+  readonly iface?: string;
+  readonly myip?: string;
+  readonly netmask?: number;
+  readonly trustLocalSubnet: boolean;
+  readonly trustedNets: readonly string[];
+  readonly dropNotForMe: boolean;
+  readonly antiSpoofing: boolean;
+  readonly allowPing: boolean;
+  readonly services: readonly ServiceConfig[];
+  readonly snat?: { readonly iface: string; readonly to?: string };
+  readonly ipv6: 'drop' | 'mirror' | 'off';
+  readonly modules: readonly string[];
+  readonly fail2ban: 'auto' | 'yes' | 'no';
+  /** auto: ipset when the ipset program is installed, else the seed's per-IP chain. */
+  readonly banMode: 'auto' | 'ipset' | 'chain';
+  readonly backend: 'auto' | 'nft' | 'legacy';
+}

@@ -1,0 +1,145 @@
+/**
+ * Value parsers for config keys. Each returns the parsed value or throws a ValueError whose message says what
+ * was expected; load.ts attaches the key and line. Values are whitelisted by shape, so nothing a user writes
+ * can smuggle shell or iptables syntax into a rule.
+ */
+import ipaddr from 'ipaddr.js';
+
+export class ValueError extends Error {}
+
+const fail = (msg: string): never => { throw new ValueError(msg); };
+
+/** Items separated by commas and/or blanks: "a, b c" -> [a, b, c]. */
+export function list(raw: string): string[] {
+  return raw.split(/[\s,]+/).filter((s) => s.length > 0);
+}
+
+export function bool(raw: string): boolean {
+  const v = raw.trim().toLowerCase();
+  if (['yes', 'true', '1', 'on'].includes(v)) return true;
+  if (['no', 'false', '0', 'off'].includes(v)) return false;
+  return fail(`expected yes or no, got "${raw}"`);
+}
+
+export function oneOf<T extends string>(choices: readonly T[]) {
+  return (raw: string): T => {
+    const v = raw.trim().toLowerCase() as T;
+    return choices.includes(v) ? v : fail(`expected one of ${choices.join(', ')}, got "${raw}"`);
+  };
+}
+
+/** Linux IFNAMSIZ is 16 including the NUL; iptables also accepts a trailing + wildcard, which we do not. */
+export function ifaceName(raw: string): string {
+  const v = raw.trim();
+  return /^[A-Za-z0-9_.@:-]{1,15}$/.test(v) && v !== '.' && v !== '..'
+    ? v
+    : fail(`expected an interface name (1-15 letters, digits, _ . - @ :), got "${raw}"`);
+}
+
+/** A host address or a network, IPv4 or IPv6; always returned in "addr/prefix" form, host bits cleared. */
+export function cidr(raw: string): string {
+  const v = raw.trim();
+  try {
+    if (v.includes('/')) {
+      const [addr, prefix] = ipaddr.parseCIDR(v);
+      const net = addr.kind() === 'ipv4'
+        ? ipaddr.IPv4.networkAddressFromCIDR(v)
+        : ipaddr.IPv6.networkAddressFromCIDR(v);
+      return `${net.toString()}/${prefix}`;
+    }
+    if (!ipaddr.isValid(v)) throw new Error();
+    const addr = ipaddr.parse(v);
+    return `${addr.toString()}/${addr.kind() === 'ipv4' ? 32 : 128}`;
+  } catch {
+    return fail(`expected an IP address or network like 192.0.2.0/24 or 2001:db8::/32, got "${raw}"`);
+  }
+}
+
+export function ipv4Address(raw: string): string {
+  const v = raw.trim();
+  return ipaddr.IPv4.isValidFourPartDecimal(v) ? v : fail(`expected an IPv4 address like 192.0.2.10, got "${raw}"`);
+}
+
+/** Dotted netmask (255.255.255.0) or prefix length (24), as the seed's NETMASK may be either. */
+export function netmask(raw: string): number {
+  const v = raw.trim();
+  if (/^\d{1,2}$/.test(v) && Number(v) <= 32) return Number(v);
+  try {
+    const bits = ipaddr.IPv4.parse(v).prefixLengthFromSubnetMask();
+    if (bits !== null) return bits;
+  } catch { /* fall through to the message */ }
+  return fail(`expected a netmask like 255.255.255.0 or a prefix length 0-32, got "${raw}"`);
+}
+
+export function integer(min: number, max: number) {
+  return (raw: string): number => {
+    const v = raw.trim();
+    return /^\d{1,10}$/.test(v) && Number(v) >= min && Number(v) <= max
+      ? Number(v)
+      : fail(`expected a whole number from ${min} to ${max}, got "${raw}"`);
+  };
+}
+
+const PORT_NAMES: Readonly<Record<string, number>> = {
+  ftp: 21, ssh: 22, telnet: 23, smtp: 25, domain: 53, http: 80, pop3: 110, imap: 143, https: 443,
+  submission: 587, imaps: 993, pop3s: 995, smtps: 465,
+};
+
+function portNumber(raw: string): number {
+  const named = PORT_NAMES[raw.toLowerCase()];
+  if (named !== undefined) return named;
+  const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+  return n >= 1 && n <= 65535 ? n : fail(`expected a port 1-65535 or a service name, got "${raw}"`);
+}
+
+/** "22", "ssh", "6000-6010" or "6000:6010"; ranges come back in iptables' "lo:hi" form. */
+export function port(raw: string): string {
+  const range = /^([^:-]+)[:-]([^:-]+)$/.exec(raw);
+  if (!range) return String(portNumber(raw));
+  const lo = portNumber(range[1]!);
+  const hi = portNumber(range[2]!);
+  return lo < hi ? `${lo}:${hi}` : fail(`port range "${raw}" must go from low to high`);
+}
+
+/** "3/180" or "3/180s": at most HITCOUNT new connections per source in SECONDS; "no" turns it off. */
+export function rateLimit(raw: string): { hitcount: number; seconds: number } | undefined {
+  const v = raw.trim().toLowerCase();
+  if (['no', 'off', 'none', ''].includes(v)) return undefined;
+  const m = /^(\d{1,3})\s*\/\s*(\d{1,7})s?$/.exec(v);
+  // xt_recent keeps 20 timestamps per source by default (ip_pkt_list_tot); a larger hitcount never matches.
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > 20 || Number(m[2]) < 1) {
+    return fail(`expected HITS/SECONDS like 3/180 (hits 1-20, seconds >= 1) or "no", got "${raw}"`);
+  }
+  return { hitcount: Number(m[1]), seconds: Number(m[2]) };
+}
+
+/** Names that become chain, set or /proc file names: short, and safe in every one of those places. */
+export function token(maxLen: number) {
+  return (raw: string): string => {
+    const v = raw.trim();
+    return new RegExp(`^[A-Za-z0-9_-]{1,${maxLen}}$`).test(v)
+      ? v
+      : fail(`expected 1-${maxLen} letters, digits, _ or -, got "${raw}"`);
+  };
+}
+
+/** A LOG prefix: the kernel keeps 29 characters; quotes and backslashes would need escaping, so refuse them. */
+export function logPrefix(raw: string): string {
+  const v = raw.replace(/^\s+/, '');
+  return /^[A-Za-z0-9 _:.,=#@/+-]{1,29}$/.test(v)
+    ? v
+    : fail(`expected up to 29 letters, digits, spaces or _ : . , = # @ / + -, got "${raw}"`);
+}
+
+/** Kernel module names; modprobe gets them as argv, never through a shell. */
+export function moduleName(raw: string): string {
+  return /^[A-Za-z0-9_-]{1,56}$/.test(raw) ? raw : fail(`expected a kernel module name, got "${raw}"`);
+}
+
+/** fail2ban log paths: absolute, globs allowed, nothing that needs quoting. */
+export function logPath(raw: string): string {
+  const v = raw.trim();
+  return /^\/[A-Za-z0-9_.\/*+@-]{1,255}$/.test(v) && !v.split('/').includes('..')
+    ? v
+    : fail(`expected an absolute log file path (globs allowed), got "${raw}"`);
+}

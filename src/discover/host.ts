@@ -1,0 +1,62 @@
+/**
+ * MYIP and NETMASK, as the seed's script scraped them from ifconfig, but from node:os (sub-millisecond) and
+ * /proc/net/route for the default-route interface. systeminformation's full scan costs ~700 ms, so it is only
+ * consulted when /proc gives no answer (e.g. no default route in /proc/net/route format).
+ */
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import type { Config } from '../config/types.js';
+import { DiscoveryError } from '../errors.js';
+
+export interface HostFacts {
+  readonly iface: string;
+  readonly myip: string;
+  readonly prefix: number;
+  /** Global IPv6 addresses on the same interface (for IPV6=mirror). */
+  readonly myip6: readonly string[];
+  readonly warnings: readonly string[];
+}
+
+export async function discoverHost(config: Config, procRoute = '/proc/net/route'): Promise<HostFacts> {
+  const iface = config.iface ?? defaultRouteIface(procRoute) ?? (await defaultIfaceFromSystemInformation());
+  if (config.myip !== undefined) {
+    return { iface: iface ?? '', myip: config.myip, prefix: config.netmask ?? 32, myip6: [], warnings: [] };
+  }
+  if (!iface) {
+    throw new DiscoveryError('no default route to find the interface from; set INTERFACE (or MYIP and NETMASK)');
+  }
+  const all = networkInterfaces();
+  const addrs = all[iface];
+  if (!addrs) {
+    throw new DiscoveryError(`interface ${iface} does not exist (present: ${Object.keys(all).join(', ') || 'none'})`);
+  }
+  const v4 = addrs.find((a) => a.family === 'IPv4');
+  if (!v4) {
+    throw new DiscoveryError(`interface ${iface} has no IPv4 address (not configured yet, or DHCP pending?)`);
+  }
+  const prefix = Number(v4.cidr?.split('/')[1] ?? 32);
+  const myip6 = addrs.filter((a) => a.family === 'IPv6' && !a.address.startsWith('fe80')).map((a) => a.address);
+  const warnings = operstate(iface) === 'down' ? [`interface ${iface} is down; rules are loaded for ${v4.address}`] : [];
+  return { iface, myip: v4.address, prefix, myip6, warnings };
+}
+
+/** The first up route to 0.0.0.0/0 in the kernel's table (hex little-endian fields, flag 0x1 = RTF_UP). */
+export function defaultRouteIface(procRoute: string): string | undefined {
+  let text: string;
+  try { text = readFileSync(procRoute, 'utf8'); } catch { return undefined; }
+  for (const row of text.split('\n').slice(1)) {
+    const [iface, dest, , flags, , , , mask] = row.trim().split(/\s+/);
+    if (iface && dest === '00000000' && mask === '00000000' && (parseInt(flags ?? '0', 16) & 1) === 1) return iface;
+  }
+  return undefined;
+}
+
+function operstate(iface: string): string | undefined {
+  try { return readFileSync(`/sys/class/net/${iface}/operstate`, 'utf8').trim(); } catch { return undefined; }
+}
+
+async function defaultIfaceFromSystemInformation(): Promise<string | undefined> {
+  const si = await import('systeminformation');
+  const name = await si.networkInterfaceDefault().catch(() => '');
+  return name || undefined;
+}

@@ -1,0 +1,90 @@
+/**
+ * The ruleset model: plain immutable data produced by the pure compiler and consumed by renderers.
+ * Nothing here knows about iptables syntax, so an nft renderer can be added without touching compile.
+ */
+export type Family = 'ipv4' | 'ipv6';
+
+/** How the seed annotates its rules; status groups by it and every rule carries it as a comment. */
+export type Group =
+  | 'loopback' | 'antispoof' | 'friends' | 'unicast' | 'bans' | 'replies' | 'icmp' | 'services' | 'nat';
+
+export interface AddrMatch { readonly cidr: string; readonly negate?: boolean }
+
+/** The kernel hit-rate limiter (xt_recent), keyed by source address. */
+export interface RecentMatch {
+  readonly op: 'set' | 'update';
+  readonly name: string;
+  readonly seconds?: number;
+  readonly hitcount?: number;
+}
+
+export interface Match {
+  readonly inIface?: string;
+  readonly outIface?: string;
+  readonly src?: AddrMatch;
+  readonly dst?: AddrMatch;
+  readonly proto?: 'tcp' | 'udp' | 'icmp' | 'ipv6-icmp';
+  /** Port numbers or "lo:hi" ranges; one entry renders as -m tcp, several as -m multiport. */
+  readonly dports?: readonly string[];
+  readonly ctstate?: readonly ('NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID')[];
+  readonly recent?: RecentMatch;
+  /** Source address is in this ipset (the ban sets). */
+  readonly srcSet?: string;
+  readonly icmpType?: string;
+}
+
+export type Target =
+  | { readonly kind: 'ACCEPT' }
+  | { readonly kind: 'DROP' }
+  | { readonly kind: 'RETURN' }
+  | { readonly kind: 'jump'; readonly chain: string }
+  | { readonly kind: 'LOG'; readonly prefix: string }
+  | { readonly kind: 'SNAT'; readonly to: string }
+  | { readonly kind: 'MASQUERADE' };
+
+export interface Rule {
+  readonly chain: string;
+  readonly match: Match;
+  readonly target: Target;
+  readonly group: Group;
+}
+
+export type TableName = 'filter' | 'nat';
+
+export interface Chain {
+  readonly name: string;
+  /** Built-in chains have a policy; user chains have none. */
+  readonly policy?: 'ACCEPT' | 'DROP';
+}
+
+export interface Table {
+  readonly name: TableName;
+  readonly chains: readonly Chain[];
+  readonly rules: readonly Rule[];
+}
+
+export interface Ruleset {
+  readonly family: Family;
+  readonly tables: readonly Table[];
+}
+
+/** An ipset the ruleset refers to; created (never flushed) before the rules load so bans survive. */
+export interface IpsetSpec {
+  readonly name: string;
+  readonly family: 'inet' | 'inet6';
+  readonly type: 'hash:ip' | 'hash:net';
+  readonly maxelem: number;
+}
+
+/** Everything `start` must bring about, as data. */
+export interface Plan {
+  readonly rulesets: readonly Ruleset[];
+  readonly ipsets: readonly IpsetSpec[];
+  /** User chains whose entries belong to the ban daemon: reload carries their rules over. */
+  readonly banChains: readonly string[];
+  readonly modules: readonly string[];
+  readonly warnings: readonly string[];
+}
+
+/** The comment marker that identifies our rules in the kernel; status and stop look for it. */
+export const MARK = 'tsfw';

@@ -1,0 +1,50 @@
+/**
+ * The human status view: `iptables -L -vn` counters with the seed's annotations (friends, anti-spoofing,
+ * replies, services, blockers) as headings, and the hit-rate tables as the seed shows them.
+ */
+import type { RecentEntry } from './recent.js';
+import type { Saved } from './saved.js';
+
+export const GROUP_TITLES: Readonly<Record<string, string>> = {
+  loopback: 'local host', antispoof: 'anti-spoofing', friends: 'friends (trusted nets)',
+  unicast: 'anti-broad/multicast', bans: 'blockers (bans)', replies: 'replies', icmp: 'icmp',
+  services: 'services (with rate blockers)', nat: 'source NAT',
+};
+
+export function human(n: number): string {
+  const units = ['', 'K', 'M', 'G', 'T'];
+  let i = 0;
+  while (n >= 100_000 && i < units.length - 1) { n = Math.round(n / 1000); i++; }
+  return `${n}${units[i]}`;
+}
+
+export function formatSaved(title: string, saved: Saved): string {
+  const out: string[] = [`== ${title}`];
+  for (const chain of saved.chains) {
+    const rules = saved.rules.filter((r) => r.table === chain.table && r.chain === chain.name);
+    if (chain.table !== 'filter' && rules.length === 0) continue;
+    const policy = chain.policy ? `policy ${chain.policy} ${human(chain.packets)} packets, ${human(chain.bytes)} bytes` : `${rules.length} rules`;
+    out.push(`Chain ${chain.name}${chain.table === 'filter' ? '' : ` (table ${chain.table})`} (${policy})`);
+    if (rules.length > 0) out.push(`${'pkts'.padStart(8)} ${'bytes'.padStart(8)}  rule`);
+    let group: string | undefined;
+    for (const rule of rules) {
+      if (rule.group !== group && rule.group !== undefined) out.push(`  -- ${GROUP_TITLES[rule.group] ?? rule.group}`);
+      group = rule.group;
+      out.push(`${human(rule.packets).padStart(8)} ${human(rule.bytes).padStart(8)}  ${rule.rule}`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+export function formatRecent(tables: Record<string, RecentEntry[]>): string {
+  const names = Object.keys(tables);
+  if (names.length === 0) return '';
+  const out = ['== hit-rate limiter tables (/proc/net/xt_recent)'];
+  for (const name of names) {
+    const entries = tables[name]!;
+    out.push(`${name}: ${entries.length} source${entries.length === 1 ? '' : 's'}`);
+    for (const e of entries) out.push(`  src=${e.src} ttl: ${e.ttl} last_seen: ${e.lastSeen} hits: ${e.hits.length} last_pkts: ${e.hits.join(', ')}`);
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,41 @@
+/**
+ * Parses `iptables-save -c` into chains and rules with counters: the data behind `status --json` and the
+ * "is our ruleset loaded" test.
+ */
+import { MARK } from '../model.js';
+
+export interface SavedRule {
+  readonly table: string;
+  readonly chain: string;
+  readonly packets: number;
+  readonly bytes: number;
+  /** Our group comment ("friends", "services"...), absent for rules someone else added. */
+  readonly group?: string;
+  readonly rule: string;
+}
+
+export interface SavedChain { readonly table: string; readonly name: string; readonly policy?: string; readonly packets: number; readonly bytes: number }
+
+export interface Saved { readonly chains: SavedChain[]; readonly rules: SavedRule[] }
+
+export function parseSave(text: string): Saved {
+  const chains: SavedChain[] = [];
+  const rules: SavedRule[] = [];
+  let table = '';
+  for (const line of text.split('\n')) {
+    if (line.startsWith('*')) { table = line.slice(1).trim(); continue; }
+    const chain = /^:(\S+) (\S+) \[(\d+):(\d+)\]/.exec(line);
+    if (chain) {
+      chains.push({ table, name: chain[1]!, policy: chain[2] === '-' ? undefined : chain[2], packets: Number(chain[3]), bytes: Number(chain[4]) });
+      continue;
+    }
+    const rule = /^(?:\[(\d+):(\d+)\] )?-A (\S+) (.*)$/.exec(line);
+    if (!rule) continue;
+    const group = new RegExp(`--comment "?${MARK}:(\\w+)"?`).exec(rule[4]!)?.[1];
+    const text = rule[4]!.replace(/ -m comment --comment "?[^" ]+"?/, '');
+    rules.push({ table, chain: rule[3]!, packets: Number(rule[1] ?? 0), bytes: Number(rule[2] ?? 0), group, rule: text });
+  }
+  return { chains, rules };
+}
+
+export const isLoaded = (saved: Saved) => saved.rules.some((r) => r.group !== undefined);
