@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { TsfwError, UsageError } from '../errors.js';
 import { log, setQuiet, setVerbose } from '../log.js';
-import type { Command, Context } from './context.js';
+import { SANDBOX_VERB, type Command, type Context } from './context.js';
 
 declare const __TSFW_VERSION__: string | undefined;
 const VERSION = typeof __TSFW_VERSION__ === 'string' ? __TSFW_VERSION__ : 'dev';
@@ -20,6 +20,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<{ default: Command }>>> = 
   check: () => import('./commands/check.js'),
   show: () => import('./commands/show.js'),
   recent: () => import('./commands/recent.js'),
+  [SANDBOX_VERB]: () => import('./commands/sandbox.js'),
 };
 
 export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|force-reload|status|check|show|recent}

@@ -56,7 +56,8 @@ function operstate(iface: string): string | undefined {
 }
 
 async function defaultIfaceFromSystemInformation(): Promise<string | undefined> {
-  const si = await import('systeminformation');
+  const mod = await import('systeminformation');
+  const si = (mod as unknown as { default?: typeof mod }).default ?? mod;
   const name = await si.networkInterfaceDefault().catch(() => '');
   return name || undefined;
 }

@@ -10,12 +10,12 @@ import { detectBackend } from '../../discover/backend.js';
 import { log } from '../../log.js';
 import { stopDaemon } from '../../services/fail2ban.js';
 import type { Command } from '../context.js';
-import { managedFamilies } from '../pipeline.js';
+import { managedFamilies, resolveHostChoices } from '../pipeline.js';
 
 const stop: Command = async (ctx) => {
   let config: Config | undefined;
   try {
-    config = loadConfig(ctx.configPath).config;
+    config = resolveHostChoices(loadConfig(ctx.configPath).config);
   } catch (err) {
     log.warn(`config unusable (${(err as Error).message.split('\n')[0]}); opening the firewall anyway`);
   }
