@@ -82,6 +82,7 @@ export function parseConfig(text: string, source?: string): LoadedConfig {
     fail2ban: g('FAIL2BAN')!,
     banMode: g('BAN_MODE')!,
     backend: g('BACKEND')!,
+    mailguardAccount: g('MAILGUARD_ACCOUNT')!,
   } satisfies Config;
 
   if (config.myip !== undefined && values.NETMASK === undefined) {

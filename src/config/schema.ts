@@ -31,6 +31,7 @@ export const GLOBAL_KEYS = {
   FAIL2BAN: key('auto', v.oneOf(['auto', 'yes', 'no'] as const)),
   BAN_MODE: key('auto', v.oneOf(['auto', 'ipset', 'chain'] as const)),
   BACKEND: key('auto', v.oneOf(['auto', 'nft', 'legacy'] as const)),
+  MAILGUARD_ACCOUNT: key('notausers', v.accountName),
 } as const;
 
 /**

@@ -43,4 +43,6 @@ export interface Config {
   /** auto: ipset when the ipset program is installed, else the seed's per-IP chain. */
   readonly banMode: 'auto' | 'ipset' | 'chain';
   readonly backend: 'auto' | 'nft' | 'legacy';
+  /** Black-hole account for `mailguard enable`: Postfix's luser_relay target. */
+  readonly mailguardAccount: string;
 }

@@ -143,3 +143,17 @@ export function logPath(raw: string): string {
     ? v
     : fail(`expected an absolute log file path (globs allowed), got "${raw}"`);
 }
+
+/**
+ * A local account name (MAILGUARD_ACCOUNT): the portable POSIX/Debian shape, so it is safe as a useradd argument,
+ * a Postfix luser_relay value and a mailbox file name. Accounts that already receive important mail are refused.
+ */
+export function accountName(raw: string): string {
+  const v = raw.trim();
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(v)) {
+    return fail(`expected an account name (1-32 lower-case letters, digits, _ or -, not starting with a digit or -), got "${raw}"`);
+  }
+  return RESERVED_ACCOUNTS.includes(v) ? fail(`"${v}" already receives real mail; choose a dedicated account`) : v;
+}
+
+const RESERVED_ACCOUNTS: readonly string[] = ['root', 'postmaster', 'postfix', 'mailer-daemon', 'abuse', 'nobody', 'mail'];
