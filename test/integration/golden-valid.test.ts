@@ -1,0 +1,28 @@
+/**
+ * The golden files are not just stable, they are loadable: each passes `iptables-restore --test` for both
+ * backends, run by the CLI's own throwaway-namespace test (unshare --net), with the ban sets it names created there.
+ */
+import { execa } from 'execa';
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+
+const CLI = new URL('../../dist/tsfirewall.mjs', import.meta.url).pathname;
+const GOLDEN = new URL('../unit/render/golden/', import.meta.url);
+const SETS = 'create f2b-SSH hash:ip family inet\ncreate f2b6-SSH hash:ip family inet6\n';
+
+describe.each(['nft', 'legacy'])('iptables-%s', (backend) => {
+  test.each(readdirSync(GOLDEN).filter((f) => f.endsWith('.rules')))('%s', async (file) => {
+    const family = file.includes('.ipv6.') ? 'ip6tables' : 'iptables';
+    const payload = { ipsetScript: SETS, tests: [{ restore: `${family}-${backend}-restore`, text: readFileSync(new URL(file, GOLDEN), 'utf8') }] };
+    const r = await execa('unshare', ['--net', '--', process.execPath, CLI, '__sandbox-test'], { input: JSON.stringify(payload), reject: false });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+  });
+
+  test('a broken document is rejected (the check has teeth)', async () => {
+    const payload = { ipsetScript: '', tests: [{ restore: `iptables-${backend}-restore`, text: '*filter\n-A INPUT -p tcp --dport 99999 -j ACCEPT\nCOMMIT\n' }] };
+    const r = await execa('unshare', ['--net', '--', process.execPath, CLI, '__sandbox-test'], { input: JSON.stringify(payload), reject: false });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/port/i);
+  });
+});
