@@ -9,5 +9,6 @@ export default defineConfig({
     hookTimeout: 600_000,
     maxWorkers: 2,
     env: { TESTCONTAINERS_RYUK_DISABLED: 'true' },
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });
