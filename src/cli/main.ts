@@ -20,10 +20,11 @@ const COMMANDS: Readonly<Record<string, () => Promise<{ default: Command }>>> = 
   check: () => import('./commands/check.js'),
   show: () => import('./commands/show.js'),
   recent: () => import('./commands/recent.js'),
+  mailguard: () => import('./commands/mailguard.js'),
   [SANDBOX_VERB]: () => import('./commands/sandbox.js'),
 };
 
-export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|force-reload|status|check|show|recent}
+export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|force-reload|status|check|show|recent|mailguard}
 
   start          load the firewall (atomically) and start the ban daemon
   stop           open the host: flush rules, policies ACCEPT, stop the ban daemon
@@ -34,10 +35,12 @@ export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|for
   check          validate config and ruleset with iptables-restore --test; change nothing
   show           print exactly what start would load
   recent         list the hit-rate tables; "recent clear [NAME]" empties them
+  mailguard      enable|disable|status: Postfix accepts mail for unknown users into a black-hole account,
+                 so usernames cannot be harvested over SMTP (status: exit 0 on, 3 off)
 
 Options:
   -c, --config PATH   config file (default /etc/default/tsfirewall, or $TSFIREWALL_CONFIG)
-  -j, --json          machine-readable output (status, recent)
+  -j, --json          machine-readable output (status, recent, mailguard status)
   -v, --verbose       debug logging, including every command run
   -h, --help          this help
   -V, --version       print the version
