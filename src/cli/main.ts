@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { TsfwError, UsageError } from '../errors.js';
-import { log, setQuiet, setVerbose } from '../log.js';
+import { flushLogs, log, setQuiet, setVerbose } from '../log.js';
 import { SANDBOX_VERB, type Command, type Context } from './context.js';
 
 declare const __TSFW_VERSION__: string | undefined;
@@ -47,6 +47,12 @@ Options:
 `;
 
 export async function main(argv: readonly string[]): Promise<number> {
+  const code = await dispatch(argv);
+  await flushLogs();
+  return code;
+}
+
+async function dispatch(argv: readonly string[]): Promise<number> {
   try {
     const { values, positionals } = parseArgs({
       args: [...argv],

@@ -9,8 +9,8 @@ import { testInSandbox } from '../../apply/sandbox.js';
 import { which } from '../../discover/backend.js';
 import { ApplyError } from '../../errors.js';
 import { run, type RunResult } from '../../exec/run.js';
-import { log } from '../../log.js';
 import type { Command } from '../context.js';
+import { say } from '../output.js';
 import { prepare } from '../pipeline.js';
 
 const check: Command = async (ctx) => {
@@ -26,7 +26,7 @@ const check: Command = async (ctx) => {
       if (result.exitCode !== 0) throw failed(result);
     }
   }
-  log.info(`config ok: ${tests.map((t) => t.family).join(' and ')} rulesets pass iptables-restore --test` +
+  say(`config ok: ${tests.map((t) => t.family).join(' and ')} rulesets pass iptables-restore --test` +
     (plan.warnings.length > 0 ? `; ${plan.warnings.length} warning(s) above` : ''));
   return 0;
 };

@@ -1,15 +1,15 @@
 /** recent: the hit-rate tables; `recent clear [NAME...]` empties them (the seed's `echo clear > ...`). */
 import { UsageError } from '../../errors.js';
-import { log } from '../../log.js';
 import { formatRecent } from '../../status/format.js';
 import { clearRecent, readRecentTables } from '../../status/recent.js';
 import type { Command } from '../context.js';
+import { say } from '../output.js';
 
 const recent: Command = async (ctx) => {
   const [action, ...names] = ctx.args;
   if (action === 'clear') {
     const cleared = clearRecent(names);
-    log.info(cleared.length > 0 ? `cleared ${cleared.join(', ')}` : 'no hit-rate tables to clear');
+    say(cleared.length > 0 ? `cleared ${cleared.join(', ')}` : 'no hit-rate tables to clear');
     return 0;
   }
   if (action !== undefined && action !== 'list') throw new UsageError(`unknown recent action "${action}" (list or clear)`);

@@ -7,6 +7,7 @@ import { loadModules } from '../../apply/modules.js';
 import { log } from '../../log.js';
 import { startDaemon, stopDaemon } from '../../services/fail2ban.js';
 import type { Command } from '../context.js';
+import { say } from '../output.js';
 import { prepare } from '../pipeline.js';
 
 const start: Command = async (ctx) => {
@@ -15,10 +16,11 @@ const start: Command = async (ctx) => {
   if (ctx.verb === 'restart') await stopDaemon(config);
   await applyPlan(plan, backend);
   const rules = plan.rulesets.reduce((n, r) => n + r.tables.reduce((m, t) => m + t.rules.length, 0), 0);
-  log.info(`firewall ${ctx.verb === 'start' ? 'started' : 'reloaded'}: ${rules} rules for ${host.myip}/${host.prefix}` +
+  say(`firewall ${ctx.verb === 'start' ? 'started' : 'reloaded'}: ${rules} rules for ${host.myip}/${host.prefix}` +
     `${host.iface ? ` on ${host.iface}` : ''} (iptables-${backend.name})`);
-  const daemon = await startDaemon(config);
-  if (daemon.ok) log.info(daemon.message);
+  const daemon = await startDaemon(config, { verb: ctx.verb, host, backend });
+  for (const w of daemon.warnings) log.warn(w);
+  if (daemon.ok) say(daemon.message);
   else log.warn(daemon.message);
   return daemon.ok ? 0 : 1;
 };

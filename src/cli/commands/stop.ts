@@ -10,6 +10,7 @@ import { detectBackend } from '../../discover/backend.js';
 import { log } from '../../log.js';
 import { stopDaemon } from '../../services/fail2ban.js';
 import type { Command } from '../context.js';
+import { say } from '../output.js';
 import { managedFamilies, resolveHostChoices } from '../pipeline.js';
 
 const stop: Command = async (ctx) => {
@@ -26,7 +27,7 @@ const stop: Command = async (ctx) => {
     const sets = compile(config, { iface: '', myip: '0.0.0.0', prefix: 32, myip6: [], warnings: [] }).ipsets;
     await destroyIpsets(sets.map((s) => s.name));
   }
-  log.info('firewall stopped: all policies ACCEPT, rules flushed');
+  say('firewall stopped: all policies ACCEPT, rules flushed');
   return 0;
 };
 
