@@ -18,7 +18,8 @@ export interface Account {
 
 export const NO_LOGIN_SHELLS: readonly string[] = ['/usr/sbin/nologin', '/sbin/nologin', '/bin/false', '/usr/bin/false'];
 export const NO_HOME = '/nonexistent';
-const COMMENT = 'tsfirewall mailguard: black hole for mail to unknown users';
+// GECOS is a passwd field: no colon (useradd rejects it), no comma (sub-field separator).
+const COMMENT = 'tsfirewall mailguard black hole for mail to unknown users';
 
 /** One getent/passwd line: name:x:uid:gid:gecos:home:shell. */
 export function parsePasswdEntry(line: string): Account | undefined {

@@ -42,6 +42,7 @@ describe('the black-hole account', () => {
   test('is created as a system account with no home and no login shell', () => {
     const argv = useraddArgv('notausers', '/usr/sbin/nologin');
     expect(argv.at(-1)).toBe('notausers');
+    expect(argv.join(' ')).not.toMatch(/[:,]/); // GECOS cannot hold a colon; useradd refuses it
     expect(argv).toEqual(expect.arrayContaining(['--system', '--no-create-home', '/nonexistent', '/usr/sbin/nologin']));
     expect(adduserArgv('notausers', '/bin/false')).toEqual(expect.arrayContaining(['--system', '--no-create-home', '/bin/false']));
     expect(pickNoLoginShell((p) => p === '/sbin/nologin')).toBe('/sbin/nologin');
