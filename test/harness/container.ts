@@ -136,7 +136,8 @@ export async function startSystemdContainer(opts: ContainerOptions): Promise<Sta
 export async function startPlainContainer(opts: ContainerOptions & { cmd?: string[] }): Promise<StartedTestContainer> {
   await ensureDocker();
   const image = opts.image ?? (await ensureImage(TEST_IMAGE));
-  const c = new HarnessContainer(image, opts.network, opts.ip, {})
+  // `sleep` as PID 1 ignores SIGTERM; nothing in a plain container needs a clean shutdown.
+  const c = new HarnessContainer(image, opts.network, opts.ip, {}, 'SIGKILL')
     .withCommand(opts.cmd ?? ['sleep', 'infinity'])
     .withAddedCapabilities('NET_ADMIN', 'NET_RAW')
     .withStartupTimeout(60_000);

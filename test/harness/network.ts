@@ -34,6 +34,17 @@ function overlaps(a: Cidr, b: Cidr): boolean {
   return a[0].match(b[0], Math.min(a[1], b[1]));
 }
 
+// This resolver sometimes takes 5 s per query; resolve once per process.
+let mirrorAddrs: Promise<string[]> | undefined;
+function mirrorAddresses(): Promise<string[]> {
+  mirrorAddrs ??= Promise.all(
+    hostMirrorHosts().map((h) =>
+      lookup(h, { all: true, family: 4 }).then((as) => as.map((a) => a.address), () => [] as string[]),
+    ),
+  ).then((lists) => lists.flat());
+  return mirrorAddrs;
+}
+
 /** Throws unless `subnet` lies inside TEST-NET and clashes with nothing the host uses. */
 export async function assertSafeSubnet(subnet: string): Promise<void> {
   const net = parseV4Cidr(subnet);
@@ -51,13 +62,7 @@ export async function assertSafeSubnet(subnet: string): Promise<void> {
       throw new Error(`refusing ${subnet}: overlaps host route ${r.dst} on ${r.dev ?? '?'}`);
     }
   }
-  for (const host of hostMirrorHosts()) {
-    try {
-      for (const a of await lookup(host, { all: true, family: 4 })) addrs.push(a.address);
-    } catch {
-      /* unresolvable mirror: nothing there to shadow */
-    }
-  }
+  addrs.push(...(await mirrorAddresses()));
   try {
     for (const m of readFileSync('/etc/resolv.conf', 'utf8').matchAll(/^nameserver\s+(\S+)/gm)) addrs.push(m[1] ?? '');
   } catch {
