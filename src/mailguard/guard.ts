@@ -2,6 +2,7 @@
  * enable / disable / status of the seed's SMTP defence. Order matters for "nothing half-applied": the account
  * exists and the original values are on disk before main.cf changes, and a failed edit is rolled back.
  */
+import { say } from '../cli/output.js';
 import { log } from '../log.js';
 import { ensureAccount, lookupAccount } from './account.js';
 import { mailboxCandidates, measureMailbox, type Mailbox } from './mailbox.js';
@@ -27,9 +28,9 @@ export async function enableGuard(account: string, dir = stateDir()): Promise<vo
   const saved = readState(dir);
   const current = await readSettings();
   const { created } = await ensureAccount(account);
-  if (created) log.info(`created account ${account} (no login shell, no home)`);
+  if (created) say(`created account ${account} (no login shell, no home)`);
   if (saved && saved.account === account && isGuarded(current, account)) {
-    log.info(`mailguard is already enabled (account ${account}); nothing changed`);
+    say(`mailguard is already enabled (account ${account}); nothing changed`);
     return;
   }
   if (saved) log.warn(`main.cf no longer holds the guard's values${saved.account !== account ? ` (account was ${saved.account})` : ''}; re-applying, keeping the originals saved on ${saved.enabledAt}`);
@@ -45,8 +46,8 @@ export async function enableGuard(account: string, dir = stateDir()): Promise<vo
     await rollBack(current, saved === undefined, dir);
     throw err;
   }
-  log.info(`mailguard enabled: mail to unknown local users is accepted and delivered to ${account}`);
-  log.info(RELOAD_MESSAGE[await reloadPostfix(postfix)]);
+  say(`mailguard enabled: mail to unknown local users is accepted and delivered to ${account}`);
+  say(RELOAD_MESSAGE[await reloadPostfix(postfix)]);
 }
 
 /** Puts back what this enable changed; a first-time enable also forgets its saved state. */
@@ -64,17 +65,17 @@ export async function disableGuard(dir = stateDir()): Promise<void> {
   const { postfix } = postfixPrograms();
   const saved = readState(dir);
   if (!saved) {
-    log.info('mailguard is not enabled by tsfirewall (no saved state); nothing changed');
+    say('mailguard is not enabled by tsfirewall (no saved state); nothing changed');
     return;
   }
   const edits = restoreEdits(await readSettings(), saved.previous);
   await applyEdits(edits);
   removeState(dir);
   const restored = Object.entries(saved.previous).map(([k, v]) => `${k} ${describeSetting(v)}`).join(', ');
-  log.info(`mailguard disabled: restored ${restored}`);
-  if (edits.length > 0) log.info(RELOAD_MESSAGE[await reloadPostfix(postfix)]);
+  say(`mailguard disabled: restored ${restored}`);
+  if (edits.length > 0) say(RELOAD_MESSAGE[await reloadPostfix(postfix)]);
   const box = measureMailbox(mailboxCandidates(saved.account, await spoolDir()));
-  log.info(`account ${saved.account} is kept${box ? ` with its mailbox ${box.path}` : ''} (it may hold mail); remove it with "userdel ${saved.account}" when no longer needed`);
+  say(`account ${saved.account} is kept${box ? ` with its mailbox ${box.path}` : ''} (it may hold mail); remove it with "userdel ${saved.account}" when no longer needed`);
 }
 
 export async function guardStatus(configured: string, dir = stateDir()): Promise<GuardStatus> {
