@@ -7,18 +7,39 @@ import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 
 export type Segment = 'lan' | 'wan' | 'friends';
-const SEGMENTS: Readonly<Record<Segment, { net: string; gw: string }>> = {
-  lan: { net: '192.0.2', gw: '192.0.2.1' },
-  wan: { net: '198.51.100', gw: '198.51.100.1' },
-  friends: { net: '203.0.113', gw: '203.0.113.1' },
+const SEGMENTS: Readonly<Record<Segment, { net: string; gw: string; net6: string }>> = {
+  lan: { net: '192.0.2', gw: '192.0.2.1', net6: '2001:db8:1::' },
+  wan: { net: '198.51.100', gw: '198.51.100.1', net6: '2001:db8:2::' },
+  friends: { net: '203.0.113', gw: '203.0.113.1', net6: '2001:db8:3::' },
 };
 
 export interface HostSpec { readonly name: string; readonly segment: Segment; readonly octet: number }
+
+/**
+ * A host on its own point-to-point veth link behind another lab host (`via`), which gets `gwIp` on interface
+ * `iface` (default eth1), forwards IPv4 and becomes this host's default gateway: for forwarding and SNAT tests.
+ */
+export interface BehindSpec {
+  readonly name: string;
+  readonly via: string;
+  readonly ip: string;
+  readonly gwIp: string;
+  readonly prefix: number;
+  readonly iface?: string;
+}
+
+export interface LabOptions {
+  /** Also give the segments IPv6 (2001:db8:<segment>::/64, documentation addresses) with the router forwarding. */
+  readonly ipv6?: boolean;
+  readonly behind?: readonly BehindSpec[];
+}
 
 export interface Host {
   readonly ns: string;
   readonly ip: string;
   readonly iface: string;
+  /** The host's IPv6 address when the lab was built with `ipv6: true` (segment hosts only). */
+  readonly ip6?: string;
   exec(argv: readonly string[], opts?: { input?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<{ exitCode: number; stdout: string; stderr: string }>;
 }
 
@@ -42,13 +63,13 @@ async function must(argv: readonly string[]): Promise<void> {
   if (r.exitCode !== 0) throw new Error(`${argv.join(' ')} failed: ${r.stderr}`);
 }
 
-const nsHost = (ns: string, ip: string, iface: string): Host => ({
-  ns, ip, iface,
+const nsHost = (ns: string, ip: string, iface: string, ip6?: string): Host => ({
+  ns, ip, iface, ...(ip6 === undefined ? {} : { ip6 }),
   exec: (argv, opts) => sh(['ip', 'netns', 'exec', ns, ...argv], opts),
 });
 
 /** Builds the lab; every name carries a random id so parallel test files never collide. */
-export async function createLab(hosts: readonly HostSpec[]): Promise<Lab> {
+export async function createLab(hosts: readonly HostSpec[], options: LabOptions = {}): Promise<Lab> {
   const id = randomBytes(3).toString('hex');
   const routerNs = `tsfw-${id}-r`;
   const created: string[] = [];
@@ -69,12 +90,17 @@ export async function createLab(hosts: readonly HostSpec[]): Promise<Lab> {
       await r(['link', 'set', `br-${seg}`, 'up']);
     }
     await must(['ip', 'netns', 'exec', routerNs, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    if (options.ipv6) {
+      await must(['ip', 'netns', 'exec', routerNs, 'sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1']);
+      // nodad: the addresses are usable at once instead of after duplicate address detection (~1-2 s).
+      for (const [seg, { net6 }] of Object.entries(SEGMENTS)) await r(['addr', 'add', `${net6}1/64`, 'dev', `br-${seg}`, 'nodad']);
+    }
     const out: Record<string, Host> = {};
     for (const [i, spec] of hosts.entries()) {
       const ns = `tsfw-${id}-${spec.name}`;
       await must(['ip', 'netns', 'add', ns]);
       created.push(ns);
-      const { net, gw } = SEGMENTS[spec.segment];
+      const { net, gw, net6 } = SEGMENTS[spec.segment];
       const ip = `${net}.${spec.octet}`;
       const outer = `v${id}${i}`;
       await must(['ip', 'link', 'add', outer, 'netns', routerNs, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
@@ -85,7 +111,32 @@ export async function createLab(hosts: readonly HostSpec[]): Promise<Lab> {
       await h(['addr', 'add', `${ip}/24`, 'dev', 'eth0']);
       await h(['link', 'set', 'eth0', 'up']);
       await h(['route', 'add', 'default', 'via', gw]);
-      out[spec.name] = nsHost(ns, ip, 'eth0');
+      const ip6 = options.ipv6 ? `${net6}${spec.octet}` : undefined;
+      if (ip6 !== undefined) {
+        await h(['addr', 'add', `${ip6}/64`, 'dev', 'eth0', 'nodad']);
+        await h(['-6', 'route', 'add', 'default', 'via', `${net6}1`]);
+      }
+      out[spec.name] = nsHost(ns, ip, 'eth0', ip6);
+    }
+    for (const [i, spec] of (options.behind ?? []).entries()) {
+      const gateway = out[spec.via];
+      if (!gateway) throw new Error(`behind: no host named ${spec.via}`);
+      const ns = `tsfw-${id}-${spec.name}`;
+      await must(['ip', 'netns', 'add', ns]);
+      created.push(ns);
+      const gwIface = spec.iface ?? 'eth1';
+      await must(['ip', 'link', 'add', `b${id}${i}`, 'netns', gateway.ns, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+      const g = (argv: string[]) => must(['ip', '-n', gateway.ns, ...argv]);
+      await g(['link', 'set', `b${id}${i}`, 'name', gwIface]);
+      await g(['addr', 'add', `${spec.gwIp}/${spec.prefix}`, 'dev', gwIface]);
+      await g(['link', 'set', gwIface, 'up']);
+      await must(['ip', 'netns', 'exec', gateway.ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+      const h = (argv: string[]) => must(['ip', '-n', ns, ...argv]);
+      await h(['link', 'set', 'lo', 'up']);
+      await h(['addr', 'add', `${spec.ip}/${spec.prefix}`, 'dev', 'eth0']);
+      await h(['link', 'set', 'eth0', 'up']);
+      await h(['route', 'add', 'default', 'via', spec.gwIp]);
+      out[spec.name] = nsHost(ns, spec.ip, 'eth0');
     }
     return { ...lab, hosts: out };
   } catch (err) {
@@ -94,9 +145,12 @@ export async function createLab(hosts: readonly HostSpec[]): Promise<Lab> {
   }
 }
 
-/** Starts a TCP listener on each port in the host's namespace (bounded lifetime); answers "hello". */
-export async function listen(host: Host, ports: readonly number[], lifetimeMs = 600_000): Promise<() => void> {
-  const code = `const net=require('net');for(const p of ${JSON.stringify(ports)}){net.createServer(s=>{s.end('hello\\n')}).listen(p,'0.0.0.0')}setTimeout(()=>process.exit(0),${lifetimeMs});console.log('ready')`;
+/**
+ * Starts a TCP listener on each port in the host's namespace (bounded lifetime); answers "hello".
+ * `bind` '::' listens on IPv6 and IPv4 alike. A client's reset (canConnect closes at once) must not kill it.
+ */
+export async function listen(host: Host, ports: readonly number[], lifetimeMs = 600_000, bind = '0.0.0.0'): Promise<() => void> {
+  const code = `const net=require('net');let n=0;const ps=${JSON.stringify(ports)};for(const p of ps){net.createServer(s=>{s.on('error',()=>{});s.end('hello\\n')}).listen(p,${JSON.stringify(bind)},()=>{if(++n===ps.length)console.log('ready')})}setTimeout(()=>process.exit(0),${lifetimeMs})`;
   const child = execa('ip', ['netns', 'exec', host.ns, process.execPath, '-e', code], { reject: false });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('listener did not start')), 10_000);
