@@ -1,0 +1,117 @@
+/**
+ * Shared pieces of the namespace integration tests: the real CLI run inside a lab host with a config file from a
+ * temp dir, the backend's own iptables programs, and readers for what the kernel holds. Every command goes through
+ * `host.exec` (ip netns exec), so nothing ever touches this machine's own network namespace.
+ */
+import { execa } from 'execa';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Host } from '../harness/netns.js';
+
+export type BackendName = 'nft' | 'legacy';
+export const BACKENDS: readonly BackendName[] = ['nft', 'legacy'];
+export type Family = 'ipv4' | 'ipv6';
+
+export interface Result { readonly exitCode: number; readonly stdout: string; readonly stderr: string }
+
+const DIST = new URL('../../dist/', import.meta.url).pathname;
+
+/**
+ * A private copy of the bundle, so another engineer's `npm run build` (which empties dist/) cannot pull the CLI
+ * out from under a running test. Retries a bounded number of times while a build is in progress.
+ */
+export async function copyCli(): Promise<{ cli: string; dispose: () => void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tsfw-cli-'));
+  for (let attempt = 0; attempt < 240; attempt++) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+      cpSync(DIST, dir, { recursive: true });
+      if (bundleComplete(dir)) return { cli: join(dir, 'tsfirewall.mjs'), dispose: () => rmSync(dir, { recursive: true, force: true }) };
+    } catch { /* a build is rewriting dist/: try again */ }
+    await sleep(250);
+  }
+  throw new Error(`no complete bundle in ${DIST}: run npm run build`);
+}
+
+function bundleComplete(dir: string): boolean {
+  if (!existsSync(join(dir, 'tsfirewall.mjs'))) return false;
+  const files = ['tsfirewall.mjs', ...(existsSync(join(dir, 'chunks')) ? readdirSync(join(dir, 'chunks')).map((f) => `chunks/${f}`) : [])];
+  return files.every((file) => {
+    const text = readFileSync(join(dir, file), 'utf8');
+    const base = file.includes('/') ? join(dir, 'chunks') : dir;
+    return [...text.matchAll(/["'](\.\.?\/[^"']+\.mjs)["']/g)].every((m) => existsSync(join(base, m[1]!)));
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Config files live in one temp dir per test file; each write gets a fresh name. */
+export class ConfigDir {
+  readonly dir = mkdtempSync(join(tmpdir(), 'tsfw-conf-'));
+  private count = 0;
+  write(text: string): string {
+    const path = join(this.dir, `tsfirewall-${++this.count}.conf`);
+    writeFileSync(path, text);
+    return path;
+  }
+  dispose(): void { rmSync(this.dir, { recursive: true, force: true }); }
+}
+
+/** Runs `tsfirewall ARGS` inside the host's namespace with the backend forced; `config` is a path for --config. */
+export function tsfw(cli: string, host: Host, backend: BackendName, args: readonly string[], config?: string): Promise<Result> {
+  return host.exec([process.execPath, cli, ...(config === undefined ? [] : ['--config', config]), ...args], {
+    env: { TSFIREWALL_BACKEND: backend, TSFIREWALL_LOG_LEVEL: 'info' },
+    timeoutMs: 60_000,
+  });
+}
+
+/** The backend's own program: iptables-nft, ip6tables-legacy-save, ... */
+export const tool = (backend: BackendName, family: Family, suffix: '' | '-save' | '-restore' = '') =>
+  `${family === 'ipv4' ? 'iptables' : 'ip6tables'}-${backend}${suffix}`;
+
+export async function mustExec(host: Host, argv: readonly string[]): Promise<string> {
+  const r = await host.exec(argv, { timeoutMs: 30_000 });
+  if (r.exitCode !== 0) throw new Error(`${argv.join(' ')} failed in ${host.ns} (${r.exitCode}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** `iptables-save` of the backend, with the generated-on comments and all counters removed, for comparisons. */
+export async function savedRules(host: Host, backend: BackendName, family: Family = 'ipv4'): Promise<string> {
+  const text = await mustExec(host, [tool(backend, family, '-save')]);
+  return text.split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, '[0:0]')).join('\n');
+}
+
+/** Packet counter of the one rule whose save line contains every fragment (fails unless exactly one matches). */
+export async function ruleCounter(host: Host, backend: BackendName, fragments: readonly string[], family: Family = 'ipv4'): Promise<number> {
+  const text = await mustExec(host, [tool(backend, family, '-save'), '-c']);
+  const lines = text.split('\n').filter((l) => l.includes('-A ') && fragments.every((f) => l.includes(f)));
+  if (lines.length !== 1) throw new Error(`expected one rule with ${fragments.join(' & ')}, found ${lines.length}:\n${text}`);
+  const m = /^\[(\d+):\d+\]/.exec(lines[0]!);
+  if (!m) throw new Error(`no counter on ${lines[0]}`);
+  return Number(m[1]);
+}
+
+/** True when the backend's save output holds rules written by tsfirewall. */
+export const hasOurRules = (saved: string) => /--comment "?tsfw:/.test(saved);
+
+/** A listener that answers each connection with the address it came from (to see SNAT at work). */
+export async function listenPeer(host: Host, port: number, lifetimeMs = 300_000): Promise<() => void> {
+  const code = `require('net').createServer(s=>{s.on('error',()=>{});s.end(s.remoteAddress+'\\n')}).listen(${port},'0.0.0.0',()=>console.log('ready'));` +
+    `setTimeout(()=>process.exit(0),${lifetimeMs})`;
+  const child = execa('ip', ['netns', 'exec', host.ns, process.execPath, '-e', code], { reject: false });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('peer listener did not start')), 10_000);
+    child.stdout?.once('data', () => { clearTimeout(timer); resolve(); });
+  });
+  return () => { child.kill('SIGKILL'); };
+}
+
+/** Connects from `from`, returns what the server sent before closing, or undefined on failure/timeout. */
+export async function fetchText(from: Host, ip: string, port: number, timeoutMs = 2000): Promise<string | undefined> {
+  const code = `let d='';const s=require('net').connect({host:${JSON.stringify(ip)},port:${port}});` +
+    `s.on('data',c=>d+=c);s.on('end',()=>{process.stdout.write(d);process.exit(0)});s.on('error',()=>process.exit(1));` +
+    `setTimeout(()=>process.exit(2),${timeoutMs})`;
+  const r = await from.exec([process.execPath, '-e', code], { timeoutMs: timeoutMs + 10_000 });
+  return r.exitCode === 0 ? r.stdout.trim() : undefined;
+}

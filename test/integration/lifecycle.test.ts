@@ -1,0 +1,141 @@
+/**
+ * Issue 2's init-script verbs against the kernel, once per iptables backend: refusing to apply anything on a
+ * missing config or interface, check and show touching nothing, status exit codes, reload/restart keeping the
+ * ruleset and the ban entries (chain and ipset mode), and stop opening the host.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { canConnect, createLab, listen, type Host, type Lab } from '../harness/netns.js';
+import { BACKENDS, ConfigDir, copyCli, hasOurRules, mustExec, savedRules, tool, tsfw, type Family } from './helpers.js';
+
+const MYIP = '192.0.2.10';
+const BANNED = '198.51.100.99';
+
+let cli: { cli: string; dispose: () => void };
+const configs = new ConfigDir();
+beforeAll(async () => { cli = await copyCli(); });
+afterAll(() => { cli?.dispose(); configs.dispose(); });
+
+describe.each(BACKENDS)('lifecycle with iptables-%s', (backend) => {
+  let lab: Lab;
+  let h: Record<'fw' | 'out' | 'banned', Host>;
+  let stopListener: () => void;
+  const run = (args: string[], config?: string) => tsfw(cli.cli, h.fw, backend, args, config);
+  const both = async () => ({ ipv4: await savedRules(h.fw, backend, 'ipv4'), ipv6: await savedRules(h.fw, backend, 'ipv6') });
+  const state = async (config?: string) => (JSON.parse((await run(['status', '--json'], config)).stdout) as { state: string; backend: string }).state;
+  const chainConfig = configs.write('BAN_MODE=chain\n');
+  const ipsetConfig = configs.write('BAN_MODE=ipset\n');
+
+  beforeAll(async () => {
+    lab = await createLab([
+      { name: 'fw', segment: 'lan', octet: 10 },
+      { name: 'out', segment: 'wan', octet: 20 },
+      { name: 'banned', segment: 'wan', octet: 99 },
+    ]);
+    h = lab.hosts as typeof h;
+    stopListener = await listen(h.fw, [22, 23, 80]);
+  });
+  afterAll(async () => { stopListener?.(); await lab?.destroy(); });
+
+  test('before start: status exits 3 and reports stopped', async () => {
+    expect((await run(['status'], chainConfig)).exitCode).toBe(3);
+    expect(await state(chainConfig)).toBe('stopped');
+  });
+
+  test('a missing named config exits 6 and applies nothing', async () => {
+    const before = await both();
+    const r = await run(['start'], '/nonexistent');
+    expect(r.exitCode).toBe(6);
+    expect(r.stderr).toMatch(/\/nonexistent.*config file not found/);
+    expect(await both()).toEqual(before);
+    expect(await canConnect(h.out, MYIP, 23)).toBe(true);
+  });
+
+  test('a missing interface exits 6 with a clear message and applies nothing', async () => {
+    const before = await both();
+    const r = await run(['start'], configs.write('INTERFACE=nosuch0\n'));
+    expect(r.exitCode).toBe(6);
+    expect(r.stderr).toMatch(/interface nosuch0 does not exist/);
+    expect(await both()).toEqual(before);
+  });
+
+  test('check passes a good config, names the key of a bad one, and changes nothing', async () => {
+    const before = await both();
+    const good = await run(['check'], ipsetConfig);
+    expect(good.exitCode, good.stderr).toBe(0);
+    expect(good.stdout + good.stderr).toMatch(/config ok/);
+    const bad = await run(['check'], configs.write('SERVICES=ssh web\nIPV6=maybe\n'));
+    expect(bad.exitCode).not.toBe(0);
+    expect(bad.stderr).toMatch(/line 2: IPV6: expected one of drop, mirror, off/);
+    expect(await both()).toEqual(before);
+    expect(await mustExec(h.fw, ['ipset', 'list', '-n'])).not.toContain('f2b-SSH');
+  });
+
+  test('show prints the restore text and applies nothing', async () => {
+    const r = await run(['show'], chainConfig);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^\*filter$/m);
+    expect(r.stdout).toMatch(/^:INPUT DROP \[0:0\]$/m);
+    expect(r.stdout).toMatch(/^:fail2ban-SSH - \[0:0\]$/m);
+    expect(r.stdout).toMatch(/^-A INPUT -i lo -m comment --comment tsfw:loopback -j ACCEPT$/m);
+    expect(r.stdout).toMatch(/^COMMIT$/m);
+    expect((await run(['status'], chainConfig)).exitCode).toBe(3);
+  });
+
+  test('start: status exits 0, --json parses and says running', async () => {
+    const r = await run(['start'], chainConfig);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(hasOurRules(await mustExec(h.fw, [tool(backend, 'ipv4', '-save')]))).toBe(true);
+    const status = await run(['status'], chainConfig);
+    expect(status.exitCode).toBe(0);
+    expect(status.stdout).toContain('anti-spoofing');
+    const json = JSON.parse((await run(['status', '--json'], chainConfig)).stdout) as { state: string; backend: string };
+    expect(json.state).toBe('running');
+    expect(json.backend).toBe(backend);
+  });
+
+  test('reload and restart leave the same ruleset and keep chain-mode ban entries', async () => {
+    const ban = ['-A', 'fail2ban-SSH', '-s', `${BANNED}/32`, '-j', 'DROP'];
+    await mustExec(h.fw, [tool(backend, 'ipv4'), '-w', '5', ...ban]);
+    const before = await both();
+    expect(before.ipv4).toContain(ban.join(' '));
+    expect(await canConnect(h.banned, MYIP, 22, 1000)).toBe(false);
+    for (const verb of ['reload', 'restart']) {
+      const r = await run([verb], chainConfig);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(await both(), verb).toEqual(before);
+    }
+    const [ssh, web] = await Promise.all([canConnect(h.banned, MYIP, 22, 1000), canConnect(h.banned, MYIP, 80)]);
+    expect(ssh).toBe(false);
+    expect(web).toBe(true);
+  });
+
+  test('reload keeps ipset-mode ban entries', async () => {
+    const start = await run(['start'], ipsetConfig);
+    expect(start.exitCode, start.stderr).toBe(0);
+    await mustExec(h.fw, ['ipset', 'add', 'f2b-SSH', BANNED]);
+    expect(await canConnect(h.banned, MYIP, 22, 1000)).toBe(false);
+    const before = await both();
+    const r = await run(['reload'], ipsetConfig);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await both()).toEqual(before);
+    expect((await h.fw.exec(['ipset', 'test', 'f2b-SSH', BANNED])).exitCode).toBe(0);
+    const [banned, other] = await Promise.all([canConnect(h.banned, MYIP, 22, 1000), canConnect(h.out, MYIP, 22)]);
+    expect(banned).toBe(false);
+    expect(other).toBe(true);
+  });
+
+  test('stop opens everything; status then exits 3', async () => {
+    expect(await canConnect(h.out, MYIP, 23, 1000)).toBe(false);
+    const r = await run(['stop'], ipsetConfig);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await canConnect(h.out, MYIP, 23)).toBe(true);
+    for (const family of ['ipv4', 'ipv6'] as Family[]) {
+      const rules = await mustExec(h.fw, [tool(backend, family), '-S']);
+      for (const chain of ['INPUT', 'FORWARD', 'OUTPUT']) expect(rules, family).toContain(`-P ${chain} ACCEPT`);
+      expect(rules, family).not.toMatch(/tsfw|^-N |^-A /m);
+    }
+    expect(await mustExec(h.fw, ['ipset', 'list', '-n'])).not.toContain('f2b-SSH');
+    expect((await run(['status'], ipsetConfig)).exitCode).toBe(3);
+    expect(await state(ipsetConfig)).toBe('stopped');
+  });
+});

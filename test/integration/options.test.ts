@@ -1,0 +1,96 @@
+/**
+ * Issue 2's configurable parts with real packets: SMTP opened to one subnet only, SNAT of forwarded traffic to
+ * MYIP, and IPv6 dropped or mirrored (2001:db8::/32 documentation addresses), once per iptables backend.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { canConnect, createLab, listen, type Host, type Lab } from '../harness/netns.js';
+import { BACKENDS, ConfigDir, copyCli, fetchText, hasOurRules, listenPeer, mustExec, savedRules, tool, tsfw } from './helpers.js';
+
+const MYIP = '192.0.2.10';
+
+let cli: { cli: string; dispose: () => void };
+const configs = new ConfigDir();
+beforeAll(async () => { cli = await copyCli(); });
+afterAll(() => { cli?.dispose(); configs.dispose(); });
+
+describe.each(BACKENDS)('configured options with iptables-%s', (backend) => {
+  let lab: Lab;
+  let h: Record<'fw' | 'lan' | 'out' | 'friend' | 'inner', Host>;
+  const stops: (() => void)[] = [];
+  const start = async (configText: string) => {
+    const r = await tsfw(cli.cli, h.fw, backend, ['start'], configs.write(configText));
+    expect(r.exitCode, r.stderr).toBe(0);
+  };
+
+  beforeAll(async () => {
+    lab = await createLab([
+      { name: 'fw', segment: 'lan', octet: 10 },
+      { name: 'lan', segment: 'lan', octet: 20 },
+      { name: 'out', segment: 'wan', octet: 20 },
+      { name: 'friend', segment: 'friends', octet: 20 },
+    ], {
+      ipv6: true,
+      // A /30 carved from the LAN's TEST-NET range: fw is the inner host's gateway, and its SNAT hides the inner
+      // address (the router would have no way back to it).
+      behind: [{ name: 'inner', via: 'fw', ip: '192.0.2.254', gwIp: '192.0.2.253', prefix: 30 }],
+    });
+    h = lab.hosts as typeof h;
+    stops.push(await listen(h.fw, [22, 23, 25, 80], 600_000, '::'));
+    stops.push(await listenPeer(h.out, 8080));
+  });
+  afterAll(async () => { for (const stop of stops) stop(); await lab?.destroy(); });
+
+  test('SMTP is closed by default, even to a subnet that is not trusted', async () => {
+    await start('');
+    expect(await canConnect(h.friend, MYIP, 25, 1000)).toBe(false);
+    expect(await canConnect(h.out, MYIP, 25, 1000)).toBe(false);
+    expect(await canConnect(h.friend, MYIP, 80)).toBe(true);
+  });
+
+  test('SERVICE_SMTP_FROM opens 25 to that subnet only', async () => {
+    await start('SERVICES=ssh ftp web smtp\nSERVICE_SMTP_FROM=203.0.113.0/24\n');
+    const [friend25, out25, friend23] = await Promise.all([
+      canConnect(h.friend, MYIP, 25), canConnect(h.out, MYIP, 25, 1000), canConnect(h.friend, MYIP, 23, 1000),
+    ]);
+    expect(friend25).toBe(true);
+    expect(out25).toBe(false);
+    expect(friend23).toBe(false);
+  });
+
+  test('SNAT_INTERFACE: traffic forwarded through fw leaves with MYIP as its source', async () => {
+    await start('SNAT_INTERFACE=eth0\n');
+    expect(await savedRules(h.fw, backend)).toMatch(/^-A POSTROUTING -o eth0 .*tsfw:nat.* -j SNAT --to-source 192\.0\.2\.10$/m);
+    expect(await fetchText(h.inner, h.out.ip, 8080)).toBe(MYIP);
+    // Without SNAT the nat table is left open and empty, and the inner address is no longer hidden.
+    await start('');
+    expect(hasOurRules(await mustExec(h.fw, [tool(backend, 'ipv4', '-save'), '-t', 'nat']))).toBe(false);
+    expect(await fetchText(h.inner, h.out.ip, 8080, 1000)).toBeUndefined();
+  });
+
+  test('IPV6=drop: ip6tables drops everything but loopback', async () => {
+    await start('IPV6=drop\n');
+    const saved = await savedRules(h.fw, backend, 'ipv6');
+    expect(saved).toMatch(/^:INPUT DROP/m);
+    expect(saved).toMatch(/^:OUTPUT DROP/m);
+    expect(saved).toContain('tsfw:loopback');
+    expect(saved).not.toContain('tsfw:services');
+    expect(await canConnect(h.out, h.fw.ip6!, 80, 1000)).toBe(false);
+    expect(await canConnect(h.out, MYIP, 80)).toBe(true);
+  });
+
+  test('IPV6=mirror: the service rules are mirrored for IPv6 and a service connects over IPv6', async () => {
+    await start('IPV6=mirror\n');
+    const saved = await savedRules(h.fw, backend, 'ipv6');
+    expect(saved).toMatch(/^:INPUT DROP/m);
+    expect(saved).toMatch(/^:OUTPUT ACCEPT/m);
+    expect(saved).toContain('tsfw:services');
+    expect(saved).toContain(`-s ${h.fw.ip6}/128 -m comment --comment "tsfw:antispoof" -j DROP`);
+    const [web, telnet, lanTelnet] = await Promise.all([
+      canConnect(h.out, h.fw.ip6!, 80), canConnect(h.out, h.fw.ip6!, 23, 1000), canConnect(h.lan, h.fw.ip6!, 23, 1000),
+    ]);
+    expect(web).toBe(true);
+    expect(telnet).toBe(false);
+    // Only IPv4's local subnet is trusted; IPv6 neighbours need TRUSTED_NETS.
+    expect(lanTelnet).toBe(false);
+  });
+});
