@@ -1,0 +1,43 @@
+/**
+ * The jails tsfirewall runs, derived from the config: one per service with bans, named `tsfw-<service>` so it can
+ * never merge with a stock jail of the same name in jail.conf (fail2ban merges same-named sections silently).
+ * Each jail knows where its bans live in the kernel: the sets or chains compile() creates, per family.
+ */
+import { banChainName, banSetName } from '../compile/plan.js';
+import type { Config, ServiceConfig } from '../config/types.js';
+import type { Family } from '../model.js';
+
+export type BanMode = 'ipset' | 'chain';
+
+export interface JailSpec {
+  readonly jail: string;
+  readonly service: ServiceConfig;
+  /** BAN_NAME: the <name> fail2ban passes to our action, giving f2b-NAME / fail2ban-NAME. */
+  readonly banName: string;
+  readonly mode: BanMode;
+  /** Set (ipset mode) or chain (chain mode) per family; IPv6 only when IPV6=mirror builds an IPv6 ruleset with it. */
+  readonly targets: Readonly<Partial<Record<Family, string>>>;
+}
+
+export const JAIL_PREFIX = 'tsfw-';
+
+/** Same rule compile() follows: an unsettled 'auto' is treated as the chain, which needs no extra program. */
+export const banModeOf = (config: Pick<Config, 'banMode'>): BanMode => (config.banMode === 'ipset' ? 'ipset' : 'chain');
+
+export function jailsOf(config: Config): JailSpec[] {
+  const mode = banModeOf(config);
+  const families: Family[] = config.ipv6 === 'mirror' ? ['ipv4', 'ipv6'] : ['ipv4'];
+  return config.services.filter((s) => s.bans !== undefined).map((service) => ({
+    jail: `${JAIL_PREFIX}${service.name}`,
+    service,
+    banName: service.bans!,
+    mode,
+    targets: Object.fromEntries(families.map((f) => [f, mode === 'ipset' ? banSetName(service, f) : banChainName(service)])),
+  }));
+}
+
+/** `--jail` accepts the jail name, the service name or the ban name, case-insensitively. */
+export function findJail(jails: readonly JailSpec[], name: string): JailSpec | undefined {
+  const wanted = name.toLowerCase();
+  return jails.find((j) => [j.jail, j.service.name, j.banName].some((n) => n.toLowerCase() === wanted));
+}

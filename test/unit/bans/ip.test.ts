@@ -1,0 +1,35 @@
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { parseBanAddress, parseBanAddresses } from '../../../src/bans/ip.js';
+
+describe('ban addresses are parsed strictly', () => {
+  test.each([
+    ['198.51.100.7', { ip: '198.51.100.7', family: 'ipv4' }],
+    [' 203.0.113.9 ', { ip: '203.0.113.9', family: 'ipv4' }],
+    ['2001:DB8:0:0::1', { ip: '2001:db8::1', family: 'ipv6' }],
+    ['::ffff:192.0.2.5', { ip: '192.0.2.5', family: 'ipv4' }],
+  ])('%s is a host address', (raw, want) => {
+    expect(parseBanAddress(raw)).toEqual(want);
+  });
+
+  test.each([
+    '', '10.1', '0x7f.0.0.1', '010.0.0.1', '192.0.2.0/24', '1.2.3.4 5.6.7.8', '1.2.3.4\nflush', 'fe80::1%eth0',
+    '0.0.0.0', '255.255.255.255', '::', 'ff02::1', 'example.org', '-j ACCEPT', '1.2.3.256',
+  ])('%j is refused', (raw) => {
+    expect(parseBanAddress(raw)).toBeUndefined();
+  });
+
+  test('whatever is accepted is printable as ipset prints it: no blanks, no newlines, only address characters', () => {
+    fc.assert(fc.property(fc.string(), (s) => {
+      const a = parseBanAddress(s);
+      return a === undefined || /^[0-9a-f.:]+$/.test(a.ip);
+    }), { numRuns: 2000 });
+  });
+
+  test('a list reports every bad entry and de-duplicates the good ones', () => {
+    expect(parseBanAddresses(['192.0.2.1', 'nope', '192.0.2.1', '2001:db8::1', '1.2'])).toEqual({
+      ok: [{ ip: '192.0.2.1', family: 'ipv4' }, { ip: '2001:db8::1', family: 'ipv6' }],
+      bad: ['nope', '1.2'],
+    });
+  });
+});
