@@ -4,8 +4,11 @@
  * two never fight. A missing or failing fail2ban never takes the firewall down with it.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { writeFail2banConfig } from '../bans/files.js';
 import type { Config } from '../config/types.js';
-import { which } from '../discover/backend.js';
+import { which, type Backend } from '../discover/backend.js';
+import type { HostFacts } from '../discover/host.js';
 import { run } from '../exec/run.js';
 
 export type DaemonState = 'running' | 'stopped' | 'not-installed' | 'disabled';
@@ -32,26 +35,69 @@ async function systemdManages(): Promise<boolean> {
   return r.exitCode === 0;
 }
 
-/** Returns a message for the user; throws nothing. */
-export async function startDaemon(config: Config): Promise<{ ok: boolean; message: string }> {
-  const state = daemonState(config);
-  if (state === 'disabled') return { ok: true, message: 'ban daemon disabled (FAIL2BAN=no)' };
-  if (state === 'not-installed') {
-    return { ok: config.fail2ban !== 'yes', message: 'fail2ban is not installed: firewall is up, but no log-scanning bans (install fail2ban)' };
+/** Runs fail2ban-client (argv only: jail names and addresses are validated before they get here). */
+export function fail2banClient(args: readonly string[], timeoutMs = 30_000) {
+  return run(which('fail2ban-client') ?? 'fail2ban-client', args, { timeoutMs });
+}
+
+/**
+ * systemd starts fail2ban as Type=simple, so `systemctl start` succeeds even when the server then dies on a bad
+ * jail. Ask the server itself (bounded: 20 tries over ~10 s) whether it came up with its jails.
+ */
+async function waitUntilServing(): Promise<string | undefined> {
+  let last = '';
+  for (let i = 0; i < 20; i++) {
+    const r = await fail2banClient(['status'], 5_000);
+    if (r.exitCode === 0) return undefined;
+    last = r.stderr.trim() || r.stdout.trim();
+    await sleep(500);
   }
-  const client = which('fail2ban-client')!;
-  const result = (await systemdManages())
-    ? await run('systemctl', ['restart', 'fail2ban.service'])
-    : state === 'running'
-      ? await run(client, ['reload'])
-      : await run(client, ['-x', 'start']);
-  return result.exitCode === 0
-    ? { ok: true, message: 'fail2ban started' }
-    : { ok: false, message: `fail2ban failed to start (firewall is up, bans are not): ${result.stderr.trim() || result.spawnError}` };
+  return last || 'the server did not answer';
+}
+
+export interface StartOptions {
+  /** start, reload, force-reload or restart: reload keeps the daemon (and its bans), start skips an unchanged one. */
+  readonly verb: string;
+  readonly host: HostFacts;
+  readonly backend: Backend;
+}
+
+/** Writes our jail and actions, then starts or reloads the daemon. Returns a message for the user; throws nothing. */
+export async function startDaemon(config: Config, opts: StartOptions): Promise<{ ok: boolean; message: string; warnings: readonly string[] }> {
+  const state = daemonState(config);
+  if (state === 'disabled') return { ok: true, message: 'ban daemon disabled (FAIL2BAN=no)', warnings: [] };
+  if (state === 'not-installed') {
+    return { ok: config.fail2ban !== 'yes', message: 'fail2ban is not installed: firewall is up, but no log-scanning bans (install fail2ban)', warnings: [] };
+  }
+  let written;
+  try {
+    written = writeFail2banConfig(config, opts.host, opts.backend);
+  } catch (err) {
+    return { ok: false, message: `cannot write fail2ban's configuration (firewall is up, bans are not): ${(err as Error).message}`, warnings: [] };
+  }
+  const { warnings } = written;
+  if (written.jails.length === 0 && state !== 'running') {
+    return { ok: true, message: 'no service has a ban jail: fail2ban not started', warnings };
+  }
+  if (state === 'running') {
+    if (opts.verb === 'start' && !written.changed) return { ok: true, message: 'fail2ban already running, configuration unchanged', warnings };
+    // Unchanged jails keep their bans across a reload; the sets and chains were never touched.
+    const r = await fail2banClient(['reload']);
+    return r.exitCode === 0
+      ? { ok: true, message: `fail2ban reloaded (jails: ${written.jails.join(', ') || 'none of ours'})`, warnings }
+      : { ok: false, message: `fail2ban reload failed (firewall is up): ${r.stderr.trim() || r.stdout.trim() || r.spawnError}`, warnings };
+  }
+  const viaSystemd = await systemdManages();
+  const result = viaSystemd ? await run('systemctl', ['start', 'fail2ban.service']) : await fail2banClient(['-x', 'start'], 60_000);
+  const failure = result.exitCode !== 0 ? (result.stderr.trim() || result.stdout.trim() || result.spawnError) : viaSystemd ? await waitUntilServing() : undefined;
+  return failure === undefined
+    ? { ok: true, message: `fail2ban started (jails: ${written.jails.join(', ')})`, warnings }
+    : { ok: false, message: `fail2ban failed to start (firewall is up, bans are not): ${failure}`, warnings };
 }
 
 export async function stopDaemon(config: Config): Promise<void> {
   if (daemonState(config) !== 'running') return;
-  if (await systemdManages()) await run('systemctl', ['stop', 'fail2ban.service']);
-  else await run(which('fail2ban-client')!, ['stop']);
+  const active = (await systemdManages()) && (await run('systemctl', ['is-active', '--quiet', 'fail2ban.service'])).exitCode === 0;
+  if (active) await run('systemctl', ['stop', 'fail2ban.service']);
+  else await fail2banClient(['stop']);
 }
