@@ -4,6 +4,10 @@ export interface Context {
   readonly args: readonly string[];
   readonly configPath?: string;
   readonly json: boolean;
+  /** ban/unban: the jail to act on (jail, service or ban name). */
+  readonly jail?: string;
+  /** unban: every address. */
+  readonly all?: boolean;
 }
 
 /** A verb: resolves to the process exit code (LSB), or throws a TsfwError that carries one. */

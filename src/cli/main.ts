@@ -21,10 +21,13 @@ const COMMANDS: Readonly<Record<string, () => Promise<{ default: Command }>>> = 
   show: () => import('./commands/show.js'),
   recent: () => import('./commands/recent.js'),
   mailguard: () => import('./commands/mailguard.js'),
+  bans: () => import('./commands/bans.js'),
+  ban: () => import('./commands/ban.js'),
+  unban: () => import('./commands/unban.js'),
   [SANDBOX_VERB]: () => import('./commands/sandbox.js'),
 };
 
-export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|force-reload|status|check|show|recent|mailguard}
+export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|force-reload|status|check|show|recent|mailguard|bans|ban|unban}
 
   start          load the firewall (atomically) and start the ban daemon
   stop           open the host: flush rules, policies ACCEPT, stop the ban daemon
@@ -37,10 +40,15 @@ export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|for
   recent         list the hit-rate tables; "recent clear [NAME]" empties them
   mailguard      enable|disable|status: Postfix accepts mail for unknown users into a black-hole account,
                  so usernames cannot be harvested over SMTP (status: exit 0 on, 3 off)
+  bans           list the banned addresses per jail, read from the kernel's ban sets/chains
+  ban IP...      ban addresses (through fail2ban when it runs); "ban -" reads them from stdin [--jail NAME]
+  unban IP...    lift bans in every jail (or --jail NAME); "unban --all" lifts them all
 
 Options:
   -c, --config PATH   config file (default /etc/default/tsfirewall, or $TSFIREWALL_CONFIG)
-  -j, --json          machine-readable output (status, recent, mailguard status)
+  -j, --json          machine-readable output (status, recent, mailguard status, bans)
+      --jail NAME     ban/unban: which jail (tsfw-ssh, ssh and SSH name the same one)
+      --all           unban: every banned address
   -v, --verbose       debug logging, including every command run
   -h, --help          this help
   -V, --version       print the version
@@ -60,6 +68,8 @@ async function dispatch(argv: readonly string[]): Promise<number> {
       options: {
         config: { type: 'string', short: 'c' },
         json: { type: 'boolean', short: 'j' },
+        jail: { type: 'string' },
+        all: { type: 'boolean' },
         verbose: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
@@ -72,7 +82,8 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     if (!load) throw new UsageError(verb === undefined ? 'no command given' : `unknown command "${verb}"`);
     if (values.json) setQuiet();
     setVerbose(values.verbose ?? false);
-    const ctx: Context = { verb: verb!, args, configPath: values.config, json: values.json ?? false };
+    const ctx: Context = { verb: verb!, args, configPath: values.config, json: values.json ?? false,
+      jail: values.jail, all: values.all };
     return await (await load()).default(ctx);
   } catch (err) {
     return report(err);

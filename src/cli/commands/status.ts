@@ -2,6 +2,8 @@
  * status: exit 0 when our ruleset is loaded, 3 when it is not (LSB). Reads the kernel (iptables-save -c), the
  * hit-rate tables and the ban daemon's pid; no interface discovery, so it stays near Node's start-up floor.
  */
+import { banCounts, formatBanCounts } from '../../bans/counts.js';
+import { jailsOf } from '../../bans/jails.js';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/types.js';
 import { detectBackend } from '../../discover/backend.js';
@@ -12,7 +14,7 @@ import { formatRecent, formatSaved } from '../../status/format.js';
 import { readRecentTables } from '../../status/recent.js';
 import { isLoaded, parseSave } from '../../status/saved.js';
 import type { Command } from '../context.js';
-import { managedFamilies } from '../pipeline.js';
+import { managedFamilies, resolveHostChoices } from '../pipeline.js';
 
 const status: Command = async (ctx) => {
   let config: Pick<Config, 'backend' | 'ipv6' | 'fail2ban'>;
@@ -31,15 +33,17 @@ const status: Command = async (ctx) => {
   const loaded = isLoaded(saved[0]![1]);
   const recent = readRecentTables();
   const daemon = daemonState(config);
-  const degraded = loaded && daemon === 'stopped' && config.fail2ban !== 'no';
+  const jails = 'services' in config ? jailsOf(resolveHostChoices(config as Config)) : [];
+  const bans = await banCounts(jails, new Map(saved));
+  const degraded = loaded && daemon === 'stopped' && config.fail2ban !== 'no' && jails.length > 0;
   const state = !loaded ? 'stopped' : degraded ? 'degraded' : 'running';
   if (ctx.json) {
     process.stdout.write(JSON.stringify({
-      state, backend: backend.name, banDaemon: daemon,
+      state, backend: backend.name, banDaemon: daemon, bans,
       families: Object.fromEntries(saved), recent,
     }, null, 2) + '\n');
   } else {
-    const lines = [`tsfirewall: ${state} (iptables-${backend.name}; ban daemon: ${daemon})`, ''];
+    const lines = [`tsfirewall: ${state} (iptables-${backend.name}; ban daemon: ${daemon})`, formatBanCounts(bans)];
     for (const [family, s] of saved) lines.push(formatSaved(family === 'ipv4' ? 'IPv4' : 'IPv6', s));
     lines.push(formatRecent(recent));
     process.stdout.write(lines.join('\n'));

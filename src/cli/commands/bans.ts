@@ -1,0 +1,30 @@
+/**
+ * bans: the banned addresses per jail, read from the kernel (ipset list / iptables -S), which holds fail2ban's
+ * bans and directly loaded ones alike and answers without starting fail2ban's Python client.
+ */
+import { banContext, listBans } from '../../bans/ops.js';
+import type { Command } from '../context.js';
+
+const bans: Command = async (ctx) => {
+  const jails = await listBans(await banContext(ctx.configPath));
+  if (ctx.json) {
+    process.stdout.write(JSON.stringify({
+      jails: jails.map((j) => {
+        const addresses = Object.values(j.addresses).flat();
+        return { ...j, loaded: Object.keys(j.addresses).length > 0, count: addresses.length, addresses };
+      }),
+    }, null, 2) + '\n');
+    return 0;
+  }
+  const out: string[] = [];
+  for (const j of jails) {
+    const addresses = Object.values(j.addresses).flat();
+    const where = Object.values(j.targets).join(', ');
+    const state = Object.keys(j.addresses).length === 0 ? 'not loaded (is the firewall started?)' : `${addresses.length} banned`;
+    out.push(`${j.jail} (service ${j.service}, ${j.mode} ${where}): ${state}`, ...addresses.map((a) => `  ${a}`));
+  }
+  process.stdout.write(out.join('\n') + '\n');
+  return 0;
+};
+
+export default bans;

@@ -1,0 +1,37 @@
+/**
+ * unban IP... | --all [--jail NAME]: tells fail2ban first (when it runs) so it forgets the ban instead of lifting
+ * it again later, then removes the addresses from the kernel directly, which also catches bans fail2ban never
+ * knew about (loaded with `ban` while it was down, or in a batch).
+ */
+import { parseBanAddresses } from '../../bans/ip.js';
+import { banContext, listBans, unbanDirect } from '../../bans/ops.js';
+import { UsageError } from '../../errors.js';
+import { log } from '../../log.js';
+import { daemonState, fail2banClient } from '../../services/fail2ban.js';
+import type { Command } from '../context.js';
+import { say } from '../output.js';
+import { addressArgs, pickJail } from './ban.js';
+
+const unban: Command = async (ctx) => {
+  const raw = addressArgs(ctx.args);
+  if (ctx.all === (raw.length > 0)) throw new UsageError('unban needs IP addresses or --all (not both)');
+  const { ok, bad } = parseBanAddresses(raw);
+  if (bad.length > 0) throw new UsageError(`not a host address: ${bad.slice(0, 5).map((b) => `"${b}"`).join(', ')}; nothing was unbanned`);
+  const bctx = await banContext(ctx.configPath);
+  const jails = ctx.jail === undefined ? bctx.jails : [pickJail(bctx.jails, ctx.jail)];
+  if (daemonState(bctx.config) === 'running') {
+    // fail2ban must forget the ban (its database would restore it on the next start); it has no per-jail
+    // "--all", so one jail's all is the addresses the kernel holds for it.
+    const ips = ctx.all && ctx.jail !== undefined
+      ? Object.values((await listBans({ ...bctx, jails }))[0]!.addresses).flat()
+      : ctx.all ? ['--all'] : ok.map((a) => a.ip);
+    const r = ips.length === 0 ? undefined
+      : await fail2banClient(ctx.jail !== undefined ? ['set', jails[0]!.jail, 'unbanip', ...ips] : ['unban', ...ips]);
+    if (r && r.exitCode !== 0) log.warn(`fail2ban: ${r.stderr.trim() || r.stdout.trim()} (removing from the kernel anyway)`);
+  }
+  await unbanDirect(bctx, jails, ctx.all ? 'all' : ok);
+  say(`unbanned ${ctx.all ? 'everything' : `${ok.length} address${ok.length === 1 ? '' : 'es'}`} in ${jails.map((j) => j.jail).join(', ')}`);
+  return 0;
+};
+
+export default unban;
