@@ -35,6 +35,14 @@ async function systemdManages(): Promise<boolean> {
   return r.exitCode === 0;
 }
 
+/**
+ * True inside tsfirewall.service's own start or reload job. fail2ban.service is ordered After=iptables.service,
+ * our alias, so a blocking `systemctl start fail2ban` from there would wait for the job that is waiting for it.
+ */
+function insideOwnUnit(): boolean {
+  try { return /\/tsfirewall\.service$/m.test(readFileSync('/proc/self/cgroup', 'utf8')); } catch { return false; }
+}
+
 /** Runs fail2ban-client (argv only: jail names and addresses are validated before they get here). */
 export function fail2banClient(args: readonly string[], timeoutMs = 30_000) {
   return run(which('fail2ban-client') ?? 'fail2ban-client', args, { timeoutMs });
@@ -88,6 +96,12 @@ export async function startDaemon(config: Config, opts: StartOptions): Promise<{
       : { ok: false, message: `fail2ban reload failed (firewall is up): ${r.stderr.trim() || r.stdout.trim() || r.spawnError}`, warnings };
   }
   const viaSystemd = await systemdManages();
+  if (viaSystemd && insideOwnUnit()) {
+    const queued = await run('systemctl', ['--no-block', 'start', 'fail2ban.service']);
+    return queued.exitCode === 0
+      ? { ok: true, message: `fail2ban start queued; it runs once the rules are in (jails: ${written.jails.join(', ')})`, warnings }
+      : { ok: false, message: `cannot queue fail2ban's start (firewall is up, bans are not): ${queued.stderr.trim() || queued.spawnError}`, warnings };
+  }
   const result = viaSystemd ? await run('systemctl', ['start', 'fail2ban.service']) : await fail2banClient(['-x', 'start'], 60_000);
   const failure = result.exitCode !== 0 ? (result.stderr.trim() || result.stdout.trim() || result.spawnError) : viaSystemd ? await waitUntilServing() : undefined;
   return failure === undefined
