@@ -17,6 +17,8 @@ export interface RunOptions {
   readonly input?: string;
   readonly timeoutMs?: number;
   readonly env?: Readonly<Record<string, string>>;
+  /** Open file descriptors handed to the child as fd 3, 4...: how flock(1) takes a lock this process keeps. */
+  readonly fds?: readonly number[];
 }
 
 export async function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
@@ -27,7 +29,10 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     stripFinalNewline: false,
     timeout: opts.timeoutMs ?? 60_000,
     env: opts.env,
-    stdin: opts.input === undefined ? 'ignore' : undefined,
+    ...(opts.fds?.length
+      // execa passes numeric extra fds straight to spawn; its types only list the richer forms.
+      ? { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...opts.fds] as unknown as ['pipe', 'pipe', 'pipe'] }
+      : { stdin: opts.input === undefined ? 'ignore' as const : undefined }),
   });
   const spawnError = result.failed && result.exitCode === undefined ? result.shortMessage : undefined;
   if (result.exitCode !== 0) log.debug(`exec: ${file} exited ${result.exitCode ?? spawnError}: ${result.stderr.trim()}`);
