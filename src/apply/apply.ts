@@ -1,16 +1,21 @@
 /**
- * Loads a Plan into the kernel: ipsets first (created, never flushed), then each family validated with
- * `iptables-restore --test` and loaded in one atomic `iptables-restore`. A failure at any step restores every
- * family already touched from the snapshot taken at the start, counters included.
+ * Loads a Plan into the kernel as one transaction: snapshot (`iptables-save -c`), journal the snapshot, ipsets
+ * (created, never flushed), `iptables-restore --test` per family, then one atomic `iptables-restore` per family,
+ * then the optional confirm wait. A failure or a termination signal at any step restores every family already
+ * touched from the snapshot, counters included; a SIGKILL leaves the journal for the next verb (safety/journal.ts).
+ * Each step boundary is a named checkpoint where tests inject faults.
  */
 import type { Backend } from '../discover/backend.js';
-import { ApplyError } from '../errors.js';
+import { ApplyError, TsfwError } from '../errors.js';
 import { run } from '../exec/run.js';
 import { log } from '../log.js';
 import type { Family, Plan } from '../model.js';
 import { renderRuleset } from '../render/iptables.js';
+import { checkpoint, trapSignals } from '../safety/interrupt.js';
+import { clearJournal, writeJournal } from '../safety/journal.js';
 import { ensureIpsets } from './ipsets.js';
 import { appendToFilter, chainEntries, completeAgainst } from './restore-text.js';
+import { destroySetsCreatedSince, dropTablesCreatedSince, listIpsets } from './undo.js';
 
 export type Snapshot = ReadonlyMap<Family, string>;
 
@@ -35,28 +40,73 @@ export function restoreTexts(plan: Plan, before: Snapshot): Map<Family, string> 
   }));
 }
 
-export async function applyPlan(plan: Plan, backend: Backend): Promise<void> {
+export interface ApplyOptions {
+  /** The verb, recorded in the journal for the recovery message. */
+  readonly verb?: string;
+  /** Runs once the new ruleset is in; resolving false rolls it back (the --confirm wait). */
+  readonly confirm?: () => Promise<boolean>;
+}
+
+export async function applyPlan(plan: Plan, backend: Backend, opts: ApplyOptions = {}): Promise<void> {
   const families = plan.rulesets.map((r) => r.family);
-  const before = await snapshot(backend, families);
-  const texts = restoreTexts(plan, before);
-  await ensureIpsets(plan.ipsets);
-  await Promise.all([...texts].map(([family, text]) => validate(backend, family, text)));
-  const touched: Family[] = [];
-  for (const [family, text] of texts) {
-    touched.push(family);
-    const result = await restore(backend, family, text, false);
-    if (result.exitCode !== 0) {
-      const rolledBack = await rollback(backend, before, touched, texts);
-      throw new ApplyError(`loading the ${family} ruleset failed: ${why(result)}; ` +
-        (rolledBack ? 'the previous ruleset was restored' : 'ROLLBACK FAILED, check `iptables-save`'));
-    }
+  const release = trapSignals();
+  try {
+    const before = await snapshot(backend, families);
+    const texts = restoreTexts(plan, before);
+    await checkpoint('after-snapshot');
+    // Before the first change: a full disk or a refused run directory stops us here, with nothing changed.
+    writeJournal({
+      version: 1, pid: process.pid, verb: opts.verb ?? 'start', started: new Date().toISOString(), backend: backend.name,
+      before: Object.fromEntries(before), attempted: Object.fromEntries(texts),
+    });
+    await transaction(plan, backend, before, texts, opts);
+  } finally {
+    release();
   }
+}
+
+async function transaction(plan: Plan, backend: Backend, before: Snapshot, texts: ReadonlyMap<Family, string>, opts: ApplyOptions): Promise<void> {
+  const touched: Family[] = [];
+  const setsBefore = plan.ipsets.length > 0 ? await listIpsets() : undefined;
+  try {
+    await checkpoint('after-journal');
+    await ensureIpsets(plan.ipsets);
+    await checkpoint('after-ipsets');
+    await Promise.all([...texts].map(([family, text]) => validate(backend, family, text)));
+    await checkpoint('after-test');
+    for (const [family, text] of texts) {
+      touched.push(family);
+      const result = await restore(backend, family, text, false);
+      if (result.exitCode !== 0) throw new ApplyError(`loading the ${family} ruleset failed: ${why(result)}`);
+      await checkpoint(`after-${family}`);
+    }
+    if (opts.confirm && !(await opts.confirm())) {
+      throw new ApplyError('the new ruleset was not confirmed in time');
+    }
+    await checkpoint('before-commit');
+  } catch (err) {
+    // From here on a second signal must not cut the rollback short: the trap stays installed until we return.
+    const ok = await rollback(backend, before, touched, texts);
+    if (setsBefore) await destroySetsCreatedSince(plan.ipsets.map((s) => s.name), setsBefore);
+    if (ok) clearJournal();
+    const reason = err instanceof Error ? err.message : String(err);
+    const outcome = touched.length === 0 ? 'nothing was changed'
+      : ok ? 'the previous ruleset was restored' : 'ROLLBACK FAILED, check `iptables-save`';
+    const message = reason.includes(outcome) ? reason : `${reason}; ${outcome}`;
+    throw new TransactionError(message, err instanceof TsfwError ? err.exitCode : 1, err);
+  }
+  clearJournal();
+}
+
+/** The failed step's error with what became of the ruleset appended; keeps its exit code (5: ipset missing). */
+class TransactionError extends TsfwError {
+  constructor(message: string, exitCode: number, cause: unknown) { super(message, exitCode, { cause }); }
 }
 
 async function validate(backend: Backend, family: Family, text: string): Promise<void> {
   const result = await run(backend.restore[family], ['-w', '5', '--test'], { input: text });
   if (result.exitCode !== 0) {
-    throw new ApplyError(`${backend.restore[family]} --test rejected the ${family} ruleset, nothing was changed: ${why(result)}`);
+    throw new ApplyError(`${backend.restore[family]} --test rejected the ${family} ruleset: ${why(result)}`);
   }
 }
 
@@ -64,7 +114,10 @@ function restore(backend: Backend, family: Family, text: string, counters: boole
   return run(backend.restore[family], ['-w', '5', ...(counters ? ['--counters'] : [])], { input: text });
 }
 
-/** Puts back what the snapshot held; tables we created that did not exist before are left open and empty. */
+/**
+ * Puts back what the snapshot held, counters included. A table only the new ruleset used is emptied and opened,
+ * then (nft) deleted, so `iptables-save` reads as before; legacy iptables cannot unregister a table.
+ */
 export async function rollback(backend: Backend, before: Snapshot, families: readonly Family[], attempted: ReadonlyMap<Family, string>): Promise<boolean> {
   let ok = true;
   for (const family of families) {
@@ -73,7 +126,9 @@ export async function rollback(backend: Backend, before: Snapshot, families: rea
     if (result.exitCode !== 0) {
       ok = false;
       log.error(`rollback of ${family} failed: ${why(result)}`);
+      continue;
     }
+    await dropTablesCreatedSince(backend, family, before.get(family) ?? '', attempted.get(family) ?? '');
   }
   return ok;
 }

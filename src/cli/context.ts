@@ -8,6 +8,10 @@ export interface Context {
   readonly jail?: string;
   /** unban: every address. */
   readonly all?: boolean;
+  /** start/reload/restart --confirm SECONDS (validated by the verb). */
+  readonly confirm?: string;
+  /** start/reload/restart: skip the SSH lock-out guard. */
+  readonly force?: boolean;
 }
 
 /** A verb: resolves to the process exit code (LSB), or throws a TsfwError that carries one. */

@@ -24,10 +24,11 @@ const COMMANDS: Readonly<Record<string, () => Promise<{ default: Command }>>> = 
   bans: () => import('./commands/bans.js'),
   ban: () => import('./commands/ban.js'),
   unban: () => import('./commands/unban.js'),
+  confirm: () => import('./commands/confirm.js'),
   [SANDBOX_VERB]: () => import('./commands/sandbox.js'),
 };
 
-export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|force-reload|status|check|show|recent|mailguard|bans|ban|unban}
+export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|force-reload|status|check|show|recent|mailguard|bans|ban|unban|confirm}
 
   start          load the firewall (atomically) and start the ban daemon
   stop           open the host: flush rules, policies ACCEPT, stop the ban daemon
@@ -43,12 +44,15 @@ export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|for
   bans           list the banned addresses per jail, read from the kernel's ban sets/chains
   ban IP...      ban addresses (through fail2ban when it runs); "ban -" reads them from stdin [--jail NAME]
   unban IP...    lift bans in every jail (or --jail NAME); "unban --all" lifts them all
+  confirm        keep the ruleset a "start/reload/restart --confirm N" is waiting on
 
 Options:
   -c, --config PATH   config file (default /etc/default/tsfirewall, or $TSFIREWALL_CONFIG)
   -j, --json          machine-readable output (status, recent, mailguard status, bans)
       --jail NAME     ban/unban: which jail (tsfw-ssh, ssh and SSH name the same one)
       --all           unban: every banned address
+      --confirm SECS  start/reload/restart: roll back unless "tsfirewall confirm" (or a key) comes within SECS
+      --force         start/reload/restart: load a ruleset even if it would lock out this SSH session
   -v, --verbose       debug logging, including every command run
   -h, --help          this help
   -V, --version       print the version
@@ -70,6 +74,8 @@ async function dispatch(argv: readonly string[]): Promise<number> {
         json: { type: 'boolean', short: 'j' },
         jail: { type: 'string' },
         all: { type: 'boolean' },
+        confirm: { type: 'string' },
+        force: { type: 'boolean' },
         verbose: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
@@ -83,7 +89,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     if (values.json) setQuiet();
     setVerbose(values.verbose ?? false);
     const ctx: Context = { verb: verb!, args, configPath: values.config, json: values.json ?? false,
-      jail: values.jail, all: values.all };
+      jail: values.jail, all: values.all, confirm: values.confirm, force: values.force ?? false };
     return await (await load()).default(ctx);
   } catch (err) {
     return report(err);

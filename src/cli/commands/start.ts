@@ -1,28 +1,53 @@
 /**
  * start, reload, force-reload and restart. All four replace the ruleset atomically: unlike the seed's
  * `$0 stop; $0 start`, restart never leaves the host open between the two. Only the ban daemon handling differs.
+ * They run under the verb lock, refuse a ruleset that would lock out the admin's SSH session (unless --force), and
+ * with --confirm N keep the new ruleset only if the admin confirms within N seconds (see docs/safety.md).
  */
 import { applyPlan } from '../../apply/apply.js';
 import { loadModules } from '../../apply/modules.js';
+import { NotInstalledError, UsageError } from '../../errors.js';
 import { log } from '../../log.js';
-import { startDaemon, stopDaemon } from '../../services/fail2ban.js';
-import type { Command } from '../context.js';
+import { rememberAdminSource } from '../../safety/admin.js';
+import { awaitConfirmation, MAX_CONFIRM_SECONDS } from '../../safety/confirm.js';
+import { exclusive } from '../../safety/exclusive.js';
+import { guardSession } from '../../safety/lockout.js';
+import { daemonState, startDaemon, stopDaemon } from '../../services/fail2ban.js';
+import type { Command, Context } from '../context.js';
 import { say } from '../output.js';
 import { prepare } from '../pipeline.js';
 
 const start: Command = async (ctx) => {
-  const { config, host, plan, backend } = await prepare(ctx);
-  for (const w of await loadModules(plan.modules)) log.warn(w);
-  if (ctx.verb === 'restart') await stopDaemon(config);
-  await applyPlan(plan, backend);
-  const rules = plan.rulesets.reduce((n, r) => n + r.tables.reduce((m, t) => m + t.rules.length, 0), 0);
-  say(`firewall ${ctx.verb === 'start' ? 'started' : 'reloaded'}: ${rules} rules for ${host.myip}/${host.prefix}` +
-    `${host.iface ? ` on ${host.iface}` : ''} (iptables-${backend.name})`);
-  const daemon = await startDaemon(config, { verb: ctx.verb, host, backend });
-  for (const w of daemon.warnings) log.warn(w);
-  if (daemon.ok) say(daemon.message);
-  else log.warn(daemon.message);
-  return daemon.ok ? 0 : 1;
+  const confirmSeconds = parseConfirm(ctx.confirm);
+  return exclusive(async () => {
+    const { config, host, plan, backend } = await prepare(ctx);
+    if (config.fail2ban === 'yes' && daemonState(config) === 'not-installed') {
+      throw new NotInstalledError('FAIL2BAN=yes but fail2ban is not installed (install it, or set FAIL2BAN=auto); nothing was changed');
+    }
+    await guardSession(plan, backend, { force: ctx.force ?? false });
+    rememberAdminSource();
+    for (const w of await loadModules(plan.modules)) log.warn(w);
+    if (ctx.verb === 'restart') await stopDaemon(config);
+    const confirm = confirmSeconds === undefined ? undefined
+      : () => awaitConfirmation(confirmSeconds, { say: (line) => log.warn(line), stdin: process.stdin });
+    await applyPlan(plan, backend, { verb: ctx.verb, confirm });
+    const rules = plan.rulesets.reduce((n, r) => n + r.tables.reduce((m, t) => m + t.rules.length, 0), 0);
+    say(`firewall ${ctx.verb === 'start' ? 'started' : 'reloaded'}: ${rules} rules for ${host.myip}/${host.prefix}` +
+      `${host.iface ? ` on ${host.iface}` : ''} (iptables-${backend.name})`);
+    const daemon = await startDaemon(config, { verb: ctx.verb, host, backend });
+    for (const w of daemon.warnings) log.warn(w);
+    if (daemon.ok) say(daemon.message);
+    else log.warn(daemon.message);
+    return daemon.ok ? 0 : 1;
+  });
 };
+
+function parseConfirm(raw: Context['confirm']): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_CONFIRM_SECONDS) {
+    throw new UsageError(`--confirm expects a number of seconds from 1 to ${MAX_CONFIRM_SECONDS}, got "${raw}"`);
+  }
+  return Number(raw);
+}
 
 export default start;

@@ -1,6 +1,7 @@
 /**
  * stop: always opens the host if iptables exists, even when the config is broken (then both families are
- * opened and no ban sets are removed, since we cannot know their names).
+ * opened and no ban sets are removed, since we cannot know their names). It waits for the verb lock like the
+ * others, so it never interleaves with a start that is half-way through its apply.
  */
 import { destroyIpsets, openFirewall } from '../../apply/stop.js';
 import { compile } from '../../compile/plan.js';
@@ -8,12 +9,13 @@ import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/types.js';
 import { detectBackend } from '../../discover/backend.js';
 import { log } from '../../log.js';
+import { exclusive } from '../../safety/exclusive.js';
 import { stopDaemon } from '../../services/fail2ban.js';
 import type { Command } from '../context.js';
 import { say } from '../output.js';
 import { managedFamilies, resolveHostChoices } from '../pipeline.js';
 
-const stop: Command = async (ctx) => {
+const stop: Command = async (ctx) => exclusive(async () => {
   let config: Config | undefined;
   try {
     config = resolveHostChoices(loadConfig(ctx.configPath).config);
@@ -24,11 +26,12 @@ const stop: Command = async (ctx) => {
   if (config) await stopDaemon(config);
   await openFirewall(backend, config ? managedFamilies(config) : ['ipv4', 'ipv6']);
   if (config) {
-    const sets = compile(config, { iface: '', myip: '0.0.0.0', prefix: 32, myip6: [], warnings: [] }).ipsets;
+    // The sets as ipset mode names them, whatever the mode now: a switch to chain mode leaves them behind.
+    const sets = compile({ ...config, banMode: 'ipset' }, { iface: '', myip: '0.0.0.0', prefix: 32, myip6: [], warnings: [] }).ipsets;
     await destroyIpsets(sets.map((s) => s.name));
   }
   say('firewall stopped: all policies ACCEPT, rules flushed');
   return 0;
-};
+}, { bestEffort: true });
 
 export default stop;

@@ -1,0 +1,70 @@
+/**
+ * The apply journal: before the first change to the kernel, the ruleset we are about to replace is written to the
+ * run directory; it is removed once the new ruleset is in (and confirmed, with --confirm). A journal found by the
+ * next locked verb therefore means its writer died mid-apply (SIGKILL, power cut of the process, OOM): what the
+ * kernel holds may be half new (IPv4 loaded, IPv6 not), so the previous ruleset is put back before anything else.
+ * It lives in /run: after a reboot the kernel's rules are gone and so is the journal.
+ */
+import { backendFor, type BackendName } from '../discover/backend.js';
+import { ApplyError } from '../errors.js';
+import { log } from '../log.js';
+import type { Family } from '../model.js';
+import { netnsTag, runDir } from '../state/dirs.js';
+import { readStateFile, removeStateFile, writeStateFile } from '../state/write.js';
+
+export interface Journal {
+  readonly version: 1;
+  readonly pid: number;
+  readonly verb: string;
+  readonly started: string;
+  readonly backend: BackendName;
+  /** iptables-save -c of each family before the apply. */
+  readonly before: Partial<Record<Family, string>>;
+  /** What the apply was loading, so rollback also clears tables only the new ruleset used. */
+  readonly attempted: Partial<Record<Family, string>>;
+}
+
+const journalName = () => `journal.${netnsTag()}.json`;
+
+export function writeJournal(journal: Journal): void {
+  writeStateFile(runDir(), journalName(), JSON.stringify(journal));
+}
+
+export function clearJournal(): void {
+  removeStateFile(runDir(), journalName());
+}
+
+export function readJournal(): Journal | undefined {
+  const text = readStateFile(runDir(), journalName());
+  if (text === undefined) return undefined;
+  try {
+    const j = JSON.parse(text) as Journal;
+    const families = (o: unknown) => typeof o === 'object' && o !== null &&
+      Object.entries(o).every(([k, v]) => (k === 'ipv4' || k === 'ipv6') && typeof v === 'string');
+    if (j.version === 1 && (j.backend === 'nft' || j.backend === 'legacy') && families(j.before) && families(j.attempted)) return j;
+  } catch { /* fall through */ }
+  throw new ApplyError(`${runDir()}/${journalName()} is corrupt; check the ruleset with iptables-save, then remove the file`);
+}
+
+/**
+ * Called with the lock held, so a journal here belongs to a dead process. Restores the ruleset it saved and
+ * removes it; returns what happened, for the log. A failed restore keeps the journal so the next verb retries.
+ */
+export async function recoverInterrupted(): Promise<string | undefined> {
+  const journal = readJournal();
+  if (!journal) return undefined;
+  // Imported here: recovery is rare and the apply module is not needed otherwise by stop.
+  const { rollback } = await import('../apply/apply.js');
+  const before = new Map(Object.entries(journal.before) as [Family, string][]);
+  const attempted = new Map(Object.entries(journal.attempted) as [Family, string][]);
+  const ok = await rollback(backendFor(journal.backend), before, [...before.keys()], attempted);
+  if (!ok) {
+    throw new ApplyError(`a previous "${journal.verb}" (pid ${journal.pid}, ${journal.started}) was interrupted and ` +
+      'restoring the ruleset it replaced failed; check iptables-save');
+  }
+  clearJournal();
+  const message = `a previous "${journal.verb}" (pid ${journal.pid}, started ${journal.started}) was interrupted mid-apply; ` +
+    'the ruleset from before it was restored';
+  log.warn(message);
+  return message;
+}

@@ -1,0 +1,103 @@
+/**
+ * The lock-out guard: run from an SSH session, start/reload/restart refuse a ruleset that would drop that session
+ * unless --force. Conntrack's ESTABLISHED accept keeps the open session alive through most mistakes, so the real
+ * questions are whether a NEW connection from the admin's address to the SSH port would be accepted, and whether a
+ * rule before the replies accept (the bans) would drop even the open one.
+ */
+import ipaddr from 'ipaddr.js';
+import type { Backend } from '../discover/backend.js';
+import { which } from '../discover/backend.js';
+import { TsfwError } from '../errors.js';
+import { run } from '../exec/run.js';
+import { log } from '../log.js';
+import type { Family, Plan, Rule } from '../model.js';
+import { describeRule } from '../render/iptables.js';
+import { sshSession, type SshSession } from './admin.js';
+import { evaluateInput } from './evaluate.js';
+
+/** The ruleset would cut off the admin's SSH session; nothing was changed. */
+export class LockoutError extends TsfwError {
+  constructor(message: string) { super(message, 1); }
+}
+
+export interface LockoutCheck {
+  /** Reasons the session would certainly be cut off. */
+  readonly refusals: readonly string[];
+  /** Things that could cut it off later (hit-rate limits), worth a warning. */
+  readonly cautions: readonly string[];
+  /** Ban lookups on the session's path: whether they hold the admin's address is a question for the kernel. */
+  readonly banRules: readonly Rule[];
+}
+
+/** Pure: what the plan would do to this session. */
+export function checkSession(plan: Plan, s: SshSession): LockoutCheck {
+  const family: Family = s.client.includes(':') ? 'ipv6' : 'ipv4';
+  const ruleset = plan.rulesets.find((r) => r.family === family);
+  if (!ruleset) return { refusals: [], cautions: [], banRules: [] };
+  const refusals: string[] = [];
+  const conditional = new Set<Rule>();
+  for (const state of ['NEW', 'ESTABLISHED'] as const) {
+    const v = evaluateInput(ruleset, { src: s.client, dst: s.server, proto: 'tcp', dport: s.serverPort, state });
+    v.conditional.forEach((r) => conditional.add(r));
+    if (v.action === 'DROP') {
+      const what = state === 'NEW' ? 'a new SSH connection' : 'this open SSH session';
+      const by = v.rule ? `the rule "${describeRule(v.rule)}"` : `the ${family} INPUT policy DROP`;
+      refusals.push(`${what} from ${s.client} to ${s.server} port ${s.serverPort} would be dropped by ${by}`);
+    }
+  }
+  const cautions = [...conditional].filter((r) => r.match.recent).map((r) =>
+    `the hit-rate limit "${describeRule(r)}" applies to your address too: more than ${r.match.recent!.hitcount} new ` +
+    `connections in ${r.match.recent!.seconds} s from ${s.client} are dropped`);
+  const banRules = [...conditional].filter((r) => r.match.srcSet !== undefined || r.target.kind === 'jump');
+  return { refusals: [...new Set(refusals)], cautions, banRules };
+}
+
+/** Throws LockoutError (exit 1) before anything is applied, unless `force`; a no-op outside SSH. */
+export async function guardSession(plan: Plan, backend: Backend, opts: { force: boolean; env?: NodeJS.ProcessEnv }): Promise<void> {
+  const session = sshSession(opts.env ?? process.env);
+  if (!session) return;
+  const check = checkSession(plan, session);
+  const refusals = [...check.refusals, ...(await liveBans(check.banRules, session.client, backend))];
+  for (const c of check.cautions) log.warn(c);
+  if (refusals.length === 0) return;
+  if (opts.force) {
+    for (const r of refusals) log.warn(`${r} (applying anyway: --force)`);
+    return;
+  }
+  throw new LockoutError(`refusing to lock out this SSH session:\n  ${refusals.join('\n  ')}\n` +
+    'nothing was changed; to load it anyway add --force (with --confirm 60 it is rolled back unless you confirm)');
+}
+
+/** Whether the kernel's ban sets/chains on the session's path hold the admin's address right now. */
+async function liveBans(rules: readonly Rule[], client: string, backend: Backend): Promise<string[]> {
+  const found: string[] = [];
+  const family: Family = client.includes(':') ? 'ipv6' : 'ipv4';
+  for (const rule of rules) {
+    if (rule.match.srcSet !== undefined) {
+      const ipset = which('ipset');
+      if (ipset && (await run(ipset, ['test', rule.match.srcSet, client])).exitCode === 0) {
+        found.push(`your address ${client} is banned in ipset ${rule.match.srcSet} (unban it first)`);
+      }
+    } else if (rule.target.kind === 'jump') {
+      const r = await run(backend.cli[family], ['-w', '5', '-S', rule.target.chain]);
+      const hit = r.exitCode === 0 ? bannedBy(r.stdout.split('\n'), client) : undefined;
+      if (hit) found.push(`your address ${client} is banned in chain ${rule.target.chain}: "${hit}" (unban it first)`);
+    }
+  }
+  return [...new Set(found)];
+}
+
+/** The first `-A chain -s NET ... -j DROP|REJECT` line whose source covers `ip`. Pure. */
+export function bannedBy(lines: readonly string[], ip: string): string | undefined {
+  const addr = ipaddr.process(ip);
+  return lines.find((line) => {
+    const m = /^-A \S+ -s (\S+) .*-j (DROP|REJECT)\b/.exec(line.trim());
+    if (!m) return false;
+    try {
+      const [net, len] = ipaddr.parseCIDR(m[1]!.includes('/') ? m[1]! : `${m[1]}/${addr.kind() === 'ipv4' ? 32 : 128}`);
+      return net.kind() === addr.kind() && addr.match(net, len);
+    } catch {
+      return false;
+    }
+  })?.trim();
+}
