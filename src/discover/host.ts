@@ -26,9 +26,12 @@ export async function discoverHost(config: Config, procRoute = '/proc/net/route'
     throw new DiscoveryError('no default route to find the interface from; set INTERFACE (or MYIP and NETMASK)');
   }
   const all = networkInterfaces();
-  const addrs = all[iface];
-  if (!addrs) {
-    throw new DiscoveryError(`interface ${iface} does not exist (present: ${Object.keys(all).join(', ') || 'none'})`);
+  const addrs = all[iface] ?? [];
+  if (addrs.length === 0) {
+    const present = interfaceNames() ?? Object.keys(all);
+    if (!present.includes(iface)) {
+      throw new DiscoveryError(`interface ${iface} does not exist (present: ${present.join(', ') || 'none'})`);
+    }
   }
   const v4 = addrs.find((a) => a.family === 'IPv4');
   if (!v4) {
@@ -49,6 +52,15 @@ export function defaultRouteIface(procRoute: string): string | undefined {
     if (iface && dest === '00000000' && mask === '00000000' && (parseInt(flags ?? '0', 16) & 1) === 1) return iface;
   }
   return undefined;
+}
+
+/** Every interface in this network namespace: node:os leaves out those with no address at all. */
+export function interfaceNames(procDev = '/proc/net/dev'): string[] | undefined {
+  try {
+    return readFileSync(procDev, 'utf8').split('\n').slice(2).map((l) => l.split(':')[0]!.trim()).filter(Boolean);
+  } catch {
+    return undefined;
+  }
 }
 
 function operstate(iface: string): string | undefined {
