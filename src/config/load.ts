@@ -91,6 +91,13 @@ export function parseConfig(text: string, source?: string): LoadedConfig {
   checkUnique(services.map((s) => s.rateLimit?.name), 'RATE_NAME', 'hit-rate list', problems);
   checkUnique(services.map((s) => s.bans), 'BAN_NAME', 'ban list', problems);
   if (problems.length > 0) throw new ConfigError(problems, source);
+  // Legal but almost certainly a slip: a /0 "friend" accepts every packet before any service rule is reached.
+  for (const net of config.trustedNets.filter((n) => n.endsWith('/0'))) {
+    warnings.push(`${where(source, at('TRUSTED_NETS'))}TRUSTED_NETS includes ${net}, which trusts every address: nothing is filtered`);
+  }
+  if (config.netmask === 0 && config.trustLocalSubnet) {
+    warnings.push(`${where(source, at('NETMASK'))}NETMASK=0 with TRUST_LOCAL_SUBNET=yes makes every address a trusted local: nothing is filtered`);
+  }
   return { config, warnings };
 }
 
@@ -101,7 +108,8 @@ function readService(name: string, read: Reader, problems: ConfigProblem[], at: 
   const prefix = `SERVICE_${name.toUpperCase()}_`;
   const f = <K extends ServiceField>(field: K, fallback?: string) =>
     read(prefix + field, SERVICE_FIELDS[field] as KeySpec<ReturnType<(typeof SERVICE_FIELDS)[K]['parse']>>, fallback);
-  if (!known && !f('PORTS')?.length) {
+  const portsGiven = at(prefix + 'PORTS') !== undefined;
+  if (!known && !portsGiven) {
     problems.push({ key: 'SERVICES', line: at('SERVICES'), message: `service "${name}" is not built in; set ${prefix}PORTS (and ${prefix}PROTO)` });
   }
   const upper = name.toUpperCase();
@@ -109,7 +117,7 @@ function readService(name: string, read: Reader, problems: ConfigProblem[], at: 
   const bans = f('BANS', known?.bans ? 'yes' : 'no');
   return {
     name,
-    ports: f('PORTS', known?.ports.join(' ')) ?? [],
+    ports: (known || portsGiven ? f('PORTS', known?.ports.join(' ')) : undefined) ?? [],
     protos: f('PROTO', known?.protos.join(' ') ?? 'tcp') ?? ['tcp'],
     from: f('FROM') ?? [],
     rateLimit: rate && { ...rate, name: f('RATE_NAME', upper) ?? upper },

@@ -23,8 +23,8 @@ export const GLOBAL_KEYS = {
   DROP_NOT_FOR_ME: key('yes', v.bool),
   ANTI_SPOOFING: key('yes', v.bool),
   ALLOW_PING: key('no', v.bool),
-  SERVICES: key('ssh ftp web', listOf(v.token(16))),
-  SNAT_INTERFACE: key('', optional(v.ifaceName)),
+  SERVICES: key('ssh ftp web', listOf(v.serviceName)),
+  SNAT_INTERFACE: key('', optional(v.netdevName)),
   SNAT_TO: key('', optional(v.ipv4Address)),
   IPV6: key('drop', v.oneOf(['drop', 'mirror', 'off'] as const)),
   MODULES: key('nf_conntrack_ftp nf_nat', listOf(v.moduleName)),
@@ -39,9 +39,9 @@ export const GLOBAL_KEYS = {
  * Ban names become chain "fail2ban-NAME" (iptables allows 28 characters) and set "f2b-NAME".
  */
 export const SERVICE_FIELDS = {
-  PORTS: key('', listOf(v.port)),
-  PROTO: key('', listOf(v.oneOf(['tcp', 'udp'] as const))),
-  FROM: key('any', (raw: string) => (raw.trim().toLowerCase() === 'any' ? [] : listOf(v.cidr)(raw))),
+  PORTS: key('', v.nonEmpty(listOf(v.port), 'port')),
+  PROTO: key('', v.nonEmpty(listOf(v.oneOf(['tcp', 'udp'] as const)), 'protocol (tcp, udp)')),
+  FROM: key('any', (raw: string) => (raw.trim().toLowerCase() === 'any' ? [] : v.nonEmpty(listOf(v.cidr), 'network, or "any"')(raw))),
   RATE_LIMIT: key('', v.rateLimit),
   RATE_NAME: key('', v.token(32)),
   LOG_PREFIX: key('', optional(v.logPrefix)),

@@ -36,6 +36,31 @@ export function ifaceName(raw: string): string {
     : fail(`expected an interface name (1-15 letters, digits, _ . - @ :), got "${raw}"`);
 }
 
+/**
+ * A device name as the kernel and iptables' -i/-o know it. Unlike INTERFACE (where an ifconfig alias label such
+ * as eth0:1 still finds its address), a ':' here would give a rule that silently never matches.
+ */
+export function netdevName(raw: string): string {
+  const v = ifaceName(raw);
+  return v.includes(':') ? fail(`expected a network device name without ":" (alias labels like eth0:1 are not devices), got "${raw}"`) : v;
+}
+
+/** Service names become part of SERVICE_<NAME>_* keys, so they are what such a key can spell: a letter, then letters or digits. */
+export function serviceName(raw: string): string {
+  const v = raw.trim();
+  return /^[A-Za-z][A-Za-z0-9]{0,15}$/.test(v)
+    ? v
+    : fail(`expected a service name: a letter, then up to 15 letters or digits (it is spelled into SERVICE_<NAME>_* keys), got "${raw}"`);
+}
+
+/** A list that must not be empty: an empty PORTS or FROM would silently mean "no rule" or "the whole world". */
+export function nonEmpty<T>(parse: (raw: string) => T[], what: string) {
+  return (raw: string): T[] => {
+    const items = parse(raw);
+    return items.length > 0 ? items : fail(`expected at least one ${what}, got an empty value`);
+  };
+}
+
 /** A host address or a network, IPv4 or IPv6; always returned in "addr/prefix" form, host bits cleared. */
 export function cidr(raw: string): string {
   const v = raw.trim();
