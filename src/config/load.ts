@@ -62,7 +62,7 @@ export function parseConfig(text: string, source?: string): LoadedConfig {
     }
     const known = [...Object.keys(GLOBAL_KEYS), ...serviceNames.flatMap((s) =>
       Object.keys(SERVICE_FIELDS).map((f) => `SERVICE_${s.toUpperCase()}_${f}`))];
-    warnings.push(`${where(source, at(key))}unknown key ${key}; ignored (did you mean ${closest(key, known)}?)`);
+    warnings.push(`${where(source, at(key))}unknown key ${key}; ignored (did you mean ${closest(key.toUpperCase(), known)}?)`);
   }
 
   const config = {
