@@ -115,3 +115,43 @@ export async function fetchText(from: Host, ip: string, port: number, timeoutMs 
   const r = await from.exec([process.execPath, '-e', code], { timeoutMs: timeoutMs + 10_000 });
   return r.exitCode === 0 ? r.stdout.trim() : undefined;
 }
+
+/** A listener that echoes what it receives and keeps the connection open (for sessions that outlive a ban). */
+export async function listenEcho(host: Host, port: number, lifetimeMs = 300_000): Promise<() => void> {
+  const code = `require('net').createServer(s=>{s.on('error',()=>{});s.pipe(s)}).listen(${port},'0.0.0.0',()=>console.log('ready'));` +
+    `setTimeout(()=>process.exit(0),${lifetimeMs})`;
+  const child = execa('ip', ['netns', 'exec', host.ns, process.execPath, '-e', code], { reject: false });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('echo listener did not start')), 10_000);
+    child.stdout?.once('data', () => { clearTimeout(timer); resolve(); });
+  });
+  return () => { child.kill('SIGKILL'); };
+}
+
+export interface Session {
+  /** Sends one line and waits (bounded) for it to come back; false when it did not. */
+  roundTrip(line: string, timeoutMs?: number): Promise<boolean>;
+  close(): void;
+}
+
+/** Opens one long-lived TCP connection from `from` to an echo listener; lines go through the client's stdin. */
+export async function openSession(from: Host, ip: string, port: number, lifetimeMs = 120_000): Promise<Session> {
+  const code = `const s=require('net').connect({host:${JSON.stringify(ip)},port:${port}});` +
+    `s.on('connect',()=>console.log('connected'));s.on('data',d=>process.stdout.write(d));s.on('error',()=>process.exit(1));` +
+    `process.stdin.on('data',d=>s.write(d));setTimeout(()=>process.exit(0),${lifetimeMs})`;
+  const child = execa('ip', ['netns', 'exec', from.ns, process.execPath, '-e', code], { reject: false, stdin: 'pipe' });
+  let received = '';
+  child.stdout?.on('data', (d: Buffer) => { received += d.toString(); });
+  const waitFor = async (text: string, timeoutMs: number) => {
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
+      if (received.includes(text)) return true;
+      await sleep(20);
+    }
+    return received.includes(text);
+  };
+  if (!(await waitFor('connected', 5000))) { child.kill('SIGKILL'); throw new Error(`no session to ${ip}:${port}`); }
+  return {
+    roundTrip: async (line, timeoutMs = 1000) => { child.stdin?.write(`${line}\n`); return waitFor(`${line}\n`, timeoutMs); },
+    close: () => { child.kill('SIGKILL'); },
+  };
+}

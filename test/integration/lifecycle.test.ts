@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { canConnect, createLab, listen, type Host, type Lab } from '../harness/netns.js';
-import { BACKENDS, ConfigDir, copyCli, hasOurRules, mustExec, savedRules, tool, tsfw, type Family } from './helpers.js';
+import { BACKENDS, ConfigDir, copyCli, hasOurRules, listenEcho, mustExec, openSession, savedRules, tool, tsfw, type Family } from './helpers.js';
 
 const MYIP = '192.0.2.10';
 const BANNED = '198.51.100.99';
@@ -18,7 +18,7 @@ afterAll(() => { cli?.dispose(); configs.dispose(); });
 describe.each(BACKENDS)('lifecycle with iptables-%s', (backend) => {
   let lab: Lab;
   let h: Record<'fw' | 'out' | 'banned', Host>;
-  let stopListener: () => void;
+  const stops: (() => void)[] = [];
   const run = (args: string[], config?: string) => tsfw(cli.cli, h.fw, backend, args, config);
   const both = async () => ({ ipv4: await savedRules(h.fw, backend, 'ipv4'), ipv6: await savedRules(h.fw, backend, 'ipv6') });
   const state = async (config?: string) => (JSON.parse((await run(['status', '--json'], config)).stdout) as { state: string; backend: string }).state;
@@ -32,9 +32,9 @@ describe.each(BACKENDS)('lifecycle with iptables-%s', (backend) => {
       { name: 'banned', segment: 'wan', octet: 99 },
     ]);
     h = lab.hosts as typeof h;
-    stopListener = await listen(h.fw, [22, 23, 80]);
+    stops.push(await listen(h.fw, [23, 80]), await listenEcho(h.fw, 22));
   });
-  afterAll(async () => { stopListener?.(); await lab?.destroy(); });
+  afterAll(async () => { for (const stop of stops) stop(); await lab?.destroy(); });
 
   test('before start: status exits 3 and reports stopped', async () => {
     expect((await run(['status'], chainConfig)).exitCode).toBe(3);
@@ -56,6 +56,19 @@ describe.each(BACKENDS)('lifecycle with iptables-%s', (backend) => {
     expect(r.exitCode).toBe(6);
     expect(r.stderr).toMatch(/interface nosuch0 does not exist/);
     expect(await both()).toEqual(before);
+  });
+
+  test('an interface without an IPv4 address exits 6, says so, and applies nothing', async () => {
+    await mustExec(h.fw, ['ip', 'link', 'add', 'nov4', 'type', 'veth', 'peer', 'name', 'nov4p']);
+    try {
+      const before = await both();
+      const r = await run(['start'], configs.write('INTERFACE=nov4\n'));
+      expect(r.exitCode).toBe(6);
+      expect(r.stderr).toMatch(/interface nov4 has no IPv4 address/);
+      expect(await both()).toEqual(before);
+    } finally {
+      await mustExec(h.fw, ['ip', 'link', 'del', 'nov4']);
+    }
   });
 
   test('check passes a good config, names the key of a bad one, and changes nothing', async () => {
@@ -95,7 +108,15 @@ describe.each(BACKENDS)('lifecycle with iptables-%s', (backend) => {
 
   test('reload and restart leave the same ruleset and keep chain-mode ban entries', async () => {
     const ban = ['-A', 'fail2ban-SSH', '-s', `${BANNED}/32`, '-j', 'DROP'];
-    await mustExec(h.fw, [tool(backend, 'ipv4'), '-w', '5', ...ban]);
+    // Bans sit before the replies accept: a session opened before the ban goes dead with it.
+    const session = await openSession(h.banned, MYIP, 22);
+    try {
+      expect(await session.roundTrip('before the ban')).toBe(true);
+      await mustExec(h.fw, [tool(backend, 'ipv4'), '-w', '5', ...ban]);
+      expect(await session.roundTrip('after the ban')).toBe(false);
+    } finally {
+      session.close();
+    }
     const before = await both();
     expect(before.ipv4).toContain(ban.join(' '));
     expect(await canConnect(h.banned, MYIP, 22, 1000)).toBe(false);
@@ -137,5 +158,33 @@ describe.each(BACKENDS)('lifecycle with iptables-%s', (backend) => {
     expect(await mustExec(h.fw, ['ipset', 'list', '-n'])).not.toContain('f2b-SSH');
     expect((await run(['status'], ipsetConfig)).exitCode).toBe(3);
     expect(await state(ipsetConfig)).toBe('stopped');
+  });
+
+  test('stop also removes the ban chains, the SNAT rule and mirrored IPv6 rules', async () => {
+    const everything = configs.write('BAN_MODE=chain\nSNAT_INTERFACE=eth0\nIPV6=mirror\n');
+    const start = await run(['start'], everything);
+    expect(start.exitCode, start.stderr).toBe(0);
+    await mustExec(h.fw, [tool(backend, 'ipv4'), '-w', '5', '-A', 'fail2ban-SSH', '-s', `${BANNED}/32`, '-j', 'DROP']);
+    expect(await mustExec(h.fw, [tool(backend, 'ipv4'), '-t', 'nat', '-S'])).toContain('tsfw:nat');
+    expect(await mustExec(h.fw, [tool(backend, 'ipv6'), '-S'])).toContain('-N fail2ban-SSH');
+    const r = await run(['stop'], everything);
+    expect(r.exitCode, r.stderr).toBe(0);
+    for (const [family, table] of [['ipv4', 'filter'], ['ipv4', 'nat'], ['ipv6', 'filter']] as const) {
+      const rules = await mustExec(h.fw, [tool(backend, family), '-t', table, '-S']);
+      expect(rules, `${family} ${table}`).not.toMatch(/^-P \S+ DROP|^-N |^-A /m);
+    }
+    expect((await run(['status'], everything)).exitCode).toBe(3);
+  });
+
+  test('stop opens the host even when the config is unusable', async () => {
+    const start = await run(['start'], chainConfig);
+    expect(start.exitCode, start.stderr).toBe(0);
+    const r = await run(['stop'], configs.write('IPV6=maybe\n'));
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/config unusable/);
+    for (const family of ['ipv4', 'ipv6'] as Family[]) {
+      expect(await mustExec(h.fw, [tool(backend, family), '-S']), family).not.toMatch(/^-P \S+ DROP|^-N |^-A /m);
+    }
+    expect(await canConnect(h.out, MYIP, 23)).toBe(true);
   });
 });

@@ -109,13 +109,20 @@ describe.each(BACKENDS)('default ruleset with iptables-%s', (backend) => {
     expect(await canConnect(h.fw, h.out.ip, 8080)).toBe(true);
   });
 
-  test('reload and restart leave the same ruleset', async () => {
+  test('reload and restart leave the same ruleset and keep the hit-rate table', async () => {
     const config = configs.write('TRUSTED_NETS=203.0.113.0/24\n');
+    const sources = async () => {
+      const json = JSON.parse((await run(['status', '--json'])).stdout) as { recent: Record<string, { src: string }[]> };
+      return (json.recent.SSH ?? []).map((e) => e.src).sort();
+    };
     const before = await savedRules(h.fw, backend);
+    const seen = await sources();
+    expect(seen).toContain(h.w1.ip);
     for (const verb of ['reload', 'restart', 'force-reload']) {
       const r = await run([verb], config);
       expect(r.exitCode, r.stderr).toBe(0);
       expect(await savedRules(h.fw, backend), verb).toBe(before);
+      expect(await sources(), verb).toEqual(seen);
     }
   });
 });
