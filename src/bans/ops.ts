@@ -2,12 +2,14 @@
  * What `bans`, `ban` and `unban` do to the kernel, per jail. The kernel's sets and chains are the truth here:
  * they hold fail2ban's bans and the ones loaded directly, and reading them costs no Python start-up.
  */
+import { writeFileSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { detectBackend, type Backend } from '../discover/backend.js';
 import { UsageError } from '../errors.js';
 import type { Family } from '../model.js';
 import { resolveHostChoices } from '../cli/pipeline.js';
+import { RECENT_DIR } from '../status/recent.js';
 import { ipsetTime } from './conf.js';
 import type { BanAddress } from './ip.js';
 import { jailsOf, type JailSpec } from './jails.js';
@@ -83,6 +85,20 @@ export async function unbanDirect(ctx: BanContext, jails: readonly JailSpec[], a
       if (ips.length === 0) continue;
       if (j.mode === 'ipset') await removeFromSet(target, ips);
       else await editChain(ctx.backend.cli[family], ctx.backend.restore[family], target, 'del', ips);
+    }
+  }
+}
+
+/**
+ * An unbanned host would still be cut by the hit-rate limiter for the rest of its window (its failed logins were
+ * connections the limiter counted): forget it there too, so unban really lets it back. Writing "-ADDR" removes
+ * one source from an xt_recent table; an address the table does not hold is no error.
+ */
+export function forgetHits(jails: readonly JailSpec[], addrs: readonly BanAddress[], dir = RECENT_DIR): void {
+  const tables = new Set(jails.map((j) => j.service.rateLimit?.name).filter((n): n is string => n !== undefined));
+  for (const table of tables) {
+    for (const a of addrs) {
+      try { writeFileSync(`${dir}/${table}`, `-${a.ip}\n`); } catch { /* not in the table, or no table */ }
     }
   }
 }

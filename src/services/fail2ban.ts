@@ -50,17 +50,19 @@ export function fail2banClient(args: readonly string[], timeoutMs = 30_000) {
 
 /**
  * systemd starts fail2ban as Type=simple, so `systemctl start` succeeds even when the server then dies on a bad
- * jail. Ask the server itself (bounded: 20 tries over ~10 s) whether it came up with its jails.
+ * jail, and the server answers on its socket while a separate thread is still reading the jails. So ask it
+ * (bounded: 20 tries over ~10 s) until it lists every jail we wrote.
  */
-async function waitUntilServing(): Promise<string | undefined> {
-  let last = '';
+async function waitUntilServing(jails: readonly string[]): Promise<string | undefined> {
+  let last = 'the server did not answer';
   for (let i = 0; i < 20; i++) {
     const r = await fail2banClient(['status'], 5_000);
-    if (r.exitCode === 0) return undefined;
-    last = r.stderr.trim() || r.stdout.trim();
+    const listed = /Jail list:\s*(.*)$/m.exec(r.stdout)?.[1]?.split(/[,\s]+/) ?? [];
+    if (r.exitCode === 0 && jails.every((j) => listed.includes(j))) return undefined;
+    last = r.exitCode === 0 ? `jails not running: ${jails.filter((j) => !listed.includes(j)).join(', ')}` : r.stderr.trim() || last;
     await sleep(500);
   }
-  return last || 'the server did not answer';
+  return last;
 }
 
 export interface StartOptions {
@@ -103,7 +105,7 @@ export async function startDaemon(config: Config, opts: StartOptions): Promise<{
       : { ok: false, message: `cannot queue fail2ban's start (firewall is up, bans are not): ${queued.stderr.trim() || queued.spawnError}`, warnings };
   }
   const result = viaSystemd ? await run('systemctl', ['start', 'fail2ban.service']) : await fail2banClient(['-x', 'start'], 60_000);
-  const failure = result.exitCode !== 0 ? (result.stderr.trim() || result.stdout.trim() || result.spawnError) : viaSystemd ? await waitUntilServing() : undefined;
+  const failure = result.exitCode !== 0 ? (result.stderr.trim() || result.stdout.trim() || result.spawnError) : viaSystemd ? await waitUntilServing(written.jails) : undefined;
   return failure === undefined
     ? { ok: true, message: `fail2ban started (jails: ${written.jails.join(', ')})`, warnings }
     : { ok: false, message: `fail2ban failed to start (firewall is up, bans are not): ${failure}`, warnings };

@@ -1,10 +1,10 @@
 /**
  * unban IP... | --all [--jail NAME]: tells fail2ban first (when it runs) so it forgets the ban instead of lifting
  * it again later, then removes the addresses from the kernel directly, which also catches bans fail2ban never
- * knew about (loaded with `ban` while it was down, or in a batch).
+ * knew about (loaded with `ban` while it was down, or in a batch), and from the services' hit-rate tables.
  */
 import { parseBanAddresses } from '../../bans/ip.js';
-import { banContext, listBans, unbanDirect } from '../../bans/ops.js';
+import { banContext, forgetHits, listBans, unbanDirect } from '../../bans/ops.js';
 import { UsageError } from '../../errors.js';
 import { log } from '../../log.js';
 import { daemonState, fail2banClient } from '../../services/fail2ban.js';
@@ -30,6 +30,7 @@ const unban: Command = async (ctx) => {
     if (r && r.exitCode !== 0) log.warn(`fail2ban: ${r.stderr.trim() || r.stdout.trim()} (removing from the kernel anyway)`);
   }
   await unbanDirect(bctx, jails, ctx.all ? 'all' : ok);
+  forgetHits(jails, ok);
   say(`unbanned ${ctx.all ? 'everything' : `${ok.length} address${ok.length === 1 ? '' : 'es'}`} in ${jails.map((j) => j.jail).join(', ')}`);
   return 0;
 };
