@@ -35,6 +35,11 @@ export async function discoverHost(config: Config, procRoute = '/proc/net/route'
   }
   const v4 = addrs.find((a) => a.family === 'IPv4');
   if (!v4) {
+    // libuv lists no addresses for an interface that is not up and running, so "down" lands here, not below.
+    const state = operstate(iface);
+    if (state !== undefined && state !== 'up' && state !== 'unknown') {
+      throw new DiscoveryError(`interface ${iface} is ${state}: its addresses cannot be read until it is up; bring it up, or set MYIP and NETMASK`);
+    }
     throw new DiscoveryError(`interface ${iface} has no IPv4 address (not configured yet, or DHCP pending?)`);
   }
   const prefix = Number(v4.cidr?.split('/')[1] ?? 32);
