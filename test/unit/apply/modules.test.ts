@@ -1,0 +1,55 @@
+/** Kernel modules are a warning, never a failure: missing modprobe, failing modprobe, already built in. */
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import { loadModules } from '../../../src/apply/modules.js';
+import { which } from '../../../src/discover/backend.js';
+
+let base: string;
+let roots: { sys: string; lib: string };
+const savedPath = process.env.PATH;
+beforeEach(() => {
+  base = mkdtempSync(join(tmpdir(), 'tsfw-mod-'));
+  roots = { sys: join(base, 'sys'), lib: join(base, 'lib') };
+  mkdirSync(roots.sys);
+  mkdirSync(roots.lib);
+});
+afterEach(() => { process.env.PATH = savedPath; rmSync(base, { recursive: true, force: true }); });
+
+function fakeModprobe(body: string): string {
+  const bin = join(base, 'bin');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, 'modprobe'), `#!/bin/sh\necho "$@" >> ${join(base, 'calls')}\n${body}\n`);
+  chmodSync(join(bin, 'modprobe'), 0o755);
+  process.env.PATH = `${bin}:${savedPath}`;
+  return join(base, 'calls');
+}
+
+test('a failing modprobe gives one warning per module, after trying the old names too', async () => {
+  const calls = fakeModprobe('exit 1');
+  const warnings = await loadModules(['nf_conntrack_ftp', 'nf_nat'], roots);
+  expect(warnings).toEqual([
+    'module nf_conntrack_ftp could not be loaded (modprobe failed); carrying on without it',
+    'module nf_nat could not be loaded (modprobe failed); carrying on without it',
+  ]);
+  expect(readFileSync(calls, 'utf8')).toBe('-q nf_conntrack_ftp\n-q ip_conntrack_ftp\n-q nf_nat\n-q ip_nat\n-q iptable_nat\n');
+});
+
+test('a module already present (built in or loaded, under either name) is not probed', async () => {
+  const calls = fakeModprobe('exit 1');
+  mkdirSync(join(roots.sys, 'ip_conntrack_ftp'));
+  mkdirSync(join(roots.sys, 'nf_nat'));
+  expect(await loadModules(['nf_conntrack_ftp', 'nf_nat'], roots)).toEqual([]);
+  expect(() => readFileSync(calls)).toThrow();
+});
+
+test('a kernel without a module tree is monolithic: nothing to load, no warning', async () => {
+  fakeModprobe('exit 1');
+  expect(await loadModules(['nf_nat'], { sys: roots.sys, lib: join(base, 'none') })).toEqual([]);
+});
+
+test.skipIf(which('modprobe') !== undefined)('no modprobe at all: a warning, not a failure', async () => {
+  process.env.PATH = join(base, 'empty');
+  expect(await loadModules(['nf_nat'], roots)).toEqual(['module nf_nat is not loaded and modprobe is not installed; carrying on without it']);
+});
