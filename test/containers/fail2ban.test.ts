@@ -1,0 +1,293 @@
+// Proves the ban daemon wiring against a real sshd and a real fail2ban (Debian 12, systemd, journal only: no
+// rsyslog, no /var/log/auth.log). Three hosts on one --internal /28 of TEST-NET-3: the firewall host, an
+// attacker (one container, several addresses so each scenario starts with a clean slate in fail2ban and in the
+// hit-rate table) and a trusted host. The firewall's own subnet is not trusted (TRUST_LOCAL_SUBNET=no).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exec, startPlainContainer, startSystemdContainer, type StartedTestContainer } from '../harness/container.js';
+import { createInternalNetwork, removeNetwork } from '../harness/network.js';
+
+const NET = 'tsfw-fail2ban-test';
+// Other test files hold /28s of TEST-NET concurrently: take the first free one (bounded list).
+const SUBNETS = ['203.0.113.176/28', '203.0.113.192/28', '203.0.113.208/28', '203.0.113.224/28'];
+const PASSWORD = 'Correct-Horse-7';
+const MAXRETRY = 3;
+
+let fw: StartedTestContainer | undefined;
+let attacker: StartedTestContainer | undefined;
+let trusted: StartedTestContainer | undefined;
+let bundleDir = '';
+/** Addresses, filled in once the subnet is claimed. */
+const ip = { fw: '', attacker: '', burst: '', slow: '', inject: '', session: '', chain: '', trusted: '', victim: '' };
+
+function on(c: StartedTestContainer | undefined, argv: string[], timeoutMs = 60_000) {
+  if (!c) throw new Error('container did not start');
+  return exec(c, argv, timeoutMs);
+}
+const tsfw = (...args: string[]) => on(fw, ['tsfirewall', ...args], 90_000);
+
+/** Same esbuild options as scripts/build.mjs, into a private dir, so a concurrent `npm run build` cannot race us. */
+async function bundle(): Promise<string> {
+  const out = mkdtempSync(join(tmpdir(), 'tsfw-fail2ban-dist-'));
+  await build({
+    entryPoints: { tsfirewall: 'src/cli/bin.ts' }, outdir: out, bundle: true, splitting: true, format: 'esm',
+    platform: 'node', target: 'node18.19', outExtension: { '.js': '.mjs' }, chunkNames: 'chunks/[name]-[hash]',
+    define: { __TSFW_VERSION__: '"test"' }, logLevel: 'warning',
+    banner: { js: "import{createRequire as __tsfwRequire}from'node:module';const require=__tsfwRequire(import.meta.url);" },
+  });
+  return out;
+}
+
+async function claimSubnet(): Promise<string> {
+  const refusals: string[] = [];
+  for (const subnet of SUBNETS) {
+    try {
+      await createInternalNetwork(NET, subnet);
+      return subnet;
+    } catch (err) {
+      if (!/overlap|refusing/i.test(String(err))) throw err;
+      refusals.push(String(err));
+    }
+  }
+  throw new Error(`no free TEST-NET /28 for ${NET}:\n${refusals.join('\n')}`);
+}
+
+function configText(mode: 'ipset' | 'chain', fail2ban: 'yes' | 'auto'): string {
+  return [
+    'INTERFACE=eth0', 'TRUST_LOCAL_SUBNET=no', `TRUSTED_NETS=${ip.trusted}/32`, 'SERVICES=ssh', 'MODULES=',
+    `BAN_MODE=${mode}`, `FAIL2BAN=${fail2ban}`, `SERVICE_SSH_JAIL_MAXRETRY=${MAXRETRY}`, '',
+  ].join('\n');
+}
+
+async function configure(mode: 'ipset' | 'chain', fail2ban: 'yes' | 'auto' = 'yes'): Promise<void> {
+  await fw!.copyContentToContainer([{ content: configText(mode, fail2ban), target: '/etc/default/tsfirewall', mode: 0o644 }]);
+}
+
+/** Polls, bounded in count and time. */
+async function until(what: string, test: () => Promise<boolean>, seconds = 20): Promise<number> {
+  const t0 = Date.now();
+  for (let i = 0; i < seconds * 4; i++) {
+    if (await test()) return Date.now() - t0;
+    await sleep(250);
+  }
+  throw new Error(`timed out after ${seconds}s waiting for ${what}`);
+}
+
+interface BansJson { jails: { jail: string; count: number; addresses: string[] }[] }
+const banned = async () => (JSON.parse((await tsfw('bans', '--json')).stdout) as BansJson).jails[0]!.addresses;
+
+/** TCP connect to the firewall's sshd from one of the attacker's addresses (3 s: a DROP shows as a timeout). */
+const connects = async (src: string, c = attacker) => (await on(c, ['nc', '-z', '-w', '3', '-s', src, ip.fw, '22'], 15_000)).exitCode === 0;
+
+/** One password attempt per connection. */
+function login(src: string, password: string, user = 'alice', c = attacker) {
+  return on(c, ['sshpass', '-p', password, 'ssh', '-b', src, '-l', user,
+    '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=4',
+    '-o', 'NumberOfPasswordPrompts=1', '-o', 'PreferredAuthentications=password', '-o', 'PubkeyAuthentication=no',
+    ip.fw, 'true'], 30_000);
+}
+
+/** The attempt reached sshd and its password was refused (not: the connection was dropped). */
+async function refused(src: string, password: string, user = 'alice'): Promise<void> {
+  const r = await login(src, password, user);
+  expect(r.exitCode).not.toBe(0);
+  expect(r.stderr).toMatch(/Permission denied/);
+}
+
+const jailStatus = async () => (await on(fw, ['fail2ban-client', 'status', 'tsfw-ssh'])).stdout;
+
+describe('fail2ban driven by tsfirewall, against a real sshd', () => {
+  beforeAll(async () => {
+    bundleDir = await bundle();
+    const subnet = await claimSubnet();
+    const base = subnet.replace(/\.\d+\/28$/, '.');
+    const first = Number(/\.(\d+)\/28$/.exec(subnet)![1]);
+    const at = (n: number) => `${base}${first + n}`;
+    Object.assign(ip, {
+      fw: at(2), attacker: at(3), burst: at(4), slow: at(5), inject: at(6), session: at(7), chain: at(8),
+      trusted: at(10), victim: at(13),
+    });
+    [fw, attacker, trusted] = await Promise.all([
+      startSystemdContainer({ network: NET, ip: ip.fw }),
+      startPlainContainer({ network: NET, ip: ip.attacker }),
+      startPlainContainer({ network: NET, ip: ip.trusted }),
+    ]);
+    for (const a of [ip.burst, ip.slow, ip.inject, ip.session, ip.chain]) {
+      expect((await on(attacker, ['ip', 'addr', 'add', `${a}/28`, 'dev', 'eth0'])).exitCode).toBe(0);
+    }
+    await fw!.copyDirectoriesToContainer([{ source: bundleDir, target: '/opt/tsfirewall' }]);
+    await fw!.copyContentToContainer([{ content: '#!/bin/sh\nexec node /opt/tsfirewall/tsfirewall.mjs "$@"\n', target: '/usr/sbin/tsfirewall', mode: 0o755 }]);
+    expect((await on(fw, ['useradd', '--create-home', '--shell', '/bin/sh', 'alice'])).exitCode).toBe(0);
+    expect((await on(fw, ['sh', '-c', `echo 'alice:${PASSWORD}' | chpasswd`])).exitCode).toBe(0);
+    await configure('ipset');
+  }, 20 * 60_000);
+
+  afterAll(async () => {
+    await Promise.allSettled([fw?.stop({ timeout: 10_000 }), attacker?.stop({ timeout: 5_000 }), trusted?.stop({ timeout: 5_000 })]);
+    await removeNetwork(NET);
+    if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('start writes the jail (journal backend, stock [sshd] off) and reloads the running fail2ban with it', async () => {
+    expect((await on(fw, ['test', '-e', '/var/log/auth.log'])).exitCode).not.toBe(0);
+    const r = await tsfw('start');
+    expect(r.exitCode, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/fail2ban (re)?(loaded|started) \(jails: tsfw-ssh\)/);
+    const jail = (await on(fw, ['cat', '/etc/fail2ban/jail.d/tsfirewall.conf'])).stdout;
+    expect(jail).toMatch(/^\[sshd\]\n(#.*\n)?enabled = false$/m);
+    expect(jail).toMatch(/^backend {2}= systemd$/m);
+    expect(jail).toMatch(new RegExp(`^ignoreip = 127\\.0\\.0\\.1/8 ::1 ${ip.fw} ${ip.trusted}/32$`, 'm'));
+    const list = (await on(fw, ['fail2ban-client', 'status'])).stdout;
+    expect(list).toMatch(/Jail list:\s+tsfw-ssh\s*$/m);
+    const status = JSON.parse((await tsfw('status', '--json')).stdout);
+    expect(status).toMatchObject({ state: 'running', banDaemon: 'running', bans: [{ jail: 'tsfw-ssh', mode: 'ipset', count: 0 }] });
+  });
+
+  it('a host that fails the password maxretry times is banned within seconds; the trusted host still logs in', async () => {
+    for (let i = 0; i < MAXRETRY; i++) await refused(ip.attacker, 'wrong-password');
+    const ms = await until('the attacker in f2b-SSH', async () => (await banned()).includes(ip.attacker), 15);
+    console.log(`banned ${ms} ms after the last failed login`);
+    // Its three connections also filled the hit-rate table: empty it, so what drops it now is the ban alone.
+    expect((await tsfw('recent', 'clear', 'SSH')).exitCode).toBe(0);
+    expect(await connects(ip.attacker)).toBe(false);
+    expect((await login(ip.trusted, PASSWORD, 'alice', trusted)).exitCode).toBe(0);
+    expect(await jailStatus()).toContain(ip.attacker);
+  });
+
+  it('unban lets it back (fail2ban forgets it too)', async () => {
+    const r = await tsfw('unban', ip.attacker);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await banned()).not.toContain(ip.attacker);
+    expect(await jailStatus()).not.toContain(ip.attacker);
+    expect(await connects(ip.attacker)).toBe(true);
+  });
+
+  it('banning cuts an established session: the ban rule sits before the ESTABLISHED accept', async () => {
+    const ticks = ['sh', '-c', `setsid timeout 60 sshpass -p '${PASSWORD}' ssh -b ${ip.session} -o StrictHostKeyChecking=no ` +
+      `-o UserKnownHostsFile=/dev/null alice@${ip.fw} 'i=0; while [ $i -lt 200 ]; do echo tick $i; i=$((i+1)); sleep 0.2; done' ` +
+      '>/tmp/ticks 2>&1 </dev/null &'];
+    expect((await on(attacker, ticks)).exitCode).toBe(0);
+    const size = async () => Number((await on(attacker, ['stat', '-c', '%s', '/tmp/ticks'])).stdout.trim());
+    await until('ticks arriving over the session', async () => (await size()) > 20, 15);
+    const r = await tsfw('ban', ip.session);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/through fail2ban/);
+    await sleep(2_000);
+    const after = await size();
+    await sleep(3_000);
+    expect(await size()).toBe(after);
+    expect((await tsfw('unban', ip.session)).exitCode).toBe(0);
+  });
+
+  it('the kernel limiter cuts a fast burst before sshd logs any failure', async () => {
+    const results: boolean[] = [];
+    for (let i = 0; i < 4; i++) results.push(await connects(ip.burst));
+    expect(results).toEqual([true, true, true, false]);
+    const log = (await on(fw, ['journalctl', '--no-pager', '-o', 'cat', '_COMM=sshd'])).stdout;
+    const failures = log.split('\n').filter((l) => l.includes(ip.burst) && /Failed|Invalid user|authentication failure/.test(l));
+    expect(failures.length).toBeLessThan(MAXRETRY);
+    expect(await banned()).not.toContain(ip.burst);
+    expect((await tsfw('recent', '--json')).stdout).toContain(ip.burst);
+  });
+
+  it('slow guessing that stays under the limiter is caught by fail2ban', async () => {
+    for (let i = 0; i < MAXRETRY; i++) {
+      // Each attempt got through the limiter and reached a password prompt.
+      await refused(ip.slow, 'still-wrong');
+      if (i < MAXRETRY - 1) await sleep(3_000);
+    }
+    await until('the slow guesser in f2b-SSH', async () => (await banned()).includes(ip.slow), 15);
+  });
+
+  it('a login name crafted to say "from <victim>" bans the sender, never the victim', async () => {
+    // sshd logs two failures per attempt for an unknown user, so the ban may come before the last attempt.
+    for (let i = 0; i < MAXRETRY && !(await banned()).includes(ip.inject); i++) {
+      await login(ip.inject, 'x', `x from ${ip.victim} port 22`);
+    }
+    await until('the injector in f2b-SSH', async () => (await banned()).includes(ip.inject), 15);
+    const log = (await on(fw, ['journalctl', '--no-pager', '-o', 'cat', '_COMM=sshd'])).stdout;
+    expect(log).toContain(`Invalid user x from ${ip.victim} port 22 from ${ip.inject} port`);
+    expect(await banned()).not.toContain(ip.victim);
+    expect(await jailStatus()).not.toContain(ip.victim);
+  });
+
+  it('bans survive reload (fail2ban reloaded too) and restart in ipset mode', async () => {
+    for (const verb of ['reload', 'restart']) {
+      const r = await tsfw(verb);
+      expect(r.exitCode, `${verb}: ${r.stderr}`).toBe(0);
+      expect(await banned()).toEqual(expect.arrayContaining([ip.slow, ip.inject]));
+      expect(await connects(ip.slow)).toBe(false);
+      await until(`fail2ban still holding the ban after ${verb}`, async () => (await jailStatus()).includes(ip.slow), 15);
+    }
+    const status = JSON.parse((await tsfw('status', '--json')).stdout);
+    expect(status.bans[0].count).toBeGreaterThanOrEqual(2);
+  });
+
+  it('10k bans load through the ipset path in one batch', async () => {
+    const ips = Array.from({ length: 10_000 }, (_, i) => `198.18.${i >> 8}.${(i & 255)}`);
+    // 198.18.0.0/15 is the benchmarking range: these are set entries only, no packet is ever sent to them.
+    await fw!.copyContentToContainer([{ content: ips.join('\n') + '\n', target: '/root/10k.txt' }]);
+    const t0 = Date.now();
+    const r = await on(fw, ['sh', '-c', 'tsfirewall ban --jail ssh - < /root/10k.txt']);
+    const ms = Date.now() - t0;
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/banned 10000 addresses in tsfw-ssh \(10000 new kernel entries/);
+    console.log(`ban of 10k addresses (node start + one ipset restore): ${ms} ms`);
+    const header = (await on(fw, ['ipset', 'list', '-t', 'f2b-SSH'])).stdout;
+    expect(Number(/Number of entries: (\d+)/.exec(header)![1])).toBeGreaterThanOrEqual(10_002);
+    const all = await tsfw('unban', '--all');
+    expect(all.exitCode, all.stderr).toBe(0);
+    expect(await banned()).toEqual([]);
+  });
+
+  it('chain mode: fail2ban inserts DROP rules into fail2ban-SSH, and they survive reload', async () => {
+    await configure('chain');
+    const r = await tsfw('restart');
+    expect(r.exitCode, r.stderr).toBe(0);
+    for (let i = 0; i < MAXRETRY; i++) await refused(ip.chain, 'wrong-again');
+    await until('the attacker in fail2ban-SSH', async () => (await banned()).includes(ip.chain), 15);
+    expect((await on(fw, ['iptables', '-S', 'fail2ban-SSH'])).stdout).toContain(`-A fail2ban-SSH -s ${ip.chain}/32 -j DROP`);
+    const reload = await tsfw('reload');
+    expect(reload.exitCode, reload.stderr).toBe(0);
+    expect(await banned()).toContain(ip.chain);
+    expect((await tsfw('recent', 'clear', 'SSH')).exitCode).toBe(0);
+    expect(await connects(ip.chain)).toBe(false);
+    expect((await tsfw('unban', ip.chain)).exitCode).toBe(0);
+    expect((await on(fw, ['iptables', '-S', 'fail2ban-SSH'])).stdout).not.toContain(ip.chain);
+  });
+
+  it('a fail2ban that cannot start leaves the firewall up and status says degraded', async () => {
+    await on(fw, ['systemctl', 'stop', 'fail2ban']);
+    // A jail.local naming a filter that does not exist: fail2ban refuses its whole configuration.
+    await fw!.copyContentToContainer([{ content: '[tsfw-ssh]\nfilter = no-such-filter\n', target: '/etc/fail2ban/jail.local' }]);
+    const r = await tsfw('start');
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/fail2ban failed to start \(firewall is up, bans are not\)/);
+    const status = await tsfw('status', '--json');
+    expect(status.exitCode).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ state: 'degraded', banDaemon: 'stopped' });
+    await on(fw, ['rm', '/etc/fail2ban/jail.local']);
+  });
+
+  it('a missing fail2ban is a message, not a crash; stop removes the chains and sets', async () => {
+    await on(fw, ['mv', '/usr/bin/fail2ban-client', '/usr/bin/fail2ban-client.off']);
+    try {
+      const refusedYes = await tsfw('start');
+      expect(refusedYes.exitCode, refusedYes.stderr).toBe(5);
+      expect(refusedYes.stderr).toMatch(/FAIL2BAN=yes but fail2ban is not installed/);
+      await configure('chain', 'auto');
+      const r = await tsfw('start');
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/fail2ban is not installed: firewall is up, but no log-scanning bans/);
+    } finally {
+      await on(fw, ['mv', '/usr/bin/fail2ban-client.off', '/usr/bin/fail2ban-client']);
+    }
+    expect((await tsfw('stop')).exitCode).toBe(0);
+    expect((await on(fw, ['iptables', '-S'])).stdout).not.toMatch(/fail2ban-SSH|f2b-SSH/);
+    expect((await on(fw, ['ipset', 'list', '-n'])).stdout).not.toMatch(/f2b-SSH/);
+  });
+});
