@@ -1,0 +1,124 @@
+#!/bin/bash
+# Builds the distro packages from the esbuild bundle in dist/ (run `npm run build` first; `npm run package` does):
+#   $TSFW_PKG_OUT/tsfirewall_<version>_all.deb        (dpkg-deb)
+#   $TSFW_PKG_OUT/tsfirewall-<version>-1.noarch.rpm   (rpmbuild)
+# Both carry the same staged files; only paths that differ by distro convention differ (unit and init dirs).
+# Environment: TSFW_VERSION (default: package.json's), TSFW_PKG_OUT (default: dist/pkg),
+#              TSFW_PKG_FORMATS (default: "deb rpm"), SOURCE_DATE_EPOCH (default: last commit's time).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+cd "$root"
+
+die() { echo "packaging/build.sh: $*" >&2; exit 1; }
+
+[ -f dist/tsfirewall.mjs ] || die "dist/tsfirewall.mjs is missing: run npm run build"
+version=${TSFW_VERSION:-$(node -p 'require("./package.json").version')}
+[[ $version =~ ^[0-9][0-9A-Za-z.+~]*$ ]] || die "version '$version' is not valid for both dpkg and rpm"
+out=${TSFW_PKG_OUT:-$root/dist/pkg}
+formats=${TSFW_PKG_FORMATS:-deb rpm}
+maintainer="tsfirewall maintainers <maintainers@users.noreply.r-seed-cf72def7.example>"
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
+# The bundle must start on the Node it was built for before it is shipped anywhere.
+node dist/tsfirewall.mjs --version >/dev/null || die "the bundle in dist/ does not run"
+
+work=$(mktemp -d /tmp/tsfw-pkg.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$out"
+
+# Files common to both packages, under $1; $2 is the systemd unit dir, $3 the init script dir, $4 the doc dir
+# that receives the copyright file.
+stage() {
+	local dest=$1 unitdir=$2 initdir=$3 copyright=$4
+	install -D -m 0644 dist/tsfirewall.mjs "$dest/usr/lib/tsfirewall/tsfirewall.mjs"
+	for chunk in dist/chunks/*.mjs; do
+		install -D -m 0644 "$chunk" "$dest/usr/lib/tsfirewall/chunks/$(basename "$chunk")"
+	done
+	install -D -m 0755 packaging/tsfirewall.sh "$dest/usr/sbin/tsfirewall"
+	install -D -m 0644 systemd/tsfirewall.service "$dest$unitdir/tsfirewall.service"
+	# A static alias, so iptables.service means tsfirewall.service even while the unit is not enabled
+	# (otherwise systemd would generate an iptables.service from the init script of the same name).
+	ln -s tsfirewall.service "$dest$unitdir/iptables.service"
+	install -D -m 0755 init.d/iptables "$dest$initdir/iptables"
+	install -D -m 0644 packaging/tsfirewall.default "$dest/etc/default/tsfirewall"
+	mkdir -p "$dest/usr/share/man/man8" "$dest/usr/share/doc/tsfirewall" "$copyright"
+	gzip -9n <packaging/tsfirewall.8 >"$dest/usr/share/man/man8/tsfirewall.8.gz"
+	chmod 0644 "$dest/usr/share/man/man8/tsfirewall.8.gz"
+	install -m 0644 packaging/README.md "$dest/usr/share/doc/tsfirewall/README.md"
+	node packaging/licenses.mjs "$copyright/copyright"
+	chmod 0644 "$copyright/copyright"
+}
+
+# CHANGES -> entries "version|date|text lines" (a build of a version CHANGES lacks gets a one-line entry).
+changes() {
+	if ! grep -q "^$version " packaging/CHANGES; then
+		printf '%s|%s|- Local build %s of the current tree.\n' "$version" "$(date -u -d "@$SOURCE_DATE_EPOCH" +%F)" "$version"
+	fi
+	awk '/^#/ || /^$/ { next } /^[0-9]/ { if (v) print v "|" d "|" t; v = $1; d = $2; t = ""; next }
+		{ t = t (t ? "\\n" : "") $0 } END { if (v) print v "|" d "|" t }' packaging/CHANGES
+}
+
+deb_changelog() {
+	local v d t
+	while IFS='|' read -r v d t; do
+		printf 'tsfirewall (%s) unstable; urgency=medium\n\n' "$v"
+		printf '%b\n' "$t" | sed -e 's/^- /  * /' -e 's/^  \([^ *]\)/    \1/'
+		printf '\n -- %s  %s\n\n' "$maintainer" "$(date -u -R -d "$d 12:00")"
+	done < <(changes)
+}
+
+rpm_changelog() {
+	local v d t
+	while IFS='|' read -r v d t; do
+		printf '* %s %s - %s-1\n' "$(date -u -d "$d" '+%a %b %d %Y')" "$maintainer" "$v"
+		printf '%b\n\n' "$t" | sed -e 's/^  /  /'
+	done < <(changes)
+}
+
+build_deb() {
+	local tree=$work/deb
+	stage "$tree" /lib/systemd/system /etc/init.d "$tree/usr/share/doc/tsfirewall"
+	deb_changelog | sed -e '$ d' | gzip -9n >"$tree/usr/share/doc/tsfirewall/changelog.gz"
+	install -D -m 0644 packaging/deb/lintian-overrides "$tree/usr/share/lintian/overrides/tsfirewall"
+	mkdir -p "$tree/DEBIAN"
+	install -m 0755 packaging/deb/postinst packaging/deb/prerm packaging/deb/postrm "$tree/DEBIAN/"
+	install -m 0644 packaging/deb/conffiles "$tree/DEBIAN/conffiles"
+	(cd "$tree" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 md5sum) >"$tree/DEBIAN/md5sums"
+	local size
+	size=$(du -sk --exclude=DEBIAN "$tree" | cut -f1)
+	sed -e "s/@VERSION@/$version/" -e "s/@MAINTAINER@/$maintainer/" -e "s/@INSTALLED_SIZE@/$size/" \
+		packaging/deb/control.in >"$tree/DEBIAN/control"
+	chmod 0644 "$tree/DEBIAN/md5sums" "$tree/DEBIAN/control"
+	find "$tree" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+	dpkg-deb --root-owner-group -Zxz --build "$tree" "$out/tsfirewall_${version}_all.deb" >/dev/null
+	echo "$out/tsfirewall_${version}_all.deb"
+}
+
+build_rpm() {
+	local tree=$work/rpmroot top=$work/rpmbuild
+	stage "$tree" /usr/lib/systemd/system /etc/rc.d/init.d "$tree/usr/share/licenses/tsfirewall"
+	# %ghost entries must exist in the build root; rpm records them without installing them.
+	mkdir -p "$tree/etc/fail2ban/jail.d" "$tree/etc/fail2ban/action.d"
+	touch "$tree/etc/fail2ban/jail.d/tsfirewall.conf" "$tree/etc/fail2ban/action.d/tsfirewall-ipset.conf" \
+		"$tree/etc/fail2ban/action.d/tsfirewall-chain.conf"
+	mkdir -p "$top"
+	awk -v v="$version" -v cl="$(rpm_changelog)" '{ gsub(/@VERSION@/, v); if ($0 == "@CHANGELOG@") print cl; else print }' \
+		packaging/rpm/tsfirewall.spec.in >"$work/tsfirewall.spec"
+	rpmbuild -bb --quiet --define "_topdir $top" --define "stagedir $tree" --define "_rpmdir $out" \
+		--define '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm' \
+		--define 'use_source_date_epoch_as_buildtime 1' --define 'clamp_mtime_to_source_date_epoch 1' \
+		--define '_buildhost tsfirewall-build' --define "packager $maintainer" \
+		--define '__os_install_post %{nil}' \
+		"$work/tsfirewall.spec" >/dev/null
+	cp "$work/tsfirewall.spec" "$out/tsfirewall.spec"
+	echo "$out/tsfirewall-${version}-1.noarch.rpm"
+}
+
+for format in $formats; do
+	case $format in
+		deb) build_deb ;;
+		rpm) build_rpm ;;
+		*) die "unknown package format '$format' (deb, rpm)" ;;
+	esac
+done
