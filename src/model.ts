@@ -6,7 +6,7 @@ export type Family = 'ipv4' | 'ipv6';
 
 /** How the seed annotates its rules; status groups by it and every rule carries it as a comment. */
 export type Group =
-  | 'loopback' | 'antispoof' | 'friends' | 'unicast' | 'bans' | 'replies' | 'icmp' | 'services' | 'nat';
+  | 'loopback' | 'antispoof' | 'friends' | 'unicast' | 'bans' | 'replies' | 'icmp' | 'services' | 'nat' | 'helpers';
 
 export interface AddrMatch { readonly cidr: string; readonly negate?: boolean }
 
@@ -40,7 +40,9 @@ export type Target =
   | { readonly kind: 'jump'; readonly chain: string }
   | { readonly kind: 'LOG'; readonly prefix: string }
   | { readonly kind: 'SNAT'; readonly to: string }
-  | { readonly kind: 'MASQUERADE' };
+  | { readonly kind: 'MASQUERADE' }
+  /** Attach a connection-tracking helper (raw table), e.g. ftp, so its data connections become RELATED. */
+  | { readonly kind: 'CT'; readonly helper: string };
 
 export interface Rule {
   readonly chain: string;
@@ -49,7 +51,7 @@ export interface Rule {
   readonly group: Group;
 }
 
-export type TableName = 'filter' | 'nat';
+export type TableName = 'filter' | 'nat' | 'raw';
 
 export interface Chain {
   readonly name: string;

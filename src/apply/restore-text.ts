@@ -2,9 +2,11 @@
  * Pure text surgery on iptables-save / iptables-restore documents: carrying the ban daemon's entries into a new
  * ruleset, and adding "open" blocks so a table we stop using (nat after SNAT is removed) does not keep stale rules.
  */
-const MANAGED_TABLES: Readonly<Record<string, readonly string[]>> = {
+/** The tables tsfirewall may fill (raw holds the FTP helper's CT rule) and their built-in chains. */
+export const MANAGED_TABLES: Readonly<Record<string, readonly string[]>> = {
   filter: ['INPUT', 'FORWARD', 'OUTPUT'],
   nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  raw: ['PREROUTING', 'OUTPUT'],
 };
 
 export function tablesIn(text: string): string[] {

@@ -6,7 +6,7 @@ import ipaddr from 'ipaddr.js';
 import type { Config, ServiceConfig } from '../config/types.js';
 import type { HostFacts } from '../discover/host.js';
 import type { Chain, IpsetSpec, Plan, Rule, Ruleset, Table } from '../model.js';
-import { inputRules, isFamily, type FamilyFacts } from './input.js';
+import { inputRules, isFamily, portGroups, type FamilyFacts } from './input.js';
 import { findShadowed } from './shadow.js';
 
 /** Ban sets are sized well past the 100k entries a busy host can collect. */
@@ -37,6 +37,7 @@ export function compile(config: Config, host: HostFacts): Plan {
     tables: [
       filterTable({ INPUT: 'DROP', FORWARD: 'ACCEPT', OUTPUT: 'ACCEPT' }, banChains, inputRules(config, v4)),
       ...natTable(config, host),
+      ...helperTable(config),
     ],
   }];
 
@@ -56,7 +57,7 @@ export function compile(config: Config, host: HostFacts): Plan {
     };
     rulesets.push({
       family: 'ipv6',
-      tables: [filterTable({ INPUT: 'DROP', FORWARD: 'ACCEPT', OUTPUT: 'ACCEPT' }, banChains, inputRules(config, v6))],
+      tables: [filterTable({ INPUT: 'DROP', FORWARD: 'ACCEPT', OUTPUT: 'ACCEPT' }, banChains, inputRules(config, v6)), ...helperTable(config)],
     });
   }
 
@@ -94,4 +95,17 @@ function natTable(config: Config, host: HostFacts): Table[] {
       target: { kind: 'SNAT', to: config.snat.to ?? host.myip },
     }],
   }];
+}
+
+/**
+ * Since Linux 4.7 a loaded helper module (nf_conntrack_ftp) no longer attaches itself to its port: without a CT
+ * rule it never reads the control channel, and the seed's ESTABLISHED,RELATED accept lets no FTP data in.
+ */
+function helperTable(config: Config): Table[] {
+  const rules: Rule[] = config.services.filter((s) => s.helper !== undefined && s.protos.includes('tcp'))
+    .flatMap((s) => portGroups(s.ports).map((dports): Rule => ({
+      chain: 'PREROUTING', group: 'helpers', match: { proto: 'tcp', dports }, target: { kind: 'CT', helper: s.helper! },
+    })));
+  if (rules.length === 0) return [];
+  return [{ name: 'raw', chains: ['PREROUTING', 'OUTPUT'].map((name) => ({ name, policy: 'ACCEPT' as const })), rules }];
 }

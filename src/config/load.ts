@@ -122,6 +122,7 @@ function readService(name: string, read: Reader, problems: ConfigProblem[], at: 
     from: f('FROM') ?? [],
     rateLimit: rate && { ...rate, name: f('RATE_NAME', upper) ?? upper },
     logPrefix: f('LOG_PREFIX'),
+    ...(known?.helper ? { helper: known.helper } : {}),
     bans: bans ? f('BAN_NAME', upper) ?? upper : undefined,
     jail: {
       filter: f('JAIL_FILTER', known?.filter ?? name) ?? name,

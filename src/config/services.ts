@@ -9,11 +9,13 @@ export interface ServiceDefaults {
   readonly rateLimit?: string;
   readonly bans?: boolean;
   readonly filter?: string;
+  /** Connection-tracking helper for the service's TCP ports (FTP's passive data connections). */
+  readonly helper?: string;
 }
 
 export const KNOWN_SERVICES: Readonly<Record<string, ServiceDefaults>> = {
   ssh: { ports: ['22'], protos: ['tcp'], rateLimit: '3/180', bans: true, filter: 'sshd' },
-  ftp: { ports: ['21'], protos: ['tcp'], filter: 'vsftpd' },
+  ftp: { ports: ['21'], protos: ['tcp'], filter: 'vsftpd', helper: 'ftp' },
   web: { ports: ['80', '443'], protos: ['tcp'], filter: 'apache-auth' },
   http: { ports: ['80'], protos: ['tcp'], filter: 'apache-auth' },
   https: { ports: ['443'], protos: ['tcp'], filter: 'apache-auth' },

@@ -19,6 +19,8 @@ export interface ServiceConfig {
   readonly from: readonly string[];
   readonly rateLimit?: RateLimit;
   readonly logPrefix?: string;
+  /** Connection-tracking helper attached to the service's TCP ports (raw table), if it has one. */
+  readonly helper?: string;
   /** Name of the ban chain/set (fail2ban-NAME) jumped to before the accept, if bans are on. */
   readonly bans?: string;
   readonly jail: JailConfig;

@@ -53,6 +53,7 @@ function targetArgs(t: Target): string[] {
     case 'jump': return ['-j', t.chain];
     case 'LOG': return ['-j', 'LOG', '--log-prefix', `"${t.prefix} "`];
     case 'SNAT': return ['-j', 'SNAT', '--to-source', t.to];
+    case 'CT': return ['-j', 'CT', '--helper', t.helper];
     default: return ['-j', t.kind];
   }
 }

@@ -9,6 +9,7 @@ export const GROUP_TITLES: Readonly<Record<string, string>> = {
   loopback: 'local host', antispoof: 'anti-spoofing', friends: 'friends (trusted nets)',
   unicast: 'anti-broad/multicast', bans: 'blockers (bans)', replies: 'replies', icmp: 'icmp',
   services: 'services (with rate blockers)', nat: 'source NAT',
+  helpers: 'connection-tracking helpers',
 };
 
 export function human(n: number): string {

@@ -77,7 +77,14 @@ describe('options', () => {
     const nat = (text: string) => ipv4(text).tables.find((t) => t.name === 'nat')!.rules.map(describeRule);
     expect(nat('SNAT_INTERFACE=eth1')).toEqual(['-o eth1 -j SNAT --to-source 192.0.2.10']);
     expect(nat('SNAT_INTERFACE=eth1\nSNAT_TO=198.51.100.5')).toEqual(['-o eth1 -j SNAT --to-source 198.51.100.5']);
-    expect(ipv4().tables.map((t) => t.name)).toEqual(['filter']);
+    expect(ipv4('SERVICES=ssh web').tables.map((t) => t.name)).toEqual(['filter']);
+  });
+
+  test('ftp gets the conntrack helper in the raw table, so passive data connections are RELATED', () => {
+    const raw = (text?: string) => ipv4(text).tables.find((t) => t.name === 'raw')?.rules.map(describeRule);
+    expect(raw()).toEqual(['-p tcp -m tcp --dport 21 -j CT --helper ftp']);
+    expect(raw('SERVICES=ftp\nSERVICE_FTP_PORTS=21 2121')).toEqual(['-p tcp -m multiport --dports 21,2121 -j CT --helper ftp']);
+    expect(raw('SERVICES=ssh web')).toBeUndefined();
   });
 
   test('more than 15 ports are split across multiport rules', () => {
