@@ -155,3 +155,32 @@ export async function openSession(from: Host, ip: string, port: number, lifetime
     close: () => { child.kill('SIGKILL'); },
   };
 }
+
+/**
+ * A minimal FTP control server on port 21: greets, answers PASV with `ip` and `dataPort`, and serves "data" on the
+ * data port. Enough for the kernel's FTP connection-tracking helper to expect the passive data connection.
+ */
+export async function listenFtp(host: Host, ip: string, dataPort: number, lifetimeMs = 300_000): Promise<() => void> {
+  const pasv = `227 Entering Passive Mode (${ip.split('.').join(',')},${dataPort >> 8},${dataPort & 255})`;
+  const code = `const net=require('net');let n=0;const ready=()=>{if(++n===2)console.log('ready')};` +
+    `net.createServer(d=>{d.on('error',()=>{});d.end('data\\n')}).listen(${dataPort},'0.0.0.0',ready);` +
+    `net.createServer(s=>{s.on('error',()=>{});s.write('220 tsfw test\\r\\n');s.on('data',b=>{if(String(b).startsWith('PASV'))s.write(${JSON.stringify(pasv + '\r\n')})})}).listen(21,'0.0.0.0',ready);` +
+    `setTimeout(()=>process.exit(0),${lifetimeMs})`;
+  const child = execa('ip', ['netns', 'exec', host.ns, process.execPath, '-e', code], { reject: false });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('ftp listener did not start')), 10_000);
+    child.stdout?.once('data', () => { clearTimeout(timer); resolve(); });
+  });
+  return () => { child.kill('SIGKILL'); };
+}
+
+/** A passive-mode FTP exchange from `from`: true when the data connection the server offered opened and delivered. */
+export async function ftpPassive(from: Host, ip: string, timeoutMs = 2000): Promise<boolean> {
+  const code = `const net=require('net');const c=net.connect(21,${JSON.stringify(ip)});let buf='',asked=false,opened=false;` +
+    `c.on('error',()=>process.exit(1));c.on('data',b=>{buf+=b;if(!asked&&buf.includes('220')){asked=true;c.write('PASV\\r\\n')}` +
+    `const m=/\\((\\d+),(\\d+),(\\d+),(\\d+),(\\d+),(\\d+)\\)/.exec(buf);if(m&&!opened){opened=true;` +
+    `const d=net.connect(Number(m[5])*256+Number(m[6]),m.slice(1,5).join('.'));d.on('data',()=>process.exit(0));d.on('error',()=>process.exit(3))}});` +
+    `setTimeout(()=>process.exit(2),${timeoutMs})`;
+  const r = await from.exec([process.execPath, '-e', code], { timeoutMs: timeoutMs + 10_000 });
+  return r.exitCode === 0;
+}

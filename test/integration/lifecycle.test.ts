@@ -58,13 +58,18 @@ describe.each(BACKENDS)('lifecycle with iptables-%s', (backend) => {
     expect(await both()).toEqual(before);
   });
 
-  test('an interface without an IPv4 address exits 6, says so, and applies nothing', async () => {
+  test('an interface that is down or has no IPv4 address exits 6, says which, and applies nothing', async () => {
     await mustExec(h.fw, ['ip', 'link', 'add', 'nov4', 'type', 'veth', 'peer', 'name', 'nov4p']);
     try {
       const before = await both();
-      const r = await run(['start'], configs.write('INTERFACE=nov4\n'));
-      expect(r.exitCode).toBe(6);
-      expect(r.stderr).toMatch(/interface nov4 has no IPv4 address/);
+      const config = configs.write('INTERFACE=nov4\n');
+      const down = await run(['start'], config);
+      expect(down.exitCode).toBe(6);
+      expect(down.stderr).toMatch(/interface nov4 is down/);
+      for (const end of ['nov4', 'nov4p']) await mustExec(h.fw, ['ip', 'link', 'set', end, 'up']);
+      const up = await run(['start'], config);
+      expect(up.exitCode).toBe(6);
+      expect(up.stderr).toMatch(/interface nov4 has no IPv4 address/);
       expect(await both()).toEqual(before);
     } finally {
       await mustExec(h.fw, ['ip', 'link', 'del', 'nov4']);
@@ -160,16 +165,17 @@ describe.each(BACKENDS)('lifecycle with iptables-%s', (backend) => {
     expect(await state(ipsetConfig)).toBe('stopped');
   });
 
-  test('stop also removes the ban chains, the SNAT rule and mirrored IPv6 rules', async () => {
+  test('stop also removes the ban chains, the SNAT rule, the FTP helper rule and mirrored IPv6 rules', async () => {
     const everything = configs.write('BAN_MODE=chain\nSNAT_INTERFACE=eth0\nIPV6=mirror\n');
     const start = await run(['start'], everything);
     expect(start.exitCode, start.stderr).toBe(0);
     await mustExec(h.fw, [tool(backend, 'ipv4'), '-w', '5', '-A', 'fail2ban-SSH', '-s', `${BANNED}/32`, '-j', 'DROP']);
     expect(await mustExec(h.fw, [tool(backend, 'ipv4'), '-t', 'nat', '-S'])).toContain('tsfw:nat');
     expect(await mustExec(h.fw, [tool(backend, 'ipv6'), '-S'])).toContain('-N fail2ban-SSH');
+    expect(await mustExec(h.fw, [tool(backend, 'ipv6'), '-t', 'raw', '-S'])).toContain('--helper ftp');
     const r = await run(['stop'], everything);
     expect(r.exitCode, r.stderr).toBe(0);
-    for (const [family, table] of [['ipv4', 'filter'], ['ipv4', 'nat'], ['ipv6', 'filter']] as const) {
+    for (const [family, table] of [['ipv4', 'filter'], ['ipv4', 'nat'], ['ipv4', 'raw'], ['ipv6', 'filter'], ['ipv6', 'raw']] as const) {
       const rules = await mustExec(h.fw, [tool(backend, family), '-t', table, '-S']);
       expect(rules, `${family} ${table}`).not.toMatch(/^-P \S+ DROP|^-N |^-A /m);
     }

@@ -4,11 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { canConnect, createLab, listen, type Host, type Lab } from '../harness/netns.js';
-import { BACKENDS, ConfigDir, copyCli, hasOurRules, mustExec, ruleCounter, savedRules, tool, tsfw } from './helpers.js';
+import { BACKENDS, ConfigDir, copyCli, ftpPassive, hasOurRules, listenFtp, mustExec, ruleCounter, savedRules, tool, tsfw } from './helpers.js';
 
 const MYIP = '192.0.2.10';
 const SERVICE_PORTS = [21, 22, 80, 443];
 const CLOSED_PORTS = [23, 25];
+const FTP_DATA_PORT = 50000;
 
 let cli: { cli: string; dispose: () => void };
 const configs = new ConfigDir();
@@ -32,7 +33,8 @@ describe.each(BACKENDS)('default ruleset with iptables-%s', (backend) => {
       { name: 'friend', segment: 'friends', octet: 20 },
     ]);
     h = lab.hosts as typeof h;
-    stops.push(await listen(h.fw, [...SERVICE_PORTS, ...CLOSED_PORTS]));
+    stops.push(await listen(h.fw, [...SERVICE_PORTS.filter((p) => p !== 21), ...CLOSED_PORTS]));
+    stops.push(await listenFtp(h.fw, MYIP, FTP_DATA_PORT));
     stops.push(await listen(h.out, [8080]));
     const started = await run(['start'], configs.write('TRUSTED_NETS=203.0.113.0/24\n'));
     expect(started.exitCode, started.stderr).toBe(0);
@@ -53,6 +55,11 @@ describe.each(BACKENDS)('default ruleset with iptables-%s', (backend) => {
     const closed = await Promise.all(CLOSED_PORTS.map((p) => canConnect(h.out, MYIP, p, 1000)));
     expect(open).toEqual(SERVICE_PORTS.map(() => true));
     expect(closed).toEqual(CLOSED_PORTS.map(() => false));
+  });
+
+  test('a passive FTP data connection gets in as RELATED; the data port alone stays closed', async () => {
+    expect(await canConnect(h.out, MYIP, FTP_DATA_PORT, 1000)).toBe(false);
+    expect(await ftpPassive(h.out, MYIP)).toBe(true);
   });
 
   test('the LAN and a TRUSTED_NETS host bypass the service rules', async () => {
