@@ -55,10 +55,14 @@ export async function applyPlan(plan: Plan, backend: Backend, opts: ApplyOptions
     const texts = restoreTexts(plan, before);
     await checkpoint('after-snapshot');
     // Before the first change: a full disk or a refused run directory stops us here, with nothing changed.
-    writeJournal({
-      version: 1, pid: process.pid, verb: opts.verb ?? 'start', started: new Date().toISOString(), backend: backend.name,
-      before: Object.fromEntries(before), attempted: Object.fromEntries(texts),
-    });
+    try {
+      writeJournal({
+        version: 1, pid: process.pid, verb: opts.verb ?? 'start', started: new Date().toISOString(), backend: backend.name,
+        before: Object.fromEntries(before), attempted: Object.fromEntries(texts),
+      });
+    } catch (err) {
+      throw new ApplyError(`${(err as Error).message}; without its journal the apply cannot be made safe, so nothing was changed`, { cause: err });
+    }
     await transaction(plan, backend, before, texts, opts);
   } finally {
     release();

@@ -56,9 +56,11 @@ export async function acquireLock(waitSeconds = lockWaitSeconds()): Promise<Lock
     }
     throw new TsfwError(`cannot take the tsfirewall lock ${path}: ${r.stderr.trim() || r.spawnError || `exit ${r.exitCode}`}`, 1);
   }
-  // Record who holds it, for the message the next waiter prints.
-  ftruncateSync(fd, 0);
-  writeSync(fd, `${process.pid}\n`, 0);
+  // Record who holds it, for the message the next waiter prints; on a full disk the lock still holds without it.
+  try {
+    ftruncateSync(fd, 0);
+    writeSync(fd, `${process.pid}\n`, 0);
+  } catch { /* only informational */ }
   return { release };
 }
 
