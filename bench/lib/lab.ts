@@ -1,0 +1,84 @@
+/**
+ * The bench's throwaway world: the test lab's namespaces (TEST-NET addresses, no route off the machine), one
+ * timing agent in each, a temp dir for configs, and a teardown that removes it all even after a failure.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLab, type Lab } from '../../test/harness/netns.js';
+import { startAgent, type Agent } from './ns.js';
+
+/** Namespaces by role: fw loads rulesets, bn loads bans, p0/ps/pc are the per-packet targets, cl the client. */
+export const HOSTS = [
+  { name: 'fw', segment: 'lan', octet: 10 },
+  { name: 'p0', segment: 'lan', octet: 11 },
+  { name: 'ps', segment: 'lan', octet: 12 },
+  { name: 'pc', segment: 'lan', octet: 13 },
+  { name: 'bn', segment: 'lan', octet: 14 },
+  { name: 'cl', segment: 'wan', octet: 20 },
+] as const;
+export type Role = (typeof HOSTS)[number]['name'];
+
+export interface BenchLab {
+  readonly agents: Readonly<Record<Role, Agent>>;
+  readonly ips: Readonly<Record<Role, string>>;
+  readonly dir: string;
+  readonly paths: { readonly cli: string; readonly tcp: string; readonly loadbans: string };
+  /** Writes a config file and returns its path. */
+  config(name: string, text: string): string;
+  /** argv of one tsfirewall verb against a config file, as an operator would run it. */
+  tsfw(verb: string, configPath: string): string[];
+  /** A background probe server in a namespace; killed (by its pid) at teardown. */
+  serve(role: Role, port: number, lifetimeMs: number): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export async function createBenchLab(paths: { cli: string; agent: string; tcp: string; loadbans: string }): Promise<BenchLab> {
+  const lab: Lab = await createLab(HOSTS);
+  const dir = mkdtempSync(join(tmpdir(), 'tsfw-bench-'));
+  const agents: Partial<Record<Role, Agent>> = {};
+  const servers: ChildProcess[] = [];
+  const destroy = async () => {
+    for (const s of servers) if (s.pid !== undefined && s.exitCode === null) process.kill(s.pid, 'SIGKILL');
+    for (const a of Object.values(agents)) a.close();
+    await lab.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const h of HOSTS) agents[h.name] = await startAgent(lab.hosts[h.name]!.ns, paths.agent);
+  } catch (err) {
+    await destroy();
+    throw err;
+  }
+  return {
+    agents: agents as Record<Role, Agent>,
+    ips: Object.fromEntries(HOSTS.map((h) => [h.name, lab.hosts[h.name]!.ip])) as Record<Role, string>,
+    dir,
+    paths,
+    config(name, text) {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      return path;
+    },
+    tsfw: (verb, configPath) => [process.execPath, paths.cli, '--config', configPath, verb],
+    async serve(role, port, lifetimeMs) {
+      const child = spawn('ip', ['netns', 'exec', lab.hosts[role]!.ns, process.execPath, paths.tcp, 'serve', String(port), String(lifetimeMs)],
+        { stdio: ['ignore', 'pipe', 'inherit'] });
+      servers.push(child);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`probe server in ${role} did not start`)), 10_000);
+        child.stdout!.once('data', () => { clearTimeout(timer); resolve(); });
+      });
+    },
+    destroy,
+  };
+}
+
+/** Empty filter tables, all policies ACCEPT: the boot state each timed load starts from. */
+export const OPEN_FILTER = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n';
+
+export async function resetFirewall(agent: Agent): Promise<void> {
+  await agent.must(['iptables-restore', '-w', '5'], OPEN_FILTER);
+  await agent.must(['ip6tables-restore', '-w', '5'], OPEN_FILTER);
+}

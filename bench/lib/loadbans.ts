@@ -1,0 +1,14 @@
+/**
+ * Times tsfirewall's own batch ban path in-process: `loadBans(set, ips)` from src/bans/kernel.ts (validation of
+ * every address, the restore text, one `ipset restore`). Run inside a lab namespace by the bans section:
+ * `loadbans.mjs SET COUNT`; prints {"ms": ...} measured after Node and the module have loaded.
+ */
+import { performance } from 'node:perf_hooks';
+import { loadBans } from '../../src/bans/kernel.js';
+import { banAddress } from './bans.js';
+
+const [set, countS] = process.argv.slice(2);
+const ips = Array.from({ length: Number(countS) }, (_, i) => banAddress(i));
+const t0 = performance.now();
+const sent = await loadBans(set!, ips);
+process.stdout.write(JSON.stringify({ ms: performance.now() - t0, sent }) + '\n');

@@ -1,0 +1,56 @@
+/**
+ * Interleaved rounds: every contestant runs once per round, in a fresh shuffled order, so neither a warming cache
+ * nor someone else's docker build favours whoever happens to run first. Samples stay in round order, which keeps
+ * per-round ratios paired.
+ */
+import type { Agent } from './ns.js';
+import { shuffled } from './stats.js';
+
+export interface Contestant {
+  readonly name: string;
+  /** Untimed setup before each timed run (reset the kernel state, flush a set). */
+  readonly prepare?: () => Promise<void>;
+  /** One timed run; resolves to the figure (ms, or a rate). */
+  readonly measure: () => Promise<number>;
+  /** Untimed check after each run (a count that must hold); throws when it does not. */
+  readonly verify?: () => Promise<void>;
+  /** A slow contestant (seconds a run) takes part in the first `maxRounds` rounds only. */
+  readonly maxRounds?: number;
+}
+
+export interface RoundOptions {
+  readonly rounds: number;
+  /** Stop early (after at least 2 rounds) when the section's time budget is spent. */
+  readonly budgetMs: number;
+  readonly rand: () => number;
+}
+
+export async function interleave(contestants: readonly Contestant[], opts: RoundOptions): Promise<Record<string, number[]>> {
+  const samples: Record<string, number[]> = Object.fromEntries(contestants.map((c) => [c.name, []]));
+  const started = Date.now();
+  for (let round = 0; round < opts.rounds; round++) {
+    if (round >= 2 && Date.now() - started > opts.budgetMs) break;
+    for (const c of shuffled(contestants.filter((x) => round < (x.maxRounds ?? Infinity)), opts.rand)) {
+      await c.prepare?.();
+      samples[c.name]!.push(await c.measure());
+      await c.verify?.();
+    }
+  }
+  return samples;
+}
+
+/** Times one command in the agent's namespace; a wrong exit code is an error, never a fast sample. */
+export async function timed(agent: Agent, argv: readonly string[], opts: { input?: string; expect?: number[] } = {}): Promise<number> {
+  const r = await agent.send({ op: 'run', argv, input: opts.input });
+  if (!(opts.expect ?? [0]).includes(r.code)) {
+    throw new Error(`[${agent.ns}] ${argv.join(' ')} exited ${r.code}: ${r.stderr.trim().slice(-800)}`);
+  }
+  return r.ms;
+}
+
+/** Times a sequence of commands (the per-rule and per-IP methods); any failure is an error. */
+export async function timedSeq(agent: Agent, argvs: readonly (readonly string[])[], timeoutMs = 120_000): Promise<number> {
+  const r = await agent.send({ op: 'seq', argvs, timeoutMs });
+  if (r.code !== 0) throw new Error(`[${agent.ns}] sequence of ${argvs.length} failed (${r.failures ?? 0} failures, code ${r.code}): ${r.stderr}`);
+  return r.ms;
+}

@@ -1,0 +1,43 @@
+/**
+ * Cold start of the read-only verbs, `status` and `check`, with the seed's ruleset loaded, against Node's floor:
+ * what an operator (or a monitoring probe) pays each time.
+ */
+import { bar, ms, times, type Section } from '../lib/results.js';
+import { interleave, timed } from '../lib/rounds.js';
+import { SEED_CONFIG } from '../lib/rulesets.js';
+import { pairedRatios, summarize } from '../lib/stats.js';
+
+export const COLD_GOAL = 1.3;
+
+export const coldstartSection: Section = async ({ lab, settings, log }) => {
+  const fw = lab.agents.fw;
+  const conf = lab.config('seed.conf', SEED_CONFIG);
+  await fw.must(lab.tsfw('start', conf));
+  const samples = await interleave([
+    { name: 'node -e 0', measure: () => timed(fw, [process.execPath, '-e', '0']) },
+    { name: 'status', measure: () => timed(fw, lab.tsfw('status', conf)) },
+    { name: 'check', measure: () => timed(fw, lab.tsfw('check', conf)) },
+  ], { rounds: settings.rounds(15, 4), budgetMs: settings.budgetMs, rand: settings.rand });
+  log(`cold start: ${samples.status!.length} rounds`);
+  const floor = summarize(samples['node -e 0']!);
+  const rows = (['status', 'check'] as const).map((verb) => {
+    const r = summarize(pairedRatios(samples[verb]!, samples['node -e 0']!));
+    const t = summarize(samples[verb]!);
+    return {
+      goal: `${verb} cold start <= ${COLD_GOAL}x Node's floor`,
+      value: `${times(r.median)} (${ms(t.median)} ms vs ${ms(floor.median)} ms; per-round IQR ${times(r.p25)}–${times(r.p75)})`,
+      pass: r.median <= COLD_GOAL,
+    };
+  });
+  return {
+    name: 'coldstart',
+    rows,
+    panels: [{
+      title: 'status and check cold start, ms', unit: 'ms',
+      bars: ['node -e 0', 'status', 'check'].map((k) => bar(k, samples[k]!)),
+      goal: { label: `${COLD_GOAL}x floor`, value: COLD_GOAL * floor.median },
+    }],
+    notes: ['status and check run with the seed ruleset loaded and its ban set present (check tests in the kernel, no sandbox).'],
+    raw: { samples },
+  };
+};
