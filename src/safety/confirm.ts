@@ -9,6 +9,7 @@ import { existsSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { netnsTag, runDir } from '../state/dirs.js';
 import { readStateFile, removeStateFile, writeStateFile } from '../state/write.js';
+import { TsfwError } from '../errors.js';
 import { InterruptedError, pendingSignal } from './interrupt.js';
 
 export const MAX_CONFIRM_SECONDS = 3600;
@@ -25,8 +26,8 @@ export interface ConfirmIo {
 }
 
 /**
- * Resolves true once confirmed, false at the deadline; throws InterruptedError on SIGTERM/SIGINT/SIGHUP (the trap
- * in interrupt.ts is installed by the caller), so the caller rolls back either way.
+ * Resolves true once confirmed, false at the deadline; throws on Ctrl-C/Ctrl-D/Escape on the terminal and
+ * (InterruptedError) on SIGTERM/SIGINT/SIGHUP, whose trap the caller installs, so the caller rolls back either way.
  */
 export async function awaitConfirmation(seconds: number, io: ConfirmIo): Promise<boolean> {
   const { request, ok } = paths();
@@ -43,7 +44,7 @@ export async function awaitConfirmation(seconds: number, io: ConfirmIo): Promise
   try {
     const deadline = Date.now() + seconds * 1000;
     while (Date.now() < deadline) {
-      if (refused) return false;
+      if (refused) throw new TsfwError('the new ruleset was refused on the terminal', 1);
       if (pressed || existsSync(ok)) break;
       const signal = pendingSignal();
       if (signal) throw new InterruptedError(signal);
