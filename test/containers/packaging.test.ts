@@ -1,0 +1,350 @@
+// Issue 4, proven: the .deb installed with apt into a systemd container (start, status through the iptables
+// alias, reload, stop, enable + reboot, upgrade keeping the admin's config, purge leaving nothing) and into a plain
+// container driven by `service iptables ...` (the LSB init script); the .rpm's files, scriptlets and a scratch-root
+// install; lintian, rpmlint and shellcheck clean. The firewall only ever runs inside the containers, on an
+// --internal TEST-NET network.
+import { execa } from 'execa';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exec, startPlainContainer, startSystemdContainer, type StartedTestContainer } from '../harness/container.js';
+import { assertSafeSubnet, createInternalNetwork, removeNetwork } from '../harness/network.js';
+import { buildPackages, ROOT, type Built } from './packaging/build.js';
+import { runScriptlet, scriptletText } from './packaging/rpm-scriptlets.js';
+
+const NET = 'tsfw-packaging';
+// /28s away from the harness test's 198.51.100.0/24 (docker refuses overlapping pools); the first safe one wins.
+const SUBNETS = ['203.0.113.32/28', '192.0.2.240/28', '198.51.100.240/28'];
+const PKGS = '/pkgs';
+
+let built: Built;
+let subnet = '';
+let sys: StartedTestContainer | undefined;
+let plain: StartedTestContainer | undefined;
+
+async function sh(c: StartedTestContainer | undefined, script: string, timeoutMs = 120_000) {
+  if (!c) throw new Error('container did not start');
+  return exec(c, ['sh', '-c', script], timeoutMs);
+}
+
+/** sh, and fail the test with its output unless it exits `code`. */
+async function ok(c: StartedTestContainer | undefined, script: string, code = 0, timeoutMs = 120_000) {
+  const r = await sh(c, script, timeoutMs);
+  expect(r.exitCode, `${script}\n${r.stdout}\n${r.stderr}`).toBe(code);
+  return r.stdout;
+}
+
+/** The n-th address of the subnet (the gateway is the first). */
+function hostIp(n: number): string {
+  const octets = subnet.split('/')[0]!.split('.');
+  octets[3] = String(Number(octets[3]) + n);
+  return octets.join('.');
+}
+
+async function pickNetwork(): Promise<string> {
+  const errors: string[] = [];
+  for (const candidate of SUBNETS) {
+    try {
+      await assertSafeSubnet(candidate);
+      await createInternalNetwork(NET, candidate);
+      return candidate;
+    } catch (e) {
+      errors.push(`${candidate}: ${(e as Error).message}`);
+    }
+  }
+  throw new Error(`no usable TEST-NET subnet:\n${errors.join('\n')}`);
+}
+
+/** After a container restart systemd boots again: wait (bounded) until it settles. */
+async function waitForBoot(c: StartedTestContainer): Promise<string> {
+  let state = '';
+  for (let i = 0; i < 240; i++) {
+    state = (await exec(c, ['systemctl', 'is-system-running'], 15_000).catch(() => ({ stdout: '' }))).stdout.trim();
+    if (state === 'running' || state === 'degraded') return state;
+    await sleep(500);
+  }
+  throw new Error(`systemd did not settle after restart (state "${state}")`);
+}
+
+const tsfwRules = (save: string) => save.split('\n').filter((l) => l.includes('tsfw:')).length;
+
+beforeAll(async () => {
+  built = await buildPackages();
+  subnet = await pickNetwork();
+  const binds = [{ source: built.dir, target: PKGS, mode: 'ro' as const }];
+  [sys, plain] = await Promise.all([
+    startSystemdContainer({ network: NET, ip: hostIp(8), binds }),
+    startPlainContainer({ network: NET, ip: hostIp(9), binds }),
+  ]);
+}, 20 * 60_000);
+
+afterAll(async () => {
+  await Promise.allSettled([sys?.stop({ timeout: 10_000 }), plain?.stop({ timeout: 5_000 })]);
+  await removeNetwork(NET).catch(() => undefined);
+  built?.cleanup();
+}, 120_000);
+
+describe('package checks (no container)', () => {
+  it('lintian reports no error or warning on the .deb, even pedantic', async () => {
+    const r = await execa('lintian', ['--pedantic', '--fail-on', 'error,warning', join(built.dir, built.deb)], { reject: false, timeout: 120_000 });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/^[EW]: /m);
+  }, 180_000);
+
+  it('rpmlint reports 0 errors and 0 warnings (filters with reasons in packaging/rpm/rpmlint.toml)', async () => {
+    const r = await execa('rpmlint', ['-c', join(ROOT, 'packaging/rpm/rpmlint.toml'), join(built.dir, built.rpm)], { reject: false, timeout: 120_000 });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/0 errors, 0 warnings/);
+  }, 180_000);
+
+  it('shellcheck passes the init script, launcher, maintainer scripts and build script', async () => {
+    const files = ['init.d/iptables', 'packaging/tsfirewall.sh', 'packaging/deb/postinst', 'packaging/deb/prerm', 'packaging/deb/postrm', 'packaging/build.sh'];
+    const r = await execa('shellcheck', files, { cwd: ROOT, reject: false, timeout: 60_000 });
+    expect(r.exitCode, r.stdout).toBe(0);
+  });
+
+  it('the .deb holds the bundle, launcher, unit, alias, init script, conffiles and man page, with the declared dependencies', async () => {
+    const deb = join(built.dir, built.deb);
+    const list = (await execa('dpkg-deb', ['-c', deb])).stdout;
+    for (const path of ['./usr/lib/tsfirewall/tsfirewall.mjs', './usr/sbin/tsfirewall', './lib/systemd/system/tsfirewall.service',
+      './etc/init.d/iptables', './etc/default/tsfirewall', './usr/share/man/man8/tsfirewall.8.gz',
+      './usr/share/doc/tsfirewall/copyright', './usr/share/doc/tsfirewall/changelog.gz']) {
+      expect(list).toContain(path);
+    }
+    expect(list).toMatch(/\.\/lib\/systemd\/system\/iptables\.service -> tsfirewall\.service/);
+    expect(list).toMatch(/-rwxr-xr-x root\/root .* \.\/usr\/sbin\/tsfirewall/);
+    expect(list).toMatch(/usr\/lib\/tsfirewall\/chunks\/.*\.mjs/);
+    expect(list).not.toMatch(/node_modules/);
+    const field = async (f: string) => (await execa('dpkg-deb', ['-f', deb, f])).stdout;
+    expect(await field('Depends')).toBe('nodejs (>= 18.19), iptables');
+    expect(await field('Recommends')).toBe('fail2ban, ipset');
+    const conffiles = (await execa('sh', ['-c', `dpkg-deb --ctrl-tarfile '${deb}' | tar -xO ./conffiles`])).stdout;
+    expect(conffiles.split('\n').sort()).toEqual(['/etc/default/tsfirewall', '/etc/init.d/iptables']);
+  });
+
+  it('the man page renders without groff warnings', async () => {
+    const r = await execa('man', ['--warnings', '-l', join(ROOT, 'packaging/tsfirewall.8')], { env: { MANPAGER: 'cat', MANWIDTH: '80' }, timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/EXIT STATUS/);
+  });
+
+  it('the .rpm lists the same files (distro paths), its config is noreplace, and it conflicts with iptables-services', async () => {
+    const rpm = join(built.dir, built.rpm);
+    const q = async (...args: string[]) => (await execa('rpm', ['-qp', ...args, rpm], { timeout: 30_000 })).stdout;
+    const files = (await q('-l')).split('\n');
+    for (const path of ['/usr/lib/tsfirewall/tsfirewall.mjs', '/usr/sbin/tsfirewall', '/usr/lib/systemd/system/tsfirewall.service',
+      '/usr/lib/systemd/system/iptables.service', '/etc/rc.d/init.d/iptables', '/etc/default/tsfirewall',
+      '/usr/share/man/man8/tsfirewall.8.gz', '/usr/share/licenses/tsfirewall/copyright']) {
+      expect(files).toContain(path);
+    }
+    expect((await q('--configfiles')).trim()).toBe('/etc/default/tsfirewall');
+    const flags = await q('--qf', '[%{FILEFLAGS:fflags} %{FILENAMES}\\n]');
+    expect(flags).toMatch(/^cn \/etc\/default\/tsfirewall$/m);
+    // The fail2ban files `start` generates are owned as ghosts, so an erase deletes them.
+    expect(flags).toMatch(/^g \/etc\/fail2ban\/jail\.d\/tsfirewall\.conf$/m);
+    expect(await q('--requires')).toMatch(/^nodejs\(engine\) >= 18\.19$/m);
+    expect(await q('--recommends')).toMatch(/fail2ban[\s\S]*ipset/);
+    expect((await q('--conflicts')).trim()).toBe('iptables-services');
+  });
+
+  it('the rpm scriptlets: install only presets (never starts), upgrade reloads (never stops), erase disables and stops', async () => {
+    const rpm = join(built.dir, built.rpm);
+    const scripts = (await execa('rpm', ['-qp', '--scripts', rpm])).stdout;
+    expect(scripts).toMatch(/postinstall scriptlet/);
+    const [post, preun, postun] = await Promise.all([scriptletText(rpm, 'POSTIN'), scriptletText(rpm, 'PREUN'), scriptletText(rpm, 'POSTUN')]);
+    expect(await runScriptlet(post, 1, false)).toEqual(['systemctl --no-reload preset tsfirewall.service']);
+    expect(await runScriptlet(post, 2, true)).toEqual([]);
+    // Upgrade: the old package's preun/postun run with $1 = 1.
+    expect(await runScriptlet(preun, 1, true)).toEqual([]);
+    expect(await runScriptlet(postun, 1, true)).toEqual(['systemctl daemon-reload', 'systemctl try-reload-or-restart tsfirewall.service']);
+    // Erase, with the rules loaded by hand as well: opened while the program is still there.
+    expect(await runScriptlet(preun, 0, true)).toEqual([
+      'systemctl --no-reload disable --now tsfirewall.service', 'tsfirewall status', 'tsfirewall stop']);
+    expect(await runScriptlet(postun, 0, false)).toEqual(['systemctl daemon-reload']);
+  });
+
+  it('the .rpm installs into a scratch root (rpm --root, --nodeps --noscripts: no RPM distro here) and an upgrade keeps an edited config', async () => {
+    const rootDir = mkdtempSync('/tmp/tsfw-rpmroot.');
+    try {
+      const rpm = (...args: string[]) => execa('rpm', ['--root', rootDir, '--dbpath', '/var/lib/rpm', ...args], { timeout: 60_000, reject: false });
+      expect((await rpm('--initdb')).exitCode).toBe(0);
+      const install = await rpm('-i', '--nodeps', '--noscripts', join(built.dir, built.rpm));
+      expect(install.exitCode, install.stderr).toBe(0);
+      expect((await rpm('-q', 'tsfirewall')).stdout.trim()).toBe(`tsfirewall-${built.version}-1.noarch`);
+      const verify = await rpm('-V', '--nodeps', '--noscripts', 'tsfirewall');
+      expect(verify.exitCode, verify.stdout).toBe(0);
+      expect(readFileSync(join(rootDir, 'usr/sbin/tsfirewall'), 'utf8')).toContain('exec node /usr/lib/tsfirewall/tsfirewall.mjs');
+      const config = join(rootDir, 'etc/default/tsfirewall');
+      writeFileSync(config, `${readFileSync(config, 'utf8')}INTERFACE=eth9 # admin edit\n`);
+      const upgrade = await rpm('-U', '--nodeps', '--noscripts', join(built.dir, built.newerRpm));
+      expect(upgrade.exitCode, upgrade.stderr).toBe(0);
+      expect((await rpm('-q', 'tsfirewall')).stdout.trim()).toBe(`tsfirewall-${built.newer}-1.noarch`);
+      expect(readFileSync(config, 'utf8')).toContain('INTERFACE=eth9 # admin edit');
+      const erase = await rpm('-e', '--nodeps', '--noscripts', 'tsfirewall');
+      expect(erase.exitCode, erase.stderr).toBe(0);
+    } finally {
+      rmSync(rootDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe('the .deb under systemd', () => {
+  const unit = 'tsfirewall.service';
+  const invocation = async () => (await ok(sys, `systemctl show -p InvocationID --value ${unit}`)).trim();
+
+  it('installs with apt from the local file, enabled and started neither', async () => {
+    await ok(sys, `apt-get install -y -q ${PKGS}/${built.deb}`, 0, 300_000);
+    expect((await sh(sys, `systemctl is-enabled ${unit}`)).stdout.trim()).toBe('disabled');
+    expect((await sh(sys, `systemctl is-active ${unit}`)).stdout.trim()).toBe('inactive');
+    expect(tsfwRules(await ok(sys, 'iptables-save'))).toBe(0);
+    // The alias works while the unit is not enabled (the package ships it as a static link).
+    expect(await ok(sys, 'systemctl show -p Id --value iptables.service')).toMatch(/^tsfirewall\.service/);
+  }, 300_000);
+
+  it('systemctl start loads the rules under the hardened unit, logs with journal priorities, and queues fail2ban after it', async () => {
+    // The harness removed the container's default route, so the admin names the interface (an edited conffile).
+    await ok(sys, "sed -i 's/^INTERFACE=$/INTERFACE=eth0/' /etc/default/tsfirewall");
+    await ok(sys, `systemctl start ${unit}`);
+    expect((await ok(sys, `systemctl is-active ${unit}`)).trim()).toBe('active');
+    expect(tsfwRules(await ok(sys, 'iptables-save'))).toBeGreaterThan(5);
+    const caps = await ok(sys, `systemctl show -p CapabilityBoundingSet --value ${unit}`);
+    expect(caps.trim().split(/\s+/).sort()).toEqual(['cap_net_admin', 'cap_net_raw', 'cap_sys_module']);
+    expect((await ok(sys, `systemctl show -p ProtectSystem --value ${unit}`)).trim()).toBe('full');
+    const journal = (await ok(sys, `journalctl -u ${unit} -o json --no-pager`)).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, string>);
+    const started = journal.find((e) => /^firewall started: \d+ rules for /.test(e.MESSAGE ?? ''));
+    expect(started?.PRIORITY).toBe('6');
+    expect(started?.SYSLOG_IDENTIFIER).toBe('tsfirewall');
+    let f2b = '';
+    for (let i = 0; i < 60 && f2b !== 'active'; i++) {
+      f2b = (await sh(sys, 'systemctl is-active fail2ban.service')).stdout.trim();
+      if (f2b !== 'active') await sleep(500);
+    }
+    expect(f2b).toBe('active');
+  }, 180_000);
+
+  it('service iptables status and systemctl status iptables reach the unit (exit 0); tsfirewall status shows the rules', async () => {
+    const service = await ok(sys, 'service iptables status');
+    expect(service).toMatch(/tsfirewall\.service/);
+    expect(service).toMatch(/active \(exited\)/);
+    expect(service).toMatch(/firewall started: \d+ rules/);
+    await ok(sys, 'systemctl status iptables --no-pager');
+    expect(await ok(sys, 'tsfirewall status')).toMatch(/Chain INPUT \(policy DROP/);
+  }, 60_000);
+
+  it('systemctl reload swaps the rules in the same activation (no stop)', async () => {
+    const before = await invocation();
+    await ok(sys, `systemctl reload ${unit}`);
+    expect(await invocation()).toBe(before);
+    expect(await ok(sys, `journalctl -u ${unit} --no-pager -o cat`)).toMatch(/firewall reloaded: \d+ rules/);
+    expect(tsfwRules(await ok(sys, 'iptables-save'))).toBeGreaterThan(5);
+  }, 120_000);
+
+  it('systemctl stop opens everything; service iptables status then exits 3', async () => {
+    await ok(sys, `systemctl stop ${unit}`);
+    const save = await ok(sys, 'iptables-save');
+    expect(tsfwRules(save)).toBe(0);
+    expect(save).toMatch(/^:INPUT ACCEPT/m);
+    await ok(sys, 'service iptables status', 3);
+  }, 120_000);
+
+  it('an address that comes late (DHCP) fails the start with 6, and the unit retries until it loads', async () => {
+    // A veth pair in the container's own namespace (no dummy module here) stands in for a NIC waiting for a lease.
+    const late = '192.0.2.77';
+    await ok(sys, "ip link add tsfwdhcp0 type veth peer name tsfwdhcp1 && ip link set tsfwdhcp1 up && ip link set tsfwdhcp0 up && sed -i 's/^INTERFACE=eth0$/INTERFACE=tsfwdhcp0/' /etc/default/tsfirewall");
+    try {
+      await ok(sys, `systemctl start ${unit}`, 1);
+      expect((await ok(sys, `systemctl show -p ExecMainStatus -p SubState ${unit}`))).toMatch(/ExecMainStatus=6[\s\S]*SubState=auto-restart|SubState=auto-restart[\s\S]*ExecMainStatus=6/);
+      expect(tsfwRules(await ok(sys, 'iptables-save'))).toBe(0);
+      await ok(sys, `ip addr add ${late}/24 dev tsfwdhcp0`);
+      let state = '';
+      for (let i = 0; i < 60 && state !== 'active'; i++) {
+        state = (await sh(sys, `systemctl is-active ${unit}`)).stdout.trim();
+        if (state !== 'active') await sleep(500);
+      }
+      expect(state).toBe('active');
+      expect(await ok(sys, 'iptables-save')).toContain(`-s ${late}/32`);
+      expect(Number((await ok(sys, `systemctl show -p NRestarts --value ${unit}`)).trim())).toBeGreaterThanOrEqual(1);
+    } finally {
+      await sh(sys, `sed -i 's/^INTERFACE=tsfwdhcp0$/INTERFACE=eth0/' /etc/default/tsfirewall; systemctl stop ${unit}; systemctl reset-failed ${unit}; ip link del tsfwdhcp0`);
+    }
+    expect(tsfwRules(await ok(sys, 'iptables-save'))).toBe(0);
+  }, 120_000);
+
+  it('enabled, it is up after a reboot, before the services it guards', async () => {
+    await ok(sys, `systemctl enable ${unit}`);
+    expect((await ok(sys, 'readlink /etc/systemd/system/iptables.service')).trim()).toMatch(/tsfirewall\.service$/);
+    await sys!.restart({ timeout: 30_000 });
+    await waitForBoot(sys!);
+    await sh(sys, 'ip -4 route del default'); // as the harness left it before the reboot
+    expect((await ok(sys, `systemctl is-active ${unit}`)).trim()).toBe('active');
+    expect(tsfwRules(await ok(sys, 'iptables-save'))).toBeGreaterThan(5);
+    expect(await ok(sys, 'systemctl show -p After --value ssh.service')).toMatch(/tsfirewall\.service/);
+  }, 300_000);
+
+  it('an upgrade keeps the edited /etc/default/tsfirewall and reloads instead of restarting', async () => {
+    await ok(sys, "echo '# admin edit' >> /etc/default/tsfirewall");
+    const before = await invocation();
+    await ok(sys, `apt-get install -y -q ${PKGS}/${built.newerDeb}`, 0, 300_000);
+    expect((await ok(sys, "dpkg-query -W -f '${Version}' tsfirewall")).trim()).toBe(built.newer);
+    const config = await ok(sys, 'cat /etc/default/tsfirewall');
+    expect(config).toMatch(/^INTERFACE=eth0$/m);
+    expect(config).toMatch(/^# admin edit$/m);
+    expect(await invocation()).toBe(before);
+    expect((await ok(sys, `systemctl is-active ${unit}`)).trim()).toBe('active');
+    expect(await ok(sys, `journalctl -u ${unit} -b --no-pager -o cat`)).toMatch(/Reloaded tsfirewall\.service/);
+    expect(tsfwRules(await ok(sys, 'iptables-save'))).toBeGreaterThan(5);
+  }, 300_000);
+
+  it('purge opens the host and leaves nothing behind', async () => {
+    await ok(sys, 'apt-get purge -y -q tsfirewall', 0, 300_000);
+    expect(tsfwRules(await ok(sys, 'iptables-save'))).toBe(0);
+    await ok(sys, 'dpkg -L tsfirewall', 1);
+    const leftovers = await ok(sys, [
+      'ls -d /etc/default/tsfirewall /etc/init.d/iptables /usr/lib/tsfirewall /usr/sbin/tsfirewall /var/lib/tsfirewall',
+      '/run/tsfirewall /etc/fail2ban/jail.d/tsfirewall.conf /etc/systemd/system/iptables.service 2>/dev/null;',
+      'find /etc/systemd /etc/rc?.d /var/lib/systemd /etc/fail2ban \\( -name "*tsfirewall*" -o -name iptables.service -o -name "[SK][0-9][0-9]iptables" \\) 2>/dev/null; true',
+    ].join(' '));
+    expect(leftovers.trim()).toBe('');
+  }, 300_000);
+});
+
+describe('the .deb without systemd: service iptables runs /etc/init.d/iptables', () => {
+  it('installs with SysV links in the stopped state only', async () => {
+    await ok(plain, `apt-get install -y -q ${PKGS}/${built.deb}`, 0, 300_000);
+    const links = await ok(plain, 'ls /etc/rc0.d /etc/rc1.d /etc/rc2.d /etc/rc3.d /etc/rc4.d /etc/rc5.d /etc/rc6.d | grep iptables');
+    expect(links).toMatch(/^K\d\diptables$/m);
+    expect(links).not.toMatch(/^S\d\diptables$/m);
+    expect(tsfwRules(await ok(plain, 'iptables-save'))).toBe(0);
+    await ok(plain, 'service iptables status', 3);
+  }, 300_000);
+
+  it('start, status (rules shown), reload, restart, stop and a bad action give the LSB codes', async () => {
+    // A SysV host logs sshd to a file (rsyslog); without it fail2ban has nothing to read.
+    await ok(plain, "touch /var/log/auth.log && sed -i 's/^INTERFACE=$/INTERFACE=eth0/' /etc/default/tsfirewall");
+    await ok(plain, 'service iptables start');
+    expect(tsfwRules(await ok(plain, 'iptables-save'))).toBeGreaterThan(5);
+    expect(await ok(plain, 'service iptables status')).toMatch(/Chain INPUT \(policy DROP/);
+    await ok(plain, 'service iptables reload');
+    await ok(plain, 'service iptables force-reload');
+    await ok(plain, 'service iptables restart');
+    expect(tsfwRules(await ok(plain, 'iptables-save'))).toBeGreaterThan(5);
+    await ok(plain, 'service iptables stop');
+    expect(tsfwRules(await ok(plain, 'iptables-save'))).toBe(0);
+    await ok(plain, 'service iptables status', 3);
+    await ok(plain, 'service iptables try-restart');
+    expect(tsfwRules(await ok(plain, 'iptables-save'))).toBe(0);
+    await ok(plain, 'service iptables frobnicate', 2);
+  }, 300_000);
+
+  it('an upgrade reloads a running firewall and keeps the edited config; purge removes the links and config', async () => {
+    await ok(plain, 'service iptables start');
+    await ok(plain, `apt-get install -y -q ${PKGS}/${built.newerDeb}`, 0, 300_000);
+    expect(await ok(plain, 'cat /etc/default/tsfirewall')).toMatch(/^INTERFACE=eth0$/m);
+    await ok(plain, 'service iptables status');
+    await ok(plain, 'apt-get purge -y -q tsfirewall', 0, 300_000);
+    expect(tsfwRules(await ok(plain, 'iptables-save'))).toBe(0);
+    const leftovers = await ok(plain, 'ls -d /etc/default/tsfirewall /etc/init.d/iptables /etc/rc?.d/*iptables 2>/dev/null; true');
+    expect(leftovers.trim()).toBe('');
+  }, 300_000);
+});
