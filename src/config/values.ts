@@ -65,15 +65,18 @@ export function nonEmpty<T>(parse: (raw: string) => T[], what: string) {
 export function cidr(raw: string): string {
   const v = raw.trim();
   try {
+    // ipaddr's family-guessing parsers try IPv6 first and throw for every IPv4 text (~60 µs each, ~60 ms for a
+    // 1000-address config); a colon tells the family, so ask the right parser directly (same results).
+    const family = v.includes(':') ? ipaddr.IPv6 : ipaddr.IPv4;
     if (v.includes('/')) {
-      const [addr, prefix] = ipaddr.parseCIDR(v);
+      const [addr, prefix] = family.parseCIDR(v);
       const net = addr.kind() === 'ipv4'
         ? ipaddr.IPv4.networkAddressFromCIDR(v)
         : ipaddr.IPv6.networkAddressFromCIDR(v);
       return `${net.toString()}/${prefix}`;
     }
-    if (!ipaddr.isValid(v)) throw new Error();
-    const addr = ipaddr.parse(v);
+    if (!family.isValid(v)) throw new Error();
+    const addr = family.parse(v);
     return `${addr.toString()}/${addr.kind() === 'ipv4' ? 32 : 128}`;
   } catch {
     return fail(`expected an IP address or network like 192.0.2.0/24 or 2001:db8::/32, got "${raw}"`);
