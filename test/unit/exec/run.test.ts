@@ -1,0 +1,38 @@
+import { describe, expect, test } from 'vitest';
+import { run } from '../../../src/exec/run.js';
+
+const node = process.execPath;
+
+describe('run', () => {
+  test('exit code, stdout and stderr come back as text, final newline kept', async () => {
+    const r = await run(node, ['-e', 'process.stdout.write("out\\n"); process.stderr.write("err\\n"); process.exit(3)']);
+    expect(r).toEqual({ exitCode: 3, stdout: 'out\n', stderr: 'err\n', spawnError: undefined });
+  });
+
+  test('input goes to stdin; without input stdin is closed', async () => {
+    expect((await run(node, ['-e', 'process.stdin.pipe(process.stdout)'], { input: 'a\nb\n' })).stdout).toBe('a\nb\n');
+    expect((await run(node, ['-e', 'process.stdin.on("data",()=>{}).on("end",()=>console.log("eof"))'])).stdout).toBe('eof\n');
+  });
+
+  test('a program that exits without reading a large input is not an EPIPE crash', async () => {
+    const r = await run(node, ['-e', 'process.exit(0)'], { input: 'x'.repeat(4 * 1024 * 1024) });
+    expect(r.exitCode).toBe(0);
+  });
+
+  test('env extends the environment instead of replacing it', async () => {
+    const r = await run(node, ['-e', 'console.log(process.env.TSFW_T, typeof process.env.PATH)'], { env: { TSFW_T: 'x' } });
+    expect(r.stdout).toBe('x string\n');
+  });
+
+  test('a missing program is exit 127 with a spawn error, not a throw', async () => {
+    const r = await run('/nonexistent/tsfw-no-such-program', ['x']);
+    expect(r.exitCode).toBe(127);
+    expect(r.spawnError).toMatch(/ENOENT/);
+  });
+
+  test('a program past its timeout is killed and reported', async () => {
+    const r = await run(node, ['-e', 'setTimeout(() => {}, 30000)'], { timeoutMs: 200 });
+    expect(r.exitCode).toBe(127);
+    expect(r.spawnError).toMatch(/timed out after 200 ms/);
+  });
+});
