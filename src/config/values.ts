@@ -151,12 +151,15 @@ export function token(maxLen: number) {
   };
 }
 
-/** A LOG prefix: the kernel keeps 29 characters; quotes and backslashes would need escaping, so refuse them. */
+/**
+ * A LOG prefix: the kernel keeps 29 characters and the renderer adds a space to part it from the packet fields, so
+ * 28 are ours (a 29th would silently push the space out). Quotes and backslashes would need escaping: refused.
+ */
 export function logPrefix(raw: string): string {
   const v = raw.replace(/^\s+/, '');
-  return /^[A-Za-z0-9 _:.,=#@/+-]{1,29}$/.test(v)
+  return /^[A-Za-z0-9 _:.,=#@/+-]{1,28}$/.test(v)
     ? v
-    : fail(`expected up to 29 letters, digits, spaces or _ : . , = # @ / + -, got "${raw}"`);
+    : fail(`expected up to 28 letters, digits, spaces or _ : . , = # @ / + -, got "${raw}"`);
 }
 
 /** Kernel module names; modprobe gets them as argv, never through a shell. */
