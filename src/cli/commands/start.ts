@@ -27,10 +27,11 @@ const start: Command = async (ctx) => {
     await guardSession(plan, backend, { force: ctx.force ?? false });
     rememberAdminSource();
     for (const w of await loadModules(plan.modules)) log.warn(w);
-    if (ctx.verb === 'restart') await stopDaemon(config);
     const confirm = confirmSeconds === undefined ? undefined
       : () => awaitConfirmation(confirmSeconds, { say: (line) => log.warn(line), stdin: process.stdin });
     await applyPlan(plan, backend, { verb: ctx.verb, confirm });
+    // Only once the new rules are in (and confirmed): a restart that fails or is rolled back keeps the daemon too.
+    if (ctx.verb === 'restart') await stopDaemon(config);
     const rules = plan.rulesets.reduce((n, r) => n + r.tables.reduce((m, t) => m + t.rules.length, 0), 0);
     say(`firewall ${ctx.verb === 'start' ? 'started' : 'reloaded'}: ${rules} rules for ${host.myip}/${host.prefix}` +
       `${host.iface ? ` on ${host.iface}` : ''} (iptables-${backend.name})`);
