@@ -4,8 +4,8 @@
  * ruleset and the ban entries (chain and ipset mode), and stop opening the host.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { canConnect, createLab, listen, type Host, type Lab } from '../harness/netns.js';
-import { BACKENDS, ConfigDir, copyCli, hasOurRules, listenEcho, mustExec, openSession, savedRules, tool, tsfw, type Family } from './helpers.js';
+import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
+import { BACKENDS, ConfigDir, connects, copyCli, hasOurRules, listenEcho, mustExec, openSession, savedRules, tool, tsfw, type Family } from './helpers.js';
 
 const MYIP = '192.0.2.10';
 const BANNED = '198.51.100.99';
@@ -47,7 +47,7 @@ describe.each(BACKENDS)('lifecycle with iptables-%s', (backend) => {
     expect(r.exitCode).toBe(6);
     expect(r.stderr).toMatch(/\/nonexistent.*config file not found/);
     expect(await both()).toEqual(before);
-    expect(await canConnect(h.out, MYIP, 23)).toBe(true);
+    expect(await connects(h.out, MYIP, 23)).toBe(true);
   });
 
   test('a missing interface exits 6 with a clear message and applies nothing', async () => {
@@ -124,13 +124,13 @@ describe.each(BACKENDS)('lifecycle with iptables-%s', (backend) => {
     }
     const before = await both();
     expect(before.ipv4).toContain(ban.join(' '));
-    expect(await canConnect(h.banned, MYIP, 22, 1000)).toBe(false);
+    expect(await connects(h.banned, MYIP, 22, 1000)).toBe(false);
     for (const verb of ['reload', 'restart']) {
       const r = await run([verb], chainConfig);
       expect(r.exitCode, r.stderr).toBe(0);
       expect(await both(), verb).toEqual(before);
     }
-    const [ssh, web] = await Promise.all([canConnect(h.banned, MYIP, 22, 1000), canConnect(h.banned, MYIP, 80)]);
+    const [ssh, web] = await Promise.all([connects(h.banned, MYIP, 22, 1000), connects(h.banned, MYIP, 80)]);
     expect(ssh).toBe(false);
     expect(web).toBe(true);
   });
@@ -139,22 +139,22 @@ describe.each(BACKENDS)('lifecycle with iptables-%s', (backend) => {
     const start = await run(['start'], ipsetConfig);
     expect(start.exitCode, start.stderr).toBe(0);
     await mustExec(h.fw, ['ipset', 'add', 'f2b-SSH', BANNED]);
-    expect(await canConnect(h.banned, MYIP, 22, 1000)).toBe(false);
+    expect(await connects(h.banned, MYIP, 22, 1000)).toBe(false);
     const before = await both();
     const r = await run(['reload'], ipsetConfig);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(await both()).toEqual(before);
     expect((await h.fw.exec(['ipset', 'test', 'f2b-SSH', BANNED])).exitCode).toBe(0);
-    const [banned, other] = await Promise.all([canConnect(h.banned, MYIP, 22, 1000), canConnect(h.out, MYIP, 22)]);
+    const [banned, other] = await Promise.all([connects(h.banned, MYIP, 22, 1000), connects(h.out, MYIP, 22)]);
     expect(banned).toBe(false);
     expect(other).toBe(true);
   });
 
   test('stop opens everything; status then exits 3', async () => {
-    expect(await canConnect(h.out, MYIP, 23, 1000)).toBe(false);
+    expect(await connects(h.out, MYIP, 23, 1000)).toBe(false);
     const r = await run(['stop'], ipsetConfig);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(await canConnect(h.out, MYIP, 23)).toBe(true);
+    expect(await connects(h.out, MYIP, 23)).toBe(true);
     for (const family of ['ipv4', 'ipv6'] as Family[]) {
       const rules = await mustExec(h.fw, [tool(backend, family), '-S']);
       for (const chain of ['INPUT', 'FORWARD', 'OUTPUT']) expect(rules, family).toContain(`-P ${chain} ACCEPT`);
@@ -191,6 +191,6 @@ describe.each(BACKENDS)('lifecycle with iptables-%s', (backend) => {
     for (const family of ['ipv4', 'ipv6'] as Family[]) {
       expect(await mustExec(h.fw, [tool(backend, family), '-S']), family).not.toMatch(/^-P \S+ DROP|^-N |^-A /m);
     }
-    expect(await canConnect(h.out, MYIP, 23)).toBe(true);
+    expect(await connects(h.out, MYIP, 23)).toBe(true);
   });
 });
