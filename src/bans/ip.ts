@@ -12,13 +12,21 @@ export interface BanAddress {
   readonly family: Family;
 }
 
+/**
+ * What ipaddr.IPv4.isValidFourPartDecimal accepts (four decimal octets 0-255, no leading zeros), as one regular
+ * expression: ipaddr's check, parse and range() cost ~25 µs an address before the JIT warms up, ~250 ms for a
+ * 10k-address `ban -` batch; this is ~0.1 µs. A test holds the two equal.
+ */
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+export const FOUR_PART_DECIMAL = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
+
 /** Returns undefined for anything that is not exactly one usable host address. */
 export function parseBanAddress(raw: string): BanAddress | undefined {
   const text = raw.trim();
-  if (ipaddr.IPv4.isValidFourPartDecimal(text)) {
-    const addr = ipaddr.IPv4.parse(text);
-    // 0.0.0.0 and broadcast are not hosts; ipset refuses 0.0.0.0 anyway.
-    return ['unspecified', 'broadcast'].includes(addr.range()) ? undefined : { ip: addr.toString(), family: 'ipv4' };
+  if (FOUR_PART_DECIMAL.test(text)) {
+    // 0.0.0.0/8 ("this network", ipaddr's "unspecified") and broadcast are not hosts; ipset refuses 0.0.0.0 anyway.
+    // The text is already canonical (no leading zeros).
+    return text.startsWith('0.') || text === '255.255.255.255' ? undefined : { ip: text, family: 'ipv4' };
   }
   if (!/^[0-9A-Fa-f:.]+$/.test(text) || !ipaddr.IPv6.isValid(text)) return undefined;
   const addr = ipaddr.IPv6.parse(text);
