@@ -35,7 +35,7 @@ export const packetsSection: Section = async ({ lab, settings, log }) => {
     { name: '0 bans', measure: probe('p0') },
     { name: 'ipset, 10k bans', measure: probe('ps') },
     { name: 'chain, 10k bans', measure: probe('pc') },
-  ], { rounds: settings.rounds(7, 2), budgetMs: settings.budgetMs, rand: settings.rand });
+  ], { rounds: settings.rounds(11, 2), budgetMs: settings.budgetMs, rand: settings.rand });
   log(`per-packet: ${samples['0 bans']!.length} rounds`);
   const ipsetRatio = summarize(pairedRatios(samples['ipset, 10k bans']!, samples['0 bans']!));
   const chainRatio = summarize(pairedRatios(samples['chain, 10k bans']!, samples['0 bans']!));
