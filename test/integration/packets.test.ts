@@ -20,7 +20,8 @@ describe.each(BACKENDS)('default ruleset with iptables-%s', (backend) => {
   let lab: Lab;
   let h: Record<'fw' | 'lan' | 'out' | 'w1' | 'w2' | 'spoof' | 'friend', Host>;
   const stops: (() => void)[] = [];
-  const run = (args: string[], config?: string) => tsfw(cli.cli, h.fw, backend, args, config);
+  const config = configs.write('TRUSTED_NETS=203.0.113.0/24\n');
+  const run = (args: string[]) => tsfw(cli.cli, h.fw, backend, args, config);
 
   beforeAll(async () => {
     lab = await createLab([
@@ -36,7 +37,7 @@ describe.each(BACKENDS)('default ruleset with iptables-%s', (backend) => {
     stops.push(await listen(h.fw, [...SERVICE_PORTS.filter((p) => p !== 21), ...CLOSED_PORTS]));
     stops.push(await listenFtp(h.fw, MYIP, FTP_DATA_PORT));
     stops.push(await listen(h.out, [8080]));
-    const started = await run(['start'], configs.write('TRUSTED_NETS=203.0.113.0/24\n'));
+    const started = await run(['start']);
     expect(started.exitCode, started.stderr).toBe(0);
   });
   afterAll(async () => { for (const stop of stops) stop(); await lab?.destroy(); });
@@ -117,7 +118,6 @@ describe.each(BACKENDS)('default ruleset with iptables-%s', (backend) => {
   });
 
   test('reload and restart leave the same ruleset and keep the hit-rate table', async () => {
-    const config = configs.write('TRUSTED_NETS=203.0.113.0/24\n');
     const sources = async () => {
       const json = JSON.parse((await run(['status', '--json'])).stdout) as { recent: Record<string, { src: string }[]> };
       return (json.recent.SSH ?? []).map((e) => e.src).sort();
@@ -126,7 +126,7 @@ describe.each(BACKENDS)('default ruleset with iptables-%s', (backend) => {
     const seen = await sources();
     expect(seen).toContain(h.w1.ip);
     for (const verb of ['reload', 'restart', 'force-reload']) {
-      const r = await run([verb], config);
+      const r = await run([verb]);
       expect(r.exitCode, r.stderr).toBe(0);
       expect(await savedRules(h.fw, backend), verb).toBe(before);
       expect(await sources(), verb).toEqual(seen);
