@@ -2,7 +2,7 @@
 // really contains (asked from esbuild's metafile, not guessed from node_modules), with its licence text, since
 // MIT/ISC/BSD notices must travel with the code that esbuild copied into dist/.
 // Usage: node packaging/licenses.mjs OUT_FILE
-import { build } from 'esbuild';
+import { bundle } from '../scripts/bundle.mjs';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -10,11 +10,8 @@ const root = new URL('..', import.meta.url).pathname;
 const out = process.argv[2];
 if (!out) throw new Error('usage: node packaging/licenses.mjs OUT_FILE');
 
-// Same entry and platform as scripts/build.mjs; only the list of inputs matters here.
-const { metafile } = await build({
-  absWorkingDir: root, entryPoints: ['src/cli/bin.ts'], bundle: true, splitting: true, format: 'esm',
-  platform: 'node', target: 'node18.19', outdir: 'dist-licenses', write: false, metafile: true, logLevel: 'error',
-});
+// The bundle's own inputs (not written anywhere): only the list of npm packages it contains matters here.
+const { metafile } = await bundle('dist-licenses', { metafile: true, write: false });
 
 /** node_modules/a/node_modules/@s/b/x.js -> directory of the innermost package. */
 function packageDir(input) {

@@ -2,9 +2,9 @@
  * Config text -> validated Config. Every problem is collected (not just the first) and reported with its key
  * and line; warnings (unknown keys, keys for services that are not enabled) do not stop the firewall.
  */
+import dotenv from 'dotenv';
 import { closest } from 'fastest-levenshtein';
 import { ConfigError, type ConfigProblem } from '../errors.js';
-import { parseAssignments } from './assign.js';
 import { readConfigText } from './file.js';
 import { scanLines } from './lines.js';
 import { GLOBAL_KEYS, SERVICE_FIELDS, SERVICE_KEY, type GlobalKey, type KeySpec, type ServiceField } from './schema.js';
@@ -21,7 +21,7 @@ export function loadConfig(flag?: string, env = process.env): LoadedConfig {
 
 export function parseConfig(text: string, source?: string): LoadedConfig {
   const scan = scanLines(text);
-  const values = parseAssignments(text);
+  const values = dotenv.parse(text);
   const problems: ConfigProblem[] = [...scan.problems];
   const warnings: string[] = [];
   const at = (key: string) => scan.lineOf.get(key);

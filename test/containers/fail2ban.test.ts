@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { build } from 'esbuild';
+import { bundle as bundleCli } from '../../scripts/bundle.mjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exec, startPlainContainer, startSystemdContainer, type StartedTestContainer } from '../harness/container.js';
 import { createInternalNetwork, removeNetwork } from '../harness/network.js';
@@ -30,15 +30,10 @@ function on(c: StartedTestContainer | undefined, argv: string[], timeoutMs = 60_
 }
 const tsfw = (...args: string[]) => on(fw, ['tsfirewall', ...args], 90_000);
 
-/** Same esbuild options as scripts/build.mjs, into a private dir, so a concurrent `npm run build` cannot race us. */
+/** The shipped bundle (scripts/bundle.mjs), in a private dir, so a concurrent `npm run build` cannot race us. */
 async function bundle(): Promise<string> {
   const out = mkdtempSync(join(tmpdir(), 'tsfw-fail2ban-dist-'));
-  await build({
-    entryPoints: { tsfirewall: 'src/cli/bin.ts' }, outdir: out, bundle: true, splitting: true, format: 'esm',
-    platform: 'node', target: 'node18.19', outExtension: { '.js': '.mjs' }, chunkNames: 'chunks/[name]-[hash]',
-    define: { __TSFW_VERSION__: '"test"' }, logLevel: 'warning',
-    banner: { js: "import{createRequire as __tsfwRequire}from'node:module';const require=__tsfwRequire(import.meta.url);" },
-  });
+  await bundleCli(out, { version: 'test' });
   return out;
 }
 

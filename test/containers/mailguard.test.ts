@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { build } from 'esbuild';
+import { bundle as bundleCli } from '../../scripts/bundle.mjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exec, startPlainContainer, startSystemdContainer, type StartedTestContainer } from '../harness/container.js';
 import { MAIL_NAME } from '../harness/image.js';
@@ -31,15 +31,10 @@ async function sh(argv: string[], c = mail) {
   return exec(c, argv, 60_000);
 }
 
-/** Same esbuild options as scripts/build.mjs, into a private dir, so a concurrent `npm run build` cannot race us. */
+/** The shipped bundle (scripts/bundle.mjs), in a private dir, so a concurrent `npm run build` cannot race us. */
 async function bundle(): Promise<string> {
   const out = mkdtempSync(join(tmpdir(), 'tsfw-mailguard-dist-'));
-  await build({
-    entryPoints: { tsfirewall: 'src/cli/bin.ts' }, outdir: out, bundle: true, splitting: true, format: 'esm',
-    platform: 'node', target: 'node18.19', outExtension: { '.js': '.mjs' }, chunkNames: 'chunks/[name]-[hash]',
-    define: { __TSFW_VERSION__: '"test"' }, logLevel: 'warning',
-    banner: { js: "import{createRequire as __tsfwRequire}from'node:module';const require=__tsfwRequire(import.meta.url);" },
-  });
+  await bundleCli(out, { version: 'test' });
   return out;
 }
 
