@@ -96,7 +96,9 @@ export async function createLab(hosts: readonly HostSpec[], options: LabOptions 
       for (const [seg, { net6 }] of Object.entries(SEGMENTS)) await r(['addr', 'add', `${net6}1/64`, 'dev', `br-${seg}`, 'nodad']);
     }
     const out: Record<string, Host> = {};
-    for (const [i, spec] of hosts.entries()) {
+    // Hosts are independent of each other, so they are built side by side; every one settles before a failure is
+    // reported, so destroy() sees every namespace that was made.
+    const built = await Promise.allSettled(hosts.map(async (spec, i) => {
       const ns = `tsfw-${id}-${spec.name}`;
       await must(['ip', 'netns', 'add', ns]);
       created.push(ns);
@@ -117,7 +119,9 @@ export async function createLab(hosts: readonly HostSpec[], options: LabOptions 
         await h(['-6', 'route', 'add', 'default', 'via', `${net6}1`]);
       }
       out[spec.name] = nsHost(ns, ip, 'eth0', ip6);
-    }
+    }));
+    const failed = built.find((b): b is PromiseRejectedResult => b.status === 'rejected');
+    if (failed) throw failed.reason;
     for (const [i, spec] of (options.behind ?? []).entries()) {
       const gateway = out[spec.via];
       if (!gateway) throw new Error(`behind: no host named ${spec.via}`);
