@@ -68,3 +68,16 @@ export async function recoverInterrupted(): Promise<string | undefined> {
   log.warn(message);
   return message;
 }
+
+/** For status: a line about an apply in progress, or one a SIGKILL interrupted; undefined when there is none. */
+export function describePendingApply(): string | undefined {
+  let journal: Journal | undefined;
+  try { journal = readJournal(); } catch (err) { return (err as Error).message; }
+  if (!journal) return undefined;
+  let alive = false;
+  try { process.kill(journal.pid, 0); alive = true; } catch (err) { alive = (err as NodeJS.ErrnoException).code === 'EPERM'; }
+  return alive
+    ? `a "${journal.verb}" (pid ${journal.pid}) is applying a new ruleset (or waiting for "tsfirewall confirm")`
+    : `a "${journal.verb}" (pid ${journal.pid}) was killed mid-apply; the kernel may hold part of its ruleset until the ` +
+      'next start, reload or stop restores the one from before it';
+}

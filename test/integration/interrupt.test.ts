@@ -52,6 +52,8 @@ function suite(backend: BackendName, points: readonly string[]) {
     expect(killed.stderr).toContain(`fault point ${point} reached (kill)`);
     expect(scratch.leftovers()).toEqual([expect.stringMatching(/^journal\.net-\d+\.json$/)]);
     if (point === 'after-ipv4') expect(await kernelState(fw, backend)).not.toBe(before);
+    const status = await run(['status'], NEXT);
+    expect(status.stderr).toMatch(/a "reload" \(pid \d+\) was killed mid-apply/);
     const next = await run(['reload'], BROKEN);
     expect(next.exitCode, next.stderr).toBe(6);
     expect(next.stderr).toMatch(/a previous "reload" \(pid \d+, started .*\) was interrupted mid-apply; the ruleset from before it was restored/);

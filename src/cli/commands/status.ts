@@ -9,6 +9,7 @@ import type { Config } from '../../config/types.js';
 import { detectBackend } from '../../discover/backend.js';
 import { run } from '../../exec/run.js';
 import { log } from '../../log.js';
+import { describePendingApply } from '../../safety/journal.js';
 import { daemonState } from '../../services/fail2ban.js';
 import { formatRecent, formatSaved } from '../../status/format.js';
 import { readRecentTables } from '../../status/recent.js';
@@ -24,6 +25,8 @@ const status: Command = async (ctx) => {
     log.warn(`config unusable (${(err as Error).message.split('\n')[0]}); showing the kernel's rules anyway`);
     config = { backend: 'auto', ipv6: 'drop', fail2ban: 'auto' };
   }
+  const pending = describePendingApply();
+  if (pending) log.warn(pending);
   const backend = await detectBackend(config.backend);
   const families = managedFamilies(config as Config);
   const saved = await Promise.all(families.map(async (family) => {
