@@ -11,6 +11,7 @@ import type { HostFacts } from '../discover/host.js';
 import { ACTION_NAMES, JAIL_FILE, chainAction, ignoreList, ipsetAction, jailFile, type LogSource } from './conf.js';
 import { jailsOf } from './jails.js';
 import { chooseLogSource, probeLogs, type LogProbe } from './logsource.js';
+import { adminSources } from '../safety/admin.js';
 
 export const fail2banDir = () => process.env.TSFIREWALL_FAIL2BAN_DIR || '/etc/fail2ban';
 
@@ -75,7 +76,8 @@ export function writeFail2banConfig(config: Config, host: HostFacts, backend: Ba
     [files.ipset, ipsetAction({ ipset: abs('ipset'), ipv6: mirror, source: config.source })],
     [files.chain, chainAction({ iptables: abs(backend.cli.ipv4), ip6tables: mirror ? abs(backend.cli.ipv6) : undefined, source: config.source })],
     // The jail last: it names the actions, which must be in place when fail2ban reads it.
-    [files.jail, jailFile({ jails, ignoreip: ignoreList(config, host), logSources, source: config.source })],
+    // The admin's own addresses (this SSH session and recent ones) are never banned, whatever the trust settings.
+    [files.jail, jailFile({ jails, ignoreip: [...new Set([...ignoreList(config, host), ...adminSources()])], logSources, source: config.source })],
   ];
   const changed = texts.map(([path, text]) => writeIfChanged(path, text)).some(Boolean);
   return { changed, jails: jails.filter((j) => logSources.has(j.jail)).map((j) => j.jail), warnings };
