@@ -47,10 +47,11 @@ function panelSvg(panel: Panel, top: number): { svg: string; height: number } {
   const height = HEAD + panel.bars.length * (BAR_H + GAP) + 14;
   if (panel.goal) {
     const gx = (LABEL + x(panel.goal.value)).toFixed(1);
-    parts.push(`<line x1="${gx}" x2="${gx}" y1="${top + HEAD - 6}" y2="${top + height - 10}" stroke="#d93025" stroke-dasharray="5 3"/>`,
-      `<text x="${gx}" y="${top + HEAD - 9}" fill="#d93025" text-anchor="middle" font-size="11">goal: ${esc(panel.goal.label)}</text>`);
+    // The goal's label goes under the bars, where it cannot run into the panel title.
+    parts.push(`<line x1="${gx}" x2="${gx}" y1="${top + HEAD - 6}" y2="${top + height - 4}" stroke="#d93025" stroke-dasharray="5 3"/>`,
+      `<text x="${gx}" y="${top + height + 8}" fill="#d93025" text-anchor="middle" font-size="11">goal: ${esc(panel.goal.label)}</text>`);
   }
-  return { svg: parts.join('\n'), height };
+  return { svg: parts.join('\n'), height: height + (panel.goal ? 14 : 0) };
 }
 
 export function chart(panels: readonly Panel[], caption: string): string {
