@@ -1,13 +1,13 @@
 // Where a verb's time goes, by bundled module: `node bench/profile.mjs [--ns NETNS] -- VERB [ARGS...]`.
-// Builds an unminified copy of the CLI (same esbuild settings as scripts/build.mjs, so the same chunks), runs the verb
+// Builds an unminified copy of the CLI (scripts/bundle.mjs, so the same chunks and plugins), runs the verb
 // under `node --cpu-prof` (inside NETNS when given: never profile start/reload in this machine's own namespace), and
 // charges every sample to the module whose code it was in (esbuild marks each module with a `// path` comment).
-import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundle } from '../scripts/bundle.mjs';
 
 const argv = process.argv.slice(2);
 const sep = argv.indexOf('--');
@@ -21,12 +21,8 @@ if (verbArgs.length === 0) {
 const repo = fileURLToPath(new URL('../', import.meta.url));
 const out = join(repo, '.cache/bench/profile-dist');
 rmSync(out, { recursive: true, force: true });
-await build({
-  entryPoints: { tsfirewall: join(repo, 'src/cli/bin.ts') }, outdir: out, bundle: true, splitting: true, format: 'esm',
-  platform: 'node', target: 'node18.19', minify: false, outExtension: { '.js': '.mjs' }, chunkNames: 'chunks/[name]-[hash]',
-  define: { __TSFW_VERSION__: '"profile"' }, logLevel: 'warning',
-  banner: { js: "import{createRequire as __tsfwRequire}from'node:module';const require=__tsfwRequire(import.meta.url);" },
-});
+// The product's own bundle definition (same chunks, same plugins), unminified so the profile names things.
+await bundle(out, { version: 'profile', minify: false });
 const profDir = mkdtempSync(join(tmpdir(), 'tsfw-prof-'));
 const cmd = [process.execPath, '--cpu-prof', '--cpu-prof-interval', '200', '--cpu-prof-dir', profDir, join(out, 'tsfirewall.mjs'), ...verbArgs];
 const r = spawnSync(ns ? 'ip' : cmd[0], ns ? ['netns', 'exec', ns, ...cmd] : cmd.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });

@@ -21,7 +21,7 @@ const lazyCryptoForDotenv = {
   },
 };
 
-/** @param {string} outdir @param {{ version?: string, metafile?: boolean, write?: boolean }} [opts] */
+/** @param {string} outdir @param {{ version?: string, metafile?: boolean, write?: boolean, minify?: boolean }} [opts] */
 export function bundle(outdir, opts = {}) {
   return build({
     absWorkingDir: root,
@@ -32,7 +32,8 @@ export function bundle(outdir, opts = {}) {
     format: 'esm',
     platform: 'node',
     target: 'node18.19',
-    minify: true,
+    // Unminified only for bench/profile.mjs, so a CPU profile names modules and functions.
+    minify: opts.minify ?? true,
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',
     define: { __TSFW_VERSION__: JSON.stringify(opts.version ?? 'dev') },
