@@ -1,18 +1,17 @@
 /**
- * The one place tsfirewall starts other programs. Every call is an argv array (never a shell), is logged at
- * debug level, and resolves to a result instead of throwing, so callers decide what a non-zero exit means.
- *
- * Plain node:child_process rather than execa: execa and its dependencies cost ~70 ms to load, more than half of
- * Node's own start-up, on every verb's hot path, and this needs none of its features.
+ * The one place tsfirewall starts other programs, through execa: every call is an argv array (never a shell), is
+ * logged at debug level, and resolves to a result instead of throwing, so callers decide what a non-zero exit
+ * means. execa brings the details a firewall cannot get wrong: a timeout that ends in SIGKILL, no EPIPE crash when
+ * a program exits without reading its input, and children killed when we are.
  */
-import { spawn } from 'node:child_process';
+import { execa } from 'execa';
 import { log } from '../log.js';
 
 export interface RunResult {
   readonly exitCode: number;
   readonly stdout: string;
   readonly stderr: string;
-  /** Set when the program could not be started at all (ENOENT, EACCES), as opposed to exiting non-zero. */
+  /** Set when the program could not be started at all (ENOENT, EACCES), timed out or was killed. */
   readonly spawnError?: string;
 }
 
@@ -26,54 +25,23 @@ export interface RunOptions {
 
 export async function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   log.debug(`exec: ${file} ${args.join(' ')}`);
-  const result = await spawnAndWait(file, args, opts);
-  if (result.exitCode !== 0) log.debug(`exec: ${file} exited ${result.spawnError ?? result.exitCode}: ${result.stderr.trim()}`);
-  return result;
-}
-
-/** Grace between SIGTERM and SIGKILL for a program that outlives its timeout (execa's default too). */
-const KILL_AFTER_MS = 5_000;
-
-function spawnAndWait(file: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    let settled = false;
-    let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
-    const finish = (exitCode: number, spawnError?: string) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve({ exitCode, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), spawnError });
-    };
-    let child: ReturnType<typeof spawn>;
-    try {
-      child = spawn(file, [...args], {
-        env: opts.env ? { ...process.env, ...opts.env } : process.env,
-        stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...(opts.fds ?? [])],
-      });
-    } catch (err) {
-      finish(127, `cannot run ${file}: ${(err as Error).message}`);
-      return;
-    }
-    const timeoutMs = opts.timeoutMs ?? 60_000;
-    timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS).unref();
-    }, timeoutMs);
-    child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', (err) => finish(127, `cannot run ${file}: ${err.message}`));
-    child.on('close', (code, signal) => {
-      if (code !== null && !timedOut) finish(code);
-      else finish(127, timedOut ? `${file} timed out after ${timeoutMs} ms` : `${file} was killed with ${signal}`);
-    });
-    if (opts.input !== undefined) {
-      // A program that exits without reading all its input (a usage error) must not crash us with EPIPE.
-      child.stdin!.on('error', () => undefined);
-      child.stdin!.end(opts.input);
-    }
+  const timeout = opts.timeoutMs ?? 60_000;
+  // execa hands integer file descriptors on to the child; its types only spell that out for fds 0-2.
+  const extraFds = (opts.fds ?? []) as readonly number[] as unknown as readonly 'inherit'[];
+  const r = await execa(file, args, {
+    input: opts.input,
+    stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...extraFds],
+    env: opts.env,
+    reject: false,
+    stripFinalNewline: false,
+    timeout,
+    forceKillAfterDelay: 5_000,
   });
+  const spawnError = r.timedOut
+    ? `${file} timed out after ${timeout} ms`
+    : r.exitCode === undefined ? (r.isTerminated ? `${file} was killed with ${r.signal}` : `cannot run ${file}: ${r.originalMessage ?? r.shortMessage}`)
+      : undefined;
+  const exitCode = spawnError ? 127 : r.exitCode!;
+  if (exitCode !== 0) log.debug(`exec: ${file} exited ${spawnError ?? exitCode}: ${String(r.stderr).trim()}`);
+  return { exitCode, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), spawnError };
 }
