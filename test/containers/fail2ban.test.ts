@@ -2,14 +2,13 @@
 // rsyslog, no /var/log/auth.log). Three hosts on one --internal /28 of TEST-NET-3: the firewall host, an
 // attacker (one container, several addresses so each scenario starts with a clean slate in fail2ban and in the
 // hit-rate table) and a trusted host. The firewall's own subnet is not trusted (TRUST_LOCAL_SUBNET=no).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bundle as bundleCli } from '../../scripts/bundle.mjs';
+import { bundleCliInto } from '../harness/bundle.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exec, startPlainContainer, startSystemdContainer, type StartedTestContainer } from '../harness/container.js';
-import { createInternalNetwork, removeNetwork } from '../harness/network.js';
+import { claimInternalNetwork, removeNetwork } from '../harness/network.js';
 
 const NET = 'tsfw-fail2ban-test';
 // Other test files hold /28s of TEST-NET concurrently: take the first free one (bounded list).
@@ -29,27 +28,6 @@ function on(c: StartedTestContainer | undefined, argv: string[], timeoutMs = 60_
   return exec(c, argv, timeoutMs);
 }
 const tsfw = (...args: string[]) => on(fw, ['tsfirewall', ...args], 90_000);
-
-/** The shipped bundle (scripts/bundle.mjs), in a private dir, so a concurrent `npm run build` cannot race us. */
-async function bundle(): Promise<string> {
-  const out = mkdtempSync(join(tmpdir(), 'tsfw-fail2ban-dist-'));
-  await bundleCli(out, { version: 'test' });
-  return out;
-}
-
-async function claimSubnet(): Promise<string> {
-  const refusals: string[] = [];
-  for (const subnet of SUBNETS) {
-    try {
-      await createInternalNetwork(NET, subnet);
-      return subnet;
-    } catch (err) {
-      if (!/overlap|refusing/i.test(String(err))) throw err;
-      refusals.push(String(err));
-    }
-  }
-  throw new Error(`no free TEST-NET /28 for ${NET}:\n${refusals.join('\n')}`);
-}
 
 function configText(mode: 'ipset' | 'chain', fail2ban: 'yes' | 'auto'): string {
   return [
@@ -97,8 +75,8 @@ const jailStatus = async () => (await on(fw, ['fail2ban-client', 'status', 'tsfw
 
 describe('fail2ban driven by tsfirewall, against a real sshd', () => {
   beforeAll(async () => {
-    bundleDir = await bundle();
-    const subnet = await claimSubnet();
+    bundleDir = await bundleCliInto('tsfw-fail2ban-dist');
+    const { subnet } = await claimInternalNetwork(NET, SUBNETS);
     const base = subnet.replace(/\.\d+\/28$/, '.');
     const first = Number(/\.(\d+)\/28$/.exec(subnet)![1]);
     const at = (n: number) => `${base}${first + n}`;

@@ -1,15 +1,14 @@
 // Proves `tsfirewall mailguard` against the real Debian Postfix, over real SMTP from a second container on an
 // --internal network (a /28 of TEST-NET-3): the harvest leak before, the black hole while enabled, and an
 // exact restore of main.cf after disable. The CLI runs as shipped: an esbuild bundle on the image's node 18.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bundle as bundleCli } from '../../scripts/bundle.mjs';
+import { bundleCliInto } from '../harness/bundle.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exec, startPlainContainer, startSystemdContainer, type StartedTestContainer } from '../harness/container.js';
 import { MAIL_NAME } from '../harness/image.js';
-import { createInternalNetwork, removeNetwork } from '../harness/network.js';
+import { claimInternalNetwork, removeNetwork } from '../harness/network.js';
 
 const NET = 'tsfw-mailguard-test';
 // Other test files hold /28s of TEST-NET concurrently: take the first free one of these (bounded).
@@ -29,27 +28,6 @@ interface SmtpResult { banner: number; rcpt: Record<string, number>; data: numbe
 async function sh(argv: string[], c = mail) {
   if (!c) throw new Error('container did not start');
   return exec(c, argv, 60_000);
-}
-
-/** The shipped bundle (scripts/bundle.mjs), in a private dir, so a concurrent `npm run build` cannot race us. */
-async function bundle(): Promise<string> {
-  const out = mkdtempSync(join(tmpdir(), 'tsfw-mailguard-dist-'));
-  await bundleCli(out, { version: 'test' });
-  return out;
-}
-
-async function claimSubnet(): Promise<string> {
-  const refusals: string[] = [];
-  for (const subnet of SUBNETS) {
-    try {
-      await createInternalNetwork(NET, subnet);
-      return subnet;
-    } catch (err) {
-      if (!/overlap|refusing/i.test(String(err))) throw err;
-      refusals.push(String(err));
-    }
-  }
-  throw new Error(`no free TEST-NET /28 for ${NET}:\n${refusals.join('\n')}`);
 }
 
 async function smtp(marker: string, ...rcpts: string[]): Promise<SmtpResult> {
@@ -84,8 +62,8 @@ const mainCf = async () => (await sh(['sha256sum', '/etc/postfix/main.cf'])).std
 
 describe('mailguard against a real Postfix', () => {
   beforeAll(async () => {
-    bundleDir = await bundle();
-    const subnet = await claimSubnet();
+    bundleDir = await bundleCliInto('tsfw-mailguard-dist');
+    const { subnet } = await claimInternalNetwork(NET, SUBNETS);
     const base = subnet.replace(/\.\d+\/28$/, '.');
     const first = Number(/\.(\d+)\/28$/.exec(subnet)![1]);
     [MAIL_IP, CLIENT_IP] = [`${base}${first + 2}`, `${base}${first + 3}`];

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exec, startPlainContainer, startSystemdContainer, type StartedTestContainer } from '../harness/container.js';
-import { assertSafeSubnet, createInternalNetwork, removeNetwork } from '../harness/network.js';
+import { claimInternalNetwork, removeNetwork } from '../harness/network.js';
 import { buildPackages, ROOT, type Built } from './packaging/build.js';
 import { runScriptlet, scriptletText } from './packaging/rpm-scriptlets.js';
 
@@ -42,20 +42,6 @@ function hostIp(n: number): string {
   return octets.join('.');
 }
 
-async function pickNetwork(): Promise<string> {
-  const errors: string[] = [];
-  for (const candidate of SUBNETS) {
-    try {
-      await assertSafeSubnet(candidate);
-      await createInternalNetwork(NET, candidate);
-      return candidate;
-    } catch (e) {
-      errors.push(`${candidate}: ${(e as Error).message}`);
-    }
-  }
-  throw new Error(`no usable TEST-NET subnet:\n${errors.join('\n')}`);
-}
-
 /** After a container restart systemd boots again: wait (bounded) until it settles. */
 async function waitForBoot(c: StartedTestContainer): Promise<string> {
   let state = '';
@@ -71,7 +57,7 @@ const tsfwRules = (save: string) => save.split('\n').filter((l) => l.includes('t
 
 beforeAll(async () => {
   built = await buildPackages();
-  subnet = await pickNetwork();
+  subnet = (await claimInternalNetwork(NET, SUBNETS)).subnet;
   const binds = [{ source: built.dir, target: PKGS, mode: 'ro' as const }];
   [sys, plain] = await Promise.all([
     startSystemdContainer({ network: NET, ip: hostIp(8), binds }),

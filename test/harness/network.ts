@@ -109,3 +109,19 @@ export async function createInternalNetwork(name: string, subnet: string): Promi
   if (cr.exitCode !== 0) throw new Error(`docker network create ${name}: ${cr.stderr}`);
   return { name, id: cr.stdout.trim(), subnet, gateway };
 }
+
+/**
+ * Creates the network on the first candidate subnet that is free and safe on this machine (other test files and
+ * the host's own routes take some); the error lists why each candidate was refused.
+ */
+export async function claimInternalNetwork(name: string, candidates: readonly string[]): Promise<TestNetwork> {
+  const refusals: string[] = [];
+  for (const subnet of candidates) {
+    try {
+      return await createInternalNetwork(name, subnet);
+    } catch (err) {
+      refusals.push(`${subnet}: ${(err as Error).message}`);
+    }
+  }
+  throw new Error(`no usable TEST-NET subnet for ${name}:\n${refusals.join('\n')}`);
+}
