@@ -1,17 +1,14 @@
 /**
- * One rule-changing verb at a time per network namespace. Node has no flock(2), and pid-file locks need stale
- * detection that races; so the lock file is opened here and util-linux's flock(1) locks it through an inherited
- * descriptor. The lock belongs to the open file description, which this process keeps: the kernel releases it when
- * we exit for any reason, SIGKILL included, and nothing is ever stale.
+ * One rule-changing verb at a time per network namespace. The lock is a listening Unix socket in Linux's abstract
+ * namespace: it belongs to the network namespace (exactly the scope of a ruleset), only one process can bind the
+ * name, and the kernel frees it when the holder exits for any reason, SIGKILL included, so it is never stale.
+ * Taking it costs a bind(2), not a program start, which matters on the start/reload hot path. The holder answers
+ * a connection with its pid, for the waiters' message.
  */
-import { closeSync, constants, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
-import { which } from '../discover/backend.js';
+import { createConnection, createServer, type Server } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TsfwError } from '../errors.js';
-import { run } from '../exec/run.js';
 import { log } from '../log.js';
-import { netnsTag, runDir } from '../state/dirs.js';
-import { ensureStateDir } from '../state/write.js';
 
 /** Another tsfirewall held the lock for the whole bounded wait: nothing was changed (LSB generic failure). */
 export class LockBusyError extends TsfwError {
@@ -21,6 +18,10 @@ export class LockBusyError extends TsfwError {
 export interface Lock { release(): void }
 
 const DEFAULT_WAIT_SECONDS = 30;
+const POLL_MS = 50;
+
+/** The abstract socket's name ($TSFIREWALL_LOCK_NAME lets tests keep their own). */
+const lockName = (env: NodeJS.ProcessEnv = process.env) => `\0${env.TSFIREWALL_LOCK_NAME ?? 'tsfirewall.lock'}`;
 
 /** Seconds to wait for the lock: $TSFIREWALL_LOCK_WAIT (0-600), else 30, which outlasts any apply but a confirm window. */
 export function lockWaitSeconds(env: NodeJS.ProcessEnv = process.env): number {
@@ -30,46 +31,50 @@ export function lockWaitSeconds(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 export async function acquireLock(waitSeconds = lockWaitSeconds()): Promise<Lock> {
-  const dir = ensureStateDir(runDir());
-  const path = join(dir, `lock.${netnsTag()}`);
-  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
-  const release = () => {
-    try { ftruncateSync(fd, 0); } catch { /* best effort: only the waiters' message reads it */ }
-    try { closeSync(fd); } catch { /* already released */ }
-  };
-  const flock = which('flock');
-  if (!flock) {
-    // A firewall that will not come up at boot for want of a lock helper is worse than an unserialised one.
-    log.warn('flock (util-linux) is not installed: running without the tsfirewall lock');
-    return { release };
-  }
-  let r = await run(flock, ['--exclusive', '--nonblock', '3'], { fds: [fd] });
-  if (r.exitCode === 1) {
-    log.info(`waiting up to ${waitSeconds} s for another tsfirewall (pid ${holder(fd)}) to finish`);
-    r = await run(flock, ['--exclusive', '--wait', String(waitSeconds), '3'], { fds: [fd], timeoutMs: (waitSeconds + 5) * 1000 });
-  }
-  if (r.exitCode !== 0) {
-    const pid = holder(fd);
-    release();
-    if (r.exitCode === 1) {
-      throw new LockBusyError(`another tsfirewall is running (pid ${pid}); gave up after waiting ${waitSeconds} s, nothing was changed`);
+  let server = await tryBind();
+  if (!server) {
+    log.info(`waiting up to ${waitSeconds} s for another tsfirewall (pid ${await holderPid()}) to finish`);
+    const deadline = Date.now() + waitSeconds * 1000;
+    while (!server && Date.now() < deadline) {
+      await sleep(POLL_MS);
+      server = await tryBind();
     }
-    throw new TsfwError(`cannot take the tsfirewall lock ${path}: ${r.stderr.trim() || r.spawnError || `exit ${r.exitCode}`}`, 1);
+    if (!server) {
+      throw new LockBusyError(`another tsfirewall is running (pid ${await holderPid()}); gave up after waiting ${waitSeconds} s, nothing was changed`);
+    }
   }
-  // Record who holds it, for the message the next waiter prints; on a full disk the lock still holds without it.
-  try {
-    ftruncateSync(fd, 0);
-    writeSync(fd, `${process.pid}\n`, 0);
-  } catch { /* only informational */ }
-  return { release };
+  const held = server;
+  return { release: () => { held.close(); } };
 }
 
-function holder(fd: number): string {
-  const buf = Buffer.alloc(32);
-  try {
-    const text = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('utf8').trim();
-    return /^\d+$/.test(text) ? text : 'unknown';
-  } catch {
-    return 'unknown';
-  }
+/** The bound server, or undefined when another process holds the name. */
+function tryBind(): Promise<Server | undefined> {
+  return new Promise((resolve, reject) => {
+    const server = createServer((socket) => {
+      // A waiter that gives up early must not take the holder down with an EPIPE.
+      socket.on('error', () => undefined);
+      socket.end(`${process.pid}\n`);
+    });
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') resolve(undefined);
+      else reject(new TsfwError(`cannot take the tsfirewall lock: ${err.message}`, 1));
+    });
+    server.listen({ path: lockName() }, () => {
+      // The lock must not keep the process alive once the verb is done.
+      server.unref();
+      resolve(server);
+    });
+  });
+}
+
+function holderPid(): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    const socket = createConnection({ path: lockName() });
+    const done = () => { socket.destroy(); resolve(/^\d+$/.test(text.trim()) ? text.trim() : 'unknown'); };
+    socket.setTimeout(500, done);
+    socket.on('data', (chunk) => { text += String(chunk); });
+    socket.on('end', done);
+    socket.on('error', done);
+  });
 }

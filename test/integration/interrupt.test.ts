@@ -123,7 +123,7 @@ describe('signals from outside, disk full, symlinked run directory (nft)', () =>
     }
   });
 
-  test('a symlinked run directory is refused by start (nothing changed); stop still opens the host', async () => {
+  test('a symlinked run directory is refused by reload (nothing changed); stop still opens the host', async () => {
     const base = mkdtempSync(join(tmpdir(), 'tsfw-link-'));
     mkdirSync(join(base, 'elsewhere'), { mode: 0o700 });
     symlinkSync(join(base, 'elsewhere'), join(base, 'run'));
@@ -135,7 +135,8 @@ describe('signals from outside, disk full, symlinked run directory (nft)', () =>
       expect(await kernelState(fw, backend)).toBe(before);
       const stop = await runCli(cli.cli, fw, scratch, ['stop'], opts);
       expect(stop.exitCode, stop.stderr).toBe(0);
-      expect(stop.stderr).toMatch(/going on without the tsfirewall lock/);
+      // The lock is an abstract socket, not a file in the run directory, so stop still runs locked here.
+      expect(stop.stdout).toMatch(/firewall stopped/);
       expect(await kernelState(fw, backend)).not.toMatch(/DROP/);
     } finally {
       rmSync(base, { recursive: true, force: true });
