@@ -19,18 +19,14 @@ export interface RunOptions {
   readonly input?: string;
   readonly timeoutMs?: number;
   readonly env?: Readonly<Record<string, string>>;
-  /** Open file descriptors handed to the child as fd 3, 4...: how flock(1) takes a lock this process keeps. */
-  readonly fds?: readonly number[];
 }
 
 export async function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   log.debug(`exec: ${file} ${args.join(' ')}`);
   const timeout = opts.timeoutMs ?? 60_000;
-  // execa hands integer file descriptors on to the child; its types only spell that out for fds 0-2.
-  const extraFds = (opts.fds ?? []) as readonly number[] as unknown as readonly 'inherit'[];
   const r = await execa(file, args, {
     input: opts.input,
-    stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...extraFds],
+    stdin: opts.input === undefined ? 'ignore' : 'pipe',
     env: opts.env,
     reject: false,
     stripFinalNewline: false,
