@@ -15,8 +15,12 @@ export interface JailCount {
   readonly count: number | null;
 }
 
-export async function banCounts(jails: readonly JailSpec[], saved: ReadonlyMap<Family, Saved>): Promise<JailCount[]> {
-  const sets = jails.some((j) => j.mode === 'ipset') ? await setCounts() : new Map<string, number>();
+/** The set sizes the jails need (one `ipset list -t`), or none: status starts this beside its iptables-save calls. */
+export function setCountsFor(jails: readonly JailSpec[]): Promise<ReadonlyMap<string, number>> {
+  return jails.some((j) => j.mode === 'ipset') ? setCounts() : Promise.resolve(new Map());
+}
+
+export function banCounts(jails: readonly JailSpec[], saved: ReadonlyMap<Family, Saved>, sets: ReadonlyMap<string, number>): JailCount[] {
   return jails.map((j) => {
     const counts = (Object.entries(j.targets) as [Family, string][]).map(([family, target]) => {
       if (j.mode === 'ipset') return sets.get(target);

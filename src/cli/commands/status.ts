@@ -2,7 +2,7 @@
  * status: exit 0 when our ruleset is loaded, 3 when it is not (LSB). Reads the kernel (iptables-save -c), the
  * hit-rate tables and the ban daemon's pid; no interface discovery, so it stays near Node's start-up floor.
  */
-import { banCounts, formatBanCounts } from '../../bans/counts.js';
+import { banCounts, formatBanCounts, setCountsFor } from '../../bans/counts.js';
 import { jailsOf } from '../../bans/jails.js';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/types.js';
@@ -29,15 +29,19 @@ const status: Command = async (ctx) => {
   if (pending) log.warn(pending);
   const backend = await detectBackend(config.backend);
   const families = managedFamilies(config as Config);
-  const saved = await Promise.all(families.map(async (family) => {
-    const r = await run(backend.save[family], ['-c']);
-    return [family, parseSave(r.exitCode === 0 ? r.stdout : '')] as const;
-  }));
+  const jails = 'services' in config ? jailsOf(resolveHostChoices(config as Config)) : [];
+  // Every program status needs runs at once: its latency is the slowest of them, not their sum.
+  const [sets, ...saved] = await Promise.all([
+    setCountsFor(jails),
+    ...families.map(async (family) => {
+      const r = await run(backend.save[family], ['-c']);
+      return [family, parseSave(r.exitCode === 0 ? r.stdout : '')] as const;
+    }),
+  ]);
   const loaded = isLoaded(saved[0]![1]);
   const recent = readRecentTables();
   const daemon = daemonState(config);
-  const jails = 'services' in config ? jailsOf(resolveHostChoices(config as Config)) : [];
-  const bans = await banCounts(jails, new Map(saved));
+  const bans = banCounts(jails, new Map(saved), sets);
   const degraded = loaded && daemon === 'stopped' && config.fail2ban !== 'no' && jails.length > 0;
   const state = !loaded ? 'stopped' : degraded ? 'degraded' : 'running';
   if (ctx.json) {
