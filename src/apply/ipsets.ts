@@ -6,7 +6,9 @@
 import { which } from '../discover/backend.js';
 import { ApplyError, NotInstalledError } from '../errors.js';
 import { run } from '../exec/run.js';
+import { log } from '../log.js';
 import type { IpsetSpec } from '../model.js';
+import { headerMatches, migrationScript } from './ipset-migrate.js';
 
 export function ipsetCreateScript(sets: readonly IpsetSpec[]): string {
   return sets.map((s) => `create ${s.name} ${s.type} family ${s.family} maxelem ${s.maxelem} hashsize 4096 timeout 0\n`).join('');
@@ -18,8 +20,25 @@ export async function ensureIpsets(sets: readonly IpsetSpec[]): Promise<void> {
   if (!ipset) {
     throw new NotInstalledError('BAN_MODE=ipset needs the ipset program (install the ipset package, or set BAN_MODE=chain); nothing was changed');
   }
-  const result = await run(ipset, ['restore', '-exist'], { input: ipsetCreateScript(sets) });
+  let result = await run(ipset, ['restore', '-exist'], { input: ipsetCreateScript(sets) });
+  if (result.exitCode !== 0 && /same name already exists/.test(result.stderr)) {
+    await migrateChangedSets(ipset, sets);
+    result = await run(ipset, ['restore', '-exist'], { input: ipsetCreateScript(sets) });
+  }
   if (result.exitCode !== 0) {
     throw new ApplyError(`creating the ban sets failed, nothing was changed: ${result.stderr.trim() || result.spawnError}`);
+  }
+}
+
+/** Rebuilds, entries kept, every existing set whose settings differ from ours (see ipset-migrate.ts). */
+async function migrateChangedSets(ipset: string, sets: readonly IpsetSpec[]): Promise<void> {
+  for (const spec of sets) {
+    const saved = await run(ipset, ['save', spec.name]);
+    if (saved.exitCode !== 0 || headerMatches(saved.stdout, spec)) continue;
+    const r = await run(ipset, ['restore'], { input: migrationScript(saved.stdout, spec, ipsetCreateScript([spec])) });
+    if (r.exitCode !== 0) {
+      throw new ApplyError(`ban set ${spec.name} exists with other settings and could not be rebuilt, nothing was changed: ${r.stderr.trim()}`);
+    }
+    log.warn(`ban set ${spec.name} had other settings; rebuilt with ours, its entries kept`);
   }
 }
