@@ -1,7 +1,9 @@
 /**
  * Validation in a throwaway network namespace. `iptables-restore --test` refuses rules that name ipsets which do
  * not exist yet; creating them here would change the host, so the sets and the test go into `unshare --net`,
- * which vanishes with the process. The payload travels on stdin: nothing from config reaches an argv or a shell.
+ * which vanishes with the process. There the documents are also really loaded: iptables-nft's --test only parses,
+ * and a rule the kernel refuses shows up only on a real load. The payload travels on stdin: nothing from config
+ * reaches an argv or a shell.
  */
 import { which } from '../discover/backend.js';
 import { ApplyError } from '../errors.js';
@@ -13,14 +15,13 @@ export interface SandboxPayload {
   readonly tests: readonly { readonly restore: string; readonly text: string }[];
 }
 
-
 export async function testInSandbox(payload: SandboxPayload): Promise<RunResult> {
   const unshare = which('unshare');
   if (!unshare) throw new ApplyError('cannot test a ruleset whose ban sets do not exist yet without unshare (util-linux); run start');
   return run(unshare, ['--net', '--', process.execPath, process.argv[1]!, SANDBOX_VERB], { input: JSON.stringify(payload) });
 }
 
-/** Inside the namespace: create the sets, then --test every document; the first failure's stderr is the answer. */
+/** Inside the namespace: create the sets, --test every document, then load each; the first failure's stderr is the answer. */
 export async function runSandboxTests(stdin: string): Promise<number> {
   const payload = JSON.parse(stdin) as SandboxPayload;
   const ipset = which('ipset');
@@ -28,9 +29,11 @@ export async function runSandboxTests(stdin: string): Promise<number> {
     const r = await run(ipset, ['restore', '-exist'], { input: payload.ipsetScript });
     if (r.exitCode !== 0) { process.stderr.write(r.stderr); return 1; }
   }
-  for (const t of payload.tests) {
-    const r = await run(t.restore, ['-w', '5', '--test'], { input: t.text });
-    if (r.exitCode !== 0) { process.stderr.write(r.stderr); return 1; }
+  for (const args of [['-w', '5', '--test'], ['-w', '5']]) {
+    for (const t of payload.tests) {
+      const r = await run(t.restore, args, { input: t.text });
+      if (r.exitCode !== 0) { process.stderr.write(r.stderr); return 1; }
+    }
   }
   return 0;
 }

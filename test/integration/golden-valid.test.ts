@@ -25,4 +25,12 @@ describe.each(['nft', 'legacy'])('iptables-%s', (backend) => {
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/port/i);
   });
+
+  test('a rule only the kernel refuses (a jump to a missing chain, which --test lets through on nft) is caught by the real load', async () => {
+    const text = '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j no-such-chain\nCOMMIT\n';
+    const payload = { ipsetScript: '', tests: [{ restore: `iptables-${backend}-restore`, text }] };
+    const r = await execa('unshare', ['--net', '--', process.execPath, CLI, '__sandbox-test'], { input: JSON.stringify(payload), reject: false });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/no-such-chain/);
+  });
 });
