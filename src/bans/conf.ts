@@ -7,9 +7,8 @@
  * its own DROP entries. fail2ban picks the [Init?family=inet6] values for IPv6 addresses, so one action serves
  * both families.
  */
-import ipaddr from 'ipaddr.js';
 import type { Config } from '../config/types.js';
-import type { HostFacts } from '../discover/host.js';
+import { localSubnet, type HostFacts } from '../discover/host.js';
 import type { JailSpec } from './jails.js';
 
 export type LogSource = { readonly kind: 'journal' } | { readonly kind: 'file'; readonly path: string };
@@ -30,9 +29,7 @@ const HEADER = (what: string, source?: string) =>
  * itself and loopback always are.
  */
 export function ignoreList(config: Pick<Config, 'trustLocalSubnet' | 'trustedNets'>, host: Pick<HostFacts, 'myip' | 'prefix' | 'myip6'>): string[] {
-  const local = config.trustLocalSubnet
-    ? [`${ipaddr.IPv4.networkAddressFromCIDR(`${host.myip}/${host.prefix}`).toString()}/${host.prefix}`]
-    : [];
+  const local = config.trustLocalSubnet ? [localSubnet(host)] : [];
   return [...new Set(['127.0.0.1/8', '::1', host.myip, ...host.myip6, ...local, ...config.trustedNets])];
 }
 

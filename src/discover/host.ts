@@ -3,6 +3,7 @@
  * /proc/net/route for the default-route interface. systeminformation's full scan costs ~700 ms, so it is only
  * consulted when /proc gives no answer (e.g. no default route in /proc/net/route format).
  */
+import ipaddr from 'ipaddr.js';
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { Config } from '../config/types.js';
@@ -46,6 +47,11 @@ export async function discoverHost(config: Config, procRoute = '/proc/net/route'
   const myip6 = addrs.filter((a) => a.family === 'IPv6' && !a.address.startsWith('fe80')).map((a) => a.address);
   const warnings = operstate(iface) === 'down' ? [`interface ${iface} is down; rules are loaded for ${v4.address}`] : [];
   return { iface, myip: v4.address, prefix, myip6, warnings };
+}
+
+/** MYIP/NETMASK as a network ("192.0.2.0/24"): the seed's trusted local subnet. */
+export function localSubnet(host: Pick<HostFacts, 'myip' | 'prefix'>): string {
+  return `${ipaddr.IPv4.networkAddressFromCIDR(`${host.myip}/${host.prefix}`).toString()}/${host.prefix}`;
 }
 
 /** The first up route to 0.0.0.0/0 in the kernel's table (hex little-endian fields, flag 0x1 = RTF_UP). */

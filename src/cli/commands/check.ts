@@ -6,7 +6,7 @@
 import { restoreTexts } from '../../apply/apply.js';
 import { ipsetCreateScript } from '../../apply/ipsets.js';
 import { testInSandbox } from '../../apply/sandbox.js';
-import { which } from '../../discover/backend.js';
+import { listIpsets } from '../../apply/undo.js';
 import { ApplyError } from '../../errors.js';
 import { run, type RunResult } from '../../exec/run.js';
 import type { Command } from '../context.js';
@@ -33,9 +33,7 @@ const check: Command = async (ctx) => {
 
 async function missingSets(names: readonly string[]): Promise<boolean> {
   if (names.length === 0) return false;
-  const ipset = which('ipset');
-  if (!ipset) return true;
-  const present = new Set((await run(ipset, ['list', '-n'])).stdout.split('\n'));
+  const present = await listIpsets();
   return names.some((n) => !present.has(n));
 }
 
