@@ -2,9 +2,8 @@
  * Config + host facts -> Plan: the whole of what `start` must load, as data. Pure: no I/O, no clock, so the
  * same inputs always give the same ruleset and golden files can pin it down.
  */
-import ipaddr from 'ipaddr.js';
 import type { Config, ServiceConfig } from '../config/types.js';
-import type { HostFacts } from '../discover/host.js';
+import { localSubnet, type HostFacts } from '../discover/host.js';
 import type { Chain, IpsetSpec, Plan, Rule, Ruleset, Table } from '../model.js';
 import { inputRules, isFamily, portGroups, type FamilyFacts } from './input.js';
 import { findShadowed } from './shadow.js';
@@ -16,6 +15,16 @@ export const banChainName = (service: ServiceConfig) => `fail2ban-${service.bans
 export const banSetName = (service: ServiceConfig, family: 'ipv4' | 'ipv6') =>
   `${family === 'ipv4' ? 'f2b-' : 'f2b6-'}${service.bans}`;
 
+/**
+ * The ban sets ipset mode uses for this config, whatever BAN_MODE is now: stop removes them even after a switch to
+ * chain mode. IPv6 sets exist only when IPv6 rules mirror IPv4.
+ */
+export function banSets(config: Config): IpsetSpec[] {
+  const families = config.ipv6 === 'mirror' ? (['ipv4', 'ipv6'] as const) : (['ipv4'] as const);
+  return config.services.filter((s) => s.bans !== undefined).flatMap((s) => families.map((f) => (
+    { name: banSetName(s, f), family: f === 'ipv4' ? 'inet' : 'inet6', type: 'hash:ip', maxelem: BAN_SET_MAXELEM } as const)));
+}
+
 const BUILTIN_FILTER = ['INPUT', 'FORWARD', 'OUTPUT'] as const;
 
 export function compile(config: Config, host: HostFacts): Plan {
@@ -23,12 +32,11 @@ export function compile(config: Config, host: HostFacts): Plan {
   // 'auto' is settled by the caller; treat an unsettled one as the seed's chain, which needs no extra program.
   const chainMode = config.banMode !== 'ipset';
   const banChains: Chain[] = chainMode ? banned.map((s) => ({ name: banChainName(s) })) : [];
-  const localNet = `${ipaddr.IPv4.networkAddressFromCIDR(`${host.myip}/${host.prefix}`).toString()}/${host.prefix}`;
 
   const v4: FamilyFacts = {
     family: 'ipv4',
     selves: [`${host.myip}/32`],
-    localNets: [localNet],
+    localNets: [localSubnet(host)],
     loopbackNet: '127.0.0.0/8',
     banTarget: (s) => (chainMode ? { chain: banChainName(s) } : { set: banSetName(s, 'ipv4') }),
   };
@@ -61,10 +69,7 @@ export function compile(config: Config, host: HostFacts): Plan {
     });
   }
 
-  const families = rulesets.map((r) => r.family);
-  const ipsets: IpsetSpec[] = chainMode ? [] : banned.flatMap((s) => families
-    .filter((f) => f === 'ipv4' || config.ipv6 === 'mirror')
-    .map((f) => ({ name: banSetName(s, f), family: f === 'ipv4' ? 'inet' : 'inet6', type: 'hash:ip', maxelem: BAN_SET_MAXELEM } as const)));
+  const ipsets = chainMode ? [] : banSets(config);
 
   const warnings = [
     ...host.warnings,

@@ -4,7 +4,7 @@
  * others, so it never interleaves with a start that is half-way through its apply.
  */
 import { destroyIpsets, openFirewall } from '../../apply/stop.js';
-import { compile } from '../../compile/plan.js';
+import { banSets } from '../../compile/plan.js';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/types.js';
 import { detectBackend } from '../../discover/backend.js';
@@ -26,9 +26,7 @@ const stop: Command = async (ctx) => exclusive(async () => {
   if (config) await stopDaemon(config);
   await openFirewall(backend, config ? managedFamilies(config) : ['ipv4', 'ipv6']);
   if (config) {
-    // The sets as ipset mode names them, whatever the mode now: a switch to chain mode leaves them behind.
-    const sets = compile({ ...config, banMode: 'ipset' }, { iface: '', myip: '0.0.0.0', prefix: 32, myip6: [], warnings: [] }).ipsets;
-    await destroyIpsets(sets.map((s) => s.name));
+    await destroyIpsets(banSets(config).map((s) => s.name));
   }
   say('firewall stopped: all policies ACCEPT, rules flushed');
   return 0;
