@@ -153,11 +153,19 @@ export async function createLab(hosts: readonly HostSpec[], options: LabOptions 
  * Starts a TCP listener on each port in the host's namespace (bounded lifetime); answers "hello".
  * `bind` '::' listens on IPv6 and IPv4 alike. A client's reset (canConnect closes at once) must not kill it.
  */
-export async function listen(host: Host, ports: readonly number[], lifetimeMs = 600_000, bind = '0.0.0.0'): Promise<() => void> {
+export function listen(host: Host, ports: readonly number[], lifetimeMs = 600_000, bind = '0.0.0.0'): Promise<() => void> {
   const code = `const net=require('net');let n=0;const ps=${JSON.stringify(ports)};for(const p of ps){net.createServer(s=>{s.on('error',()=>{});s.end('hello\\n')}).listen(p,${JSON.stringify(bind)},()=>{if(++n===ps.length)console.log('ready')})}setTimeout(()=>process.exit(0),${lifetimeMs})`;
+  return startServer(host, code, 'listener');
+}
+
+/**
+ * Runs a Node snippet as a server in the host's namespace and resolves once it prints its first line (its "ready",
+ * printed when bound), or rejects after 10 s; the returned function kills it. The snippet bounds its own lifetime.
+ */
+export async function startServer(host: Host, code: string, what: string): Promise<() => void> {
   const child = execa('ip', ['netns', 'exec', host.ns, process.execPath, '-e', code], { reject: false });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('listener did not start')), 10_000);
+    const timer = setTimeout(() => reject(new Error(`${what} did not start`)), 10_000);
     child.stdout?.once('data', () => { clearTimeout(timer); resolve(); });
   });
   return () => { child.kill('SIGKILL'); };

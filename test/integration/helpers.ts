@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canConnect, type Host } from '../harness/netns.js';
+import { canConnect, startServer, type Host } from '../harness/netns.js';
 
 export type BackendName = 'nft' | 'legacy';
 export const BACKENDS: readonly BackendName[] = ['nft', 'legacy'];
@@ -112,12 +112,7 @@ export const hasOurRules = (saved: string) => /--comment "?tsfw:/.test(saved);
 export async function listenPeer(host: Host, port: number, lifetimeMs = 300_000): Promise<() => void> {
   const code = `require('net').createServer(s=>{s.on('error',()=>{});s.end(s.remoteAddress+'\\n')}).listen(${port},'0.0.0.0',()=>console.log('ready'));` +
     `setTimeout(()=>process.exit(0),${lifetimeMs})`;
-  const child = execa('ip', ['netns', 'exec', host.ns, process.execPath, '-e', code], { reject: false });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('peer listener did not start')), 10_000);
-    child.stdout?.once('data', () => { clearTimeout(timer); resolve(); });
-  });
-  return () => { child.kill('SIGKILL'); };
+  return startServer(host, code, 'peer listener');
 }
 
 /** Connects from `from`, returns what the server sent before closing, or undefined on failure/timeout. */
@@ -133,12 +128,7 @@ export async function fetchText(from: Host, ip: string, port: number, timeoutMs 
 export async function listenEcho(host: Host, port: number, lifetimeMs = 300_000): Promise<() => void> {
   const code = `require('net').createServer(s=>{s.on('error',()=>{});s.pipe(s)}).listen(${port},'0.0.0.0',()=>console.log('ready'));` +
     `setTimeout(()=>process.exit(0),${lifetimeMs})`;
-  const child = execa('ip', ['netns', 'exec', host.ns, process.execPath, '-e', code], { reject: false });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('echo listener did not start')), 10_000);
-    child.stdout?.once('data', () => { clearTimeout(timer); resolve(); });
-  });
-  return () => { child.kill('SIGKILL'); };
+  return startServer(host, code, 'echo listener');
 }
 
 export interface Session {
@@ -179,12 +169,7 @@ export async function listenFtp(host: Host, ip: string, dataPort: number, lifeti
     `net.createServer(d=>{d.on('error',()=>{});d.end('data\\n')}).listen(${dataPort},'0.0.0.0',ready);` +
     `net.createServer(s=>{s.on('error',()=>{});s.write('220 tsfw test\\r\\n');s.on('data',b=>{if(String(b).startsWith('PASV'))s.write(${JSON.stringify(pasv + '\r\n')})})}).listen(21,'0.0.0.0',ready);` +
     `setTimeout(()=>process.exit(0),${lifetimeMs})`;
-  const child = execa('ip', ['netns', 'exec', host.ns, process.execPath, '-e', code], { reject: false });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('ftp listener did not start')), 10_000);
-    child.stdout?.once('data', () => { clearTimeout(timer); resolve(); });
-  });
-  return () => { child.kill('SIGKILL'); };
+  return startServer(host, code, 'ftp listener');
 }
 
 /** A passive-mode FTP exchange from `from`: true when the data connection the server offered opened and delivered. */
