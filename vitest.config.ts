@@ -8,7 +8,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 600_000,
     maxWorkers: 2,
-    env: { TESTCONTAINERS_RYUK_DISABLED: 'true' },
+    // The CLI's code cache (src/cli/boot.ts) stays in the checkout, not in this machine's /var/cache.
+    env: { TESTCONTAINERS_RYUK_DISABLED: 'true', TSFIREWALL_CACHE_DIR: new URL('.cache/v8', import.meta.url).pathname },
     reporters: ['default', './test/summary-reporter.ts'],
   },
 });

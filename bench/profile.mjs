@@ -1,5 +1,5 @@
-// Where a verb's time goes, by bundled module: `node bench/profile.mjs [--ns NETNS] -- VERB [ARGS...]`.
-// Builds an unminified copy of the CLI (scripts/bundle.mjs, so the same chunks and plugins), runs the verb
+// Where a verb's time goes, by bundled module: `node bench/profile.mjs [--ns NETNS] [--warm] -- VERB [ARGS...]`.
+// Builds an unminified copy of the CLI (scripts/bundle.mjs, so the same entry and plugins), runs the verb
 // under `node --cpu-prof` (inside NETNS when given: never profile start/reload in this machine's own namespace), and
 // charges every sample to the module whose code it was in (esbuild marks each module with a `// path` comment).
 import { spawnSync } from 'node:child_process';
@@ -21,11 +21,14 @@ if (verbArgs.length === 0) {
 const repo = fileURLToPath(new URL('../', import.meta.url));
 const out = join(repo, '.cache/bench/profile-dist');
 rmSync(out, { recursive: true, force: true });
-// The product's own bundle definition (same chunks, same plugins), unminified so the profile names things.
+// The product's own bundle definition (same entry, same plugins), unminified so the profile names things.
 await bundle(out, { version: 'profile', minify: false });
 const profDir = mkdtempSync(join(tmpdir(), 'tsfw-prof-'));
-const cmd = [process.execPath, '--cpu-prof', '--cpu-prof-interval', '200', '--cpu-prof-dir', profDir, join(out, 'tsfirewall.mjs'), ...verbArgs];
-const r = spawnSync(ns ? 'ip' : cmd[0], ns ? ['netns', 'exec', ns, ...cmd] : cmd.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
+// The code cache lives beside the profile build; --warm runs the verb once first, so the profile shows a warm cache.
+const env = { ...process.env, TSFIREWALL_CACHE_DIR: join(out, 'v8-cache') };
+const runIt = (cmd) => spawnSync(ns ? 'ip' : cmd[0], ns ? ['netns', 'exec', ns, ...cmd] : cmd.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], env });
+if (opts.includes('--warm')) runIt([process.execPath, join(out, 'tsfirewall.cjs'), ...verbArgs]);
+const r = runIt([process.execPath, '--cpu-prof', '--cpu-prof-interval', '200', '--cpu-prof-dir', profDir, join(out, 'tsfirewall.cjs'), ...verbArgs]);
 process.stderr.write(`exit ${r.status}\n`);
 const profile = JSON.parse(readFileSync(join(profDir, readdirSync(profDir)[0]), 'utf8'));
 rmSync(profDir, { recursive: true, force: true });
@@ -33,10 +36,12 @@ rmSync(profDir, { recursive: true, force: true });
 // line -> module, per bundled file
 const moduleAt = new Map();
 const moduleOf = (url, line) => {
-  if (!url.startsWith('file://') || !url.includes('profile-dist')) return url ? `node:${url.replace(/^node:/, '')}` : '(vm)';
+  // core.cjs is compiled by the boot loader through node:vm, so the profile names it by path, not file: URL.
+  const file = url.startsWith('file://') ? fileURLToPath(url) : url;
+  if (!file.startsWith('/') || !file.includes('profile-dist')) return url ? `node:${url.replace(/^node:/, '')}` : '(vm)';
   if (!moduleAt.has(url)) {
     const marks = [];
-    readFileSync(fileURLToPath(url), 'utf8').split('\n').forEach((l, i) => {
+    readFileSync(file, 'utf8').split('\n').forEach((l, i) => {
       const m = /^\/\/ ((?:\S*?\/)?(?:src|node_modules)\/\S+)$/.exec(l);
       if (m) marks.push([i, m[1].replace(/^.*?node_modules\/((?:@[^/]+\/)?[^/]+).*/, 'npm:$1').replace(/^.*?(src\/)/, '$1')]);
     });

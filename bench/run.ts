@@ -32,7 +32,7 @@ const PRODUCT = '.cache/bench/product';
 
 function preflight(): void {
   if (process.getuid?.() !== 0) throw new Error('the bench creates network namespaces: run it as root');
-  if (!existsSync(at('dist/tsfirewall.mjs'))) throw new Error('dist/tsfirewall.mjs is missing: npm run build');
+  if (!existsSync(at('dist/tsfirewall.cjs'))) throw new Error('dist/tsfirewall.cjs is missing: npm run build');
   // Measure a private copy: a concurrent `npm run build` empties dist/ while it works.
   rmSync(at(PRODUCT), { recursive: true, force: true });
   cpSync(at('dist'), at(PRODUCT), { recursive: true });
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const loadBefore = loadavg();
   const log = (line: string) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(0)}s] ${line}\n`);
-  const lab = await createBenchLab({ cli: at(`${PRODUCT}/tsfirewall.mjs`), agent: at('.cache/bench/agent.mjs'), tcp: at('.cache/bench/tcp.mjs'), loadbans: at('.cache/bench/loadbans.mjs') });
+  const lab = await createBenchLab({ cli: at(`${PRODUCT}/tsfirewall.cjs`), agent: at('.cache/bench/agent.mjs'), tcp: at('.cache/bench/tcp.mjs'), loadbans: at('.cache/bench/loadbans.mjs') });
   const cleanup = () => { void lab.destroy().finally(() => process.exit(130)); };
   process.once('SIGINT', cleanup);
   process.once('SIGTERM', cleanup);

@@ -13,7 +13,7 @@ cd "$root"
 
 die() { echo "packaging/build.sh: $*" >&2; exit 1; }
 
-[ -f dist/tsfirewall.mjs ] || die "dist/tsfirewall.mjs is missing: run npm run build"
+[ -f dist/tsfirewall.cjs ] && [ -f dist/core.cjs ] || die "dist/tsfirewall.cjs or dist/core.cjs is missing: run npm run build"
 version=${TSFW_VERSION:-$(node -p 'require("./package.json").version')}
 [[ $version =~ ^[0-9][0-9A-Za-z.+~]*$ ]] || die "version '$version' is not valid for both dpkg and rpm"
 out=${TSFW_PKG_OUT:-$root/dist/pkg}
@@ -21,7 +21,7 @@ formats=${TSFW_PKG_FORMATS:-deb rpm}
 maintainer="tsfirewall maintainers <maintainers@users.noreply.r-seed-cf72def7.example>"
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 # The bundle must start on the Node it was built for before it is shipped anywhere.
-node dist/tsfirewall.mjs --version >/dev/null || die "the bundle in dist/ does not run"
+TSFIREWALL_CACHE_DIR= node dist/tsfirewall.cjs --version >/dev/null || die "the bundle in dist/ does not run"
 
 work=$(mktemp -d /tmp/tsfw-pkg.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -31,10 +31,9 @@ mkdir -p "$out"
 # that receives the copyright file.
 stage() {
 	local dest=$1 unitdir=$2 initdir=$3 copyright=$4
-	install -D -m 0644 dist/tsfirewall.mjs "$dest/usr/lib/tsfirewall/tsfirewall.mjs"
-	for chunk in dist/chunks/*.mjs; do
-		install -D -m 0644 "$chunk" "$dest/usr/lib/tsfirewall/chunks/$(basename "$chunk")"
-	done
+	# The entry and the CLI it compiles with a code cache (kept in /var/cache/tsfirewall, made at run time).
+	install -D -m 0644 dist/tsfirewall.cjs "$dest/usr/lib/tsfirewall/tsfirewall.cjs"
+	install -D -m 0644 dist/core.cjs "$dest/usr/lib/tsfirewall/core.cjs"
 	install -D -m 0755 packaging/tsfirewall.sh "$dest/usr/sbin/tsfirewall"
 	install -D -m 0644 systemd/tsfirewall.service "$dest$unitdir/tsfirewall.service"
 	# A static alias, so iptables.service means tsfirewall.service even while the unit is not enabled

@@ -1,6 +1,11 @@
-// The one definition of how the CLI is bundled (esbuild, ESM with code splitting: a small entry plus per-verb
-// chunks loaded lazily, no node_modules at run time, Debian 12's Node 18). Used by `npm run build`, the packages'
-// licence list and the container tests, which bundle into private directories.
+// The one definition of how the CLI is bundled (esbuild, no node_modules at run time, Debian 12's Node 18): the whole
+// CLI in one CommonJS file, core.cjs, whose verbs and heavy dependencies esbuild keeps lazy (initialised on first
+// use), and a small entry, tsfirewall.cjs (src/cli/boot.ts), that compiles core.cjs with a V8 code cache. CommonJS
+// because that is what node:vm can compile with a cache on Node 18 and 20 (ESM cannot), and a CommonJS entry starts
+// ~9 ms sooner than an ESM one. Used by `npm run build`, the packages' licence list and the container tests.
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -21,27 +26,43 @@ const lazyCryptoForDotenv = {
   },
 };
 
-/** @param {string} outdir @param {{ version?: string, metafile?: boolean, write?: boolean, minify?: boolean }} [opts] */
-export function bundle(outdir, opts = {}) {
-  return build({
+/**
+ * Builds core.cjs, then the entry stamped with core.cjs's content hash (the code cache's key), into `outdir`.
+ * Resolves to core.cjs's build result (its metafile lists the npm packages the bundle contains).
+ * @param {string} outdir @param {{ version?: string, metafile?: boolean, write?: boolean, minify?: boolean }} [opts]
+ */
+export async function bundle(outdir, opts = {}) {
+  const common = {
     absWorkingDir: root,
-    entryPoints: { tsfirewall: 'src/cli/bin.ts' },
     outdir,
     bundle: true,
-    splitting: true,
-    format: 'esm',
+    format: 'cjs',
     platform: 'node',
     target: 'node18.19',
     // Unminified only for bench/profile.mjs, so a CPU profile names modules and functions.
     minify: opts.minify ?? true,
-    outExtension: { '.js': '.mjs' },
-    chunkNames: 'chunks/[name]-[hash]',
+    outExtension: { '.js': '.cjs' },
+    write: false,
+    logLevel: 'warning',
+  };
+  const core = await build({
+    ...common,
+    entryPoints: { core: 'src/cli/bin.ts' },
     define: { __TSFW_VERSION__: JSON.stringify(opts.version ?? 'dev') },
-    // Some CommonJS dependencies (winston) call require(); give the ESM bundle a real one.
-    banner: { js: "import{createRequire as __tsfwRequire}from'node:module';const require=__tsfwRequire(import.meta.url);" },
     plugins: [lazyCryptoForDotenv],
     metafile: opts.metafile ?? false,
-    write: opts.write ?? true,
-    logLevel: 'warning',
   });
+  const hash = createHash('sha256').update(core.outputFiles[0].contents).digest('hex').slice(0, 16);
+  const entry = await build({
+    ...common,
+    entryPoints: { tsfirewall: 'src/cli/boot.ts' },
+    define: { __TSFW_CORE_HASH__: JSON.stringify(hash) },
+  });
+  if (opts.write ?? true) {
+    for (const file of [...core.outputFiles, ...entry.outputFiles]) {
+      mkdirSync(dirname(file.path), { recursive: true });
+      writeFileSync(file.path, file.contents);
+    }
+  }
+  return core;
 }

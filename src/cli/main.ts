@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { TsfwError, UsageError } from '../errors.js';
 import { flushLogs, log, setQuiet, setVerbose } from '../log.js';
 import { SANDBOX_VERB, type Command, type Context } from './context.js';
+import { OPTIONS } from './options.js';
 
 declare const __TSFW_VERSION__: string | undefined;
 const VERSION = typeof __TSFW_VERSION__ === 'string' ? __TSFW_VERSION__ : 'dev';
@@ -69,17 +70,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     const { values, positionals } = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        json: { type: 'boolean', short: 'j' },
-        jail: { type: 'string' },
-        all: { type: 'boolean' },
-        confirm: { type: 'string' },
-        force: { type: 'boolean' },
-        verbose: { type: 'boolean', short: 'v' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'V' },
-      },
+      options: OPTIONS,
     });
     if (values.help) { process.stdout.write(USAGE); return 0; }
     if (values.version) { process.stdout.write(`tsfirewall ${VERSION}\n`); return 0; }

@@ -93,7 +93,7 @@ describe('fail2ban driven by tsfirewall, against a real sshd', () => {
       expect((await on(attacker, ['ip', 'addr', 'add', `${a}/28`, 'dev', 'eth0'])).exitCode).toBe(0);
     }
     await fw!.copyDirectoriesToContainer([{ source: bundleDir, target: '/opt/tsfirewall' }]);
-    await fw!.copyContentToContainer([{ content: '#!/bin/sh\nexec node /opt/tsfirewall/tsfirewall.mjs "$@"\n', target: '/usr/sbin/tsfirewall', mode: 0o755 }]);
+    await fw!.copyContentToContainer([{ content: '#!/bin/sh\nexec node /opt/tsfirewall/tsfirewall.cjs "$@"\n', target: '/usr/sbin/tsfirewall', mode: 0o755 }]);
     expect((await on(fw, ['useradd', '--create-home', '--shell', '/bin/sh', 'alice'])).exitCode).toBe(0);
     expect((await on(fw, ['sh', '-c', `echo 'alice:${PASSWORD}' | chpasswd`])).exitCode).toBe(0);
     await configure('ipset');

@@ -15,7 +15,7 @@ const NET = 'tsfw-mailguard-test';
 const SUBNETS = ['203.0.113.112/28', '203.0.113.128/28', '203.0.113.144/28', '203.0.113.160/28'];
 let MAIL_IP = '';
 let CLIENT_IP = '';
-const CLI = ['node', '/opt/tsfirewall/tsfirewall.mjs'];
+const CLI = ['node', '/opt/tsfirewall/tsfirewall.cjs'];
 const UNKNOWN = `nosuchuser@${MAIL_NAME}`;
 const REAL = `alice@${MAIL_NAME}`;
 

@@ -93,14 +93,13 @@ describe('package checks (no container)', () => {
   it('the .deb holds the bundle, launcher, unit, alias, init script, conffiles and man page, with the declared dependencies', async () => {
     const deb = join(built.dir, built.deb);
     const list = (await execa('dpkg-deb', ['-c', deb])).stdout;
-    for (const path of ['./usr/lib/tsfirewall/tsfirewall.mjs', './usr/sbin/tsfirewall', './lib/systemd/system/tsfirewall.service',
+    for (const path of ['./usr/lib/tsfirewall/tsfirewall.cjs', './usr/lib/tsfirewall/core.cjs', './usr/sbin/tsfirewall', './lib/systemd/system/tsfirewall.service',
       './etc/init.d/iptables', './etc/default/tsfirewall', './usr/share/man/man8/tsfirewall.8.gz',
       './usr/share/doc/tsfirewall/copyright', './usr/share/doc/tsfirewall/changelog.gz']) {
       expect(list).toContain(path);
     }
     expect(list).toMatch(/\.\/lib\/systemd\/system\/iptables\.service -> tsfirewall\.service/);
     expect(list).toMatch(/-rwxr-xr-x root\/root .* \.\/usr\/sbin\/tsfirewall/);
-    expect(list).toMatch(/usr\/lib\/tsfirewall\/chunks\/.*\.mjs/);
     expect(list).not.toMatch(/node_modules/);
     const field = async (f: string) => (await execa('dpkg-deb', ['-f', deb, f])).stdout;
     expect(await field('Depends')).toBe('nodejs (>= 18.19), iptables');
@@ -119,7 +118,7 @@ describe('package checks (no container)', () => {
     const rpm = join(built.dir, built.rpm);
     const q = async (...args: string[]) => (await execa('rpm', ['-qp', ...args, rpm], { timeout: 30_000 })).stdout;
     const files = (await q('-l')).split('\n');
-    for (const path of ['/usr/lib/tsfirewall/tsfirewall.mjs', '/usr/sbin/tsfirewall', '/usr/lib/systemd/system/tsfirewall.service',
+    for (const path of ['/usr/lib/tsfirewall/tsfirewall.cjs', '/usr/lib/tsfirewall/core.cjs', '/usr/sbin/tsfirewall', '/usr/lib/systemd/system/tsfirewall.service',
       '/usr/lib/systemd/system/iptables.service', '/etc/rc.d/init.d/iptables', '/etc/default/tsfirewall',
       '/usr/share/man/man8/tsfirewall.8.gz', '/usr/share/licenses/tsfirewall/copyright']) {
       expect(files).toContain(path);
@@ -160,7 +159,7 @@ describe('package checks (no container)', () => {
       expect((await rpm('-q', 'tsfirewall')).stdout.trim()).toBe(`tsfirewall-${built.version}-1.noarch`);
       const verify = await rpm('-V', '--nodeps', '--noscripts', 'tsfirewall');
       expect(verify.exitCode, verify.stdout).toBe(0);
-      expect(readFileSync(join(rootDir, 'usr/sbin/tsfirewall'), 'utf8')).toContain('exec node /usr/lib/tsfirewall/tsfirewall.mjs');
+      expect(readFileSync(join(rootDir, 'usr/sbin/tsfirewall'), 'utf8')).toContain('exec node /usr/lib/tsfirewall/tsfirewall.cjs');
       const config = join(rootDir, 'etc/default/tsfirewall');
       writeFileSync(config, `${readFileSync(config, 'utf8')}INTERFACE=eth9 # admin edit\n`);
       const upgrade = await rpm('-U', '--nodeps', '--noscripts', join(built.dir, built.newerRpm));

@@ -4,7 +4,8 @@
  * `host.exec` (ip netns exec), so nothing ever touches this machine's own network namespace.
  */
 import { execa } from 'execa';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canConnect, startServer, type Host } from '../harness/netns.js';
@@ -27,21 +28,20 @@ export async function copyCli(): Promise<{ cli: string; dispose: () => void }> {
     try {
       rmSync(dir, { recursive: true, force: true });
       cpSync(DIST, dir, { recursive: true });
-      if (bundleComplete(dir)) return { cli: join(dir, 'tsfirewall.mjs'), dispose: () => rmSync(dir, { recursive: true, force: true }) };
+      if (bundleComplete(dir)) return { cli: join(dir, 'tsfirewall.cjs'), dispose: () => rmSync(dir, { recursive: true, force: true }) };
     } catch { /* a build is rewriting dist/: try again */ }
     await sleep(250);
   }
   throw new Error(`no complete bundle in ${DIST}: run npm run build`);
 }
 
+/** Complete: the entry and the core.cjs it was built with (the entry carries core.cjs's content hash). */
 function bundleComplete(dir: string): boolean {
-  if (!existsSync(join(dir, 'tsfirewall.mjs'))) return false;
-  const files = ['tsfirewall.mjs', ...(existsSync(join(dir, 'chunks')) ? readdirSync(join(dir, 'chunks')).map((f) => `chunks/${f}`) : [])];
-  return files.every((file) => {
-    const text = readFileSync(join(dir, file), 'utf8');
-    const base = file.includes('/') ? join(dir, 'chunks') : dir;
-    return [...text.matchAll(/["'](\.\.?\/[^"']+\.mjs)["']/g)].every((m) => existsSync(join(base, m[1]!)));
-  });
+  const entry = join(dir, 'tsfirewall.cjs');
+  const core = join(dir, 'core.cjs');
+  if (!existsSync(entry) || !existsSync(core)) return false;
+  const hash = createHash('sha256').update(readFileSync(core)).digest('hex').slice(0, 16);
+  return readFileSync(entry, 'utf8').includes(`"${hash}"`);
 }
 
 const NC = ['/usr/bin/nc', '/bin/nc'].find((p) => existsSync(p));

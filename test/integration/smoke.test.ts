@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { canConnect, createLab, listen, type Lab } from '../harness/netns.js';
 
-const CLI = new URL('../../dist/tsfirewall.mjs', import.meta.url).pathname;
+const CLI = new URL('../../dist/tsfirewall.cjs', import.meta.url).pathname;
 let lab: Lab;
 let stopListener: () => void;
 

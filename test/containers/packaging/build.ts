@@ -19,7 +19,7 @@ export interface Built {
 
 async function buildInto(dir: string, version: string): Promise<void> {
   // `npm test` builds dist/ first; building it here would race other test files that run the bundle.
-  if (!existsSync(join(ROOT, 'dist/tsfirewall.mjs'))) throw new Error('dist/tsfirewall.mjs is missing: run npm run build');
+  if (!existsSync(join(ROOT, 'dist/tsfirewall.cjs'))) throw new Error('dist/tsfirewall.cjs is missing: run npm run build');
   await execa('bash', [join(ROOT, 'packaging/build.sh')], {
     cwd: ROOT, timeout: 180_000, env: { TSFW_VERSION: version, TSFW_PKG_OUT: dir },
   });
