@@ -34,6 +34,9 @@ stage() {
 	# The entry and the CLI it compiles with a code cache (kept in /var/cache/tsfirewall, made at run time).
 	install -D -m 0644 dist/tsfirewall.cjs "$dest/usr/lib/tsfirewall/tsfirewall.cjs"
 	install -D -m 0644 dist/core.cjs "$dest/usr/lib/tsfirewall/core.cjs"
+	# Dependencies off the hot path, which core.cjs requires on first use.
+	install -D -m 0644 dist/winston.cjs "$dest/usr/lib/tsfirewall/winston.cjs"
+	install -D -m 0644 dist/systeminformation.cjs "$dest/usr/lib/tsfirewall/systeminformation.cjs"
 	install -D -m 0755 packaging/tsfirewall.sh "$dest/usr/sbin/tsfirewall"
 	install -D -m 0644 systemd/tsfirewall.service "$dest$unitdir/tsfirewall.service"
 	# A static alias, so iptables.service means tsfirewall.service even while the unit is not enabled

@@ -27,8 +27,21 @@ const lazyCryptoForDotenv = {
 };
 
 /**
+ * Off every hot path (winston: only when a diagnostic is logged; systeminformation: a discovery fallback) and
+ * ~500 KB together, so each is its own file that core.cjs requires on first use: every verb then reads, decodes
+ * and code-caches that much less.
+ */
+const APART = ['winston', 'systeminformation'];
+const apart = {
+  name: 'vendored-apart',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^(${APART.join('|')})$`) }, (args) => ({ path: `./${args.path}.cjs`, external: true }));
+  },
+};
+
+/**
  * Builds core.cjs, then the entry stamped with core.cjs's content hash (the code cache's key), into `outdir`.
- * Resolves to core.cjs's build result (its metafile lists the npm packages the bundle contains).
+ * Resolves to core.cjs's build result, with a metafile that lists the npm packages in every file shipped.
  * @param {string} outdir @param {{ version?: string, metafile?: boolean, write?: boolean, minify?: boolean }} [opts]
  */
 export async function bundle(outdir, opts = {}) {
@@ -49,9 +62,18 @@ export async function bundle(outdir, opts = {}) {
     ...common,
     entryPoints: { core: 'src/cli/bin.ts' },
     define: { __TSFW_VERSION__: JSON.stringify(opts.version ?? 'dev') },
-    plugins: [lazyCryptoForDotenv],
+    plugins: [lazyCryptoForDotenv, apart],
+    // import() of the files apart becomes require(): node:vm, which compiles core.cjs, has no module loader.
+    supported: { 'dynamic-import': false },
     metafile: opts.metafile ?? false,
   });
+  const vendored = await Promise.all(APART.map((name) => build({
+    ...common,
+    stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root, sourcefile: `${name}-apart.js` },
+    outfile: `${outdir}/${name}.cjs`,
+    outdir: undefined,
+    metafile: opts.metafile ?? false,
+  })));
   const hash = createHash('sha256').update(core.outputFiles[0].contents).digest('hex').slice(0, 16);
   const entry = await build({
     ...common,
@@ -59,10 +81,15 @@ export async function bundle(outdir, opts = {}) {
     define: { __TSFW_CORE_HASH__: JSON.stringify(hash) },
   });
   if (opts.write ?? true) {
-    for (const file of [...core.outputFiles, ...entry.outputFiles]) {
+    for (const file of [...core.outputFiles, ...entry.outputFiles, ...vendored.flatMap((v) => v.outputFiles)]) {
       mkdirSync(dirname(file.path), { recursive: true });
       writeFileSync(file.path, file.contents);
     }
   }
-  return core;
+  // One metafile for the licence list: every npm package that ships, in core.cjs or apart.
+  const metafile = core.metafile && {
+    inputs: Object.assign({}, core.metafile.inputs, ...vendored.map((v) => v.metafile.inputs)),
+    outputs: Object.assign({}, core.metafile.outputs, ...vendored.map((v) => v.metafile.outputs)),
+  };
+  return { ...core, metafile };
 }

@@ -35,7 +35,8 @@ export async function copyCli(): Promise<{ cli: string; dispose: () => void }> {
   throw new Error(`no complete bundle in ${DIST}: run npm run build`);
 }
 
-/** Complete: the entry and the core.cjs it was built with (the entry carries core.cjs's content hash). */
+/** Complete: the entry and the core.cjs it was built with (the entry carries core.cjs's content hash). Files kept
+ * apart (winston.cjs...) are written before either. */
 function bundleComplete(dir: string): boolean {
   const entry = join(dir, 'tsfirewall.cjs');
   const core = join(dir, 'core.cjs');
