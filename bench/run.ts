@@ -36,6 +36,9 @@ function preflight(): void {
   // Measure a private copy: a concurrent `npm run build` empties dist/ while it works.
   rmSync(at(PRODUCT), { recursive: true, force: true });
   cpSync(at('dist'), at(PRODUCT), { recursive: true });
+  // The verbs' code caches (src/cli/boot.ts) start empty in a directory of the bench's own; the agents inherit it.
+  process.env.TSFIREWALL_CACHE_DIR = at('.cache/bench/v8-cache');
+  rmSync(process.env.TSFIREWALL_CACHE_DIR, { recursive: true, force: true });
   for (const tool of ['ip', 'iptables', 'ipset', '/usr/bin/time']) {
     try { execFileSync('sh', ['-c', 'command -v "$1"', 'sh', tool], { stdio: 'ignore' }); } catch { throw new Error(`${tool} is not installed`); }
   }

@@ -16,7 +16,7 @@ export const reloadSection: Section = async ({ lab, settings, log }) => {
     { name: 'node -e 0', measure: () => timed(ps, [process.execPath, '-e', '0']) },
     { name: 'reload, ipset', measure: () => timed(ps, lab.tsfw('reload', t.conf.ipset)), verify: () => t.verify('ps') },
     { name: 'reload, chain', measure: () => timed(pc, lab.tsfw('reload', t.conf.chain)), verify: () => t.verify('pc') },
-  ], { rounds: settings.rounds(11, 3), budgetMs: settings.budgetMs, rand: settings.rand });
+  ], { rounds: settings.rounds(11, 3), budgetMs: settings.budgetMs, rand: settings.rand, warmUp: true });
   log(`reload: ${samples['reload, ipset']!.length} rounds`);
   const floor = summarize(samples['node -e 0']!);
   const r = summarize(pairedRatios(samples['reload, ipset']!, samples['node -e 0']!));

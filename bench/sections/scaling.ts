@@ -35,7 +35,7 @@ export const scalingSection: Section = async ({ lab, settings, log }) => {
       { name: 'tsfirewall start', prepare: reset, measure: () => timed(fw, lab.tsfw('start', conf)) },
       { name: 'iptables-restore', prepare: reset, measure: () => timed(fw, ['iptables-restore', '-w', '5'], { input: ipv4Restore(plan) }) },
       { name: 'per-rule iptables', prepare: reset, measure: () => timedSeq(fw, argvs, 120_000), maxRounds: settings.rounds(size.perRule, 1) },
-    ], { rounds: settings.rounds(size.full, size.quick), budgetMs: settings.budgetMs, rand: settings.rand });
+    ], { rounds: settings.rounds(size.full, size.quick), budgetMs: settings.budgetMs, rand: settings.rand, warmUp: true });
     const n = ruleCount(plan);
     log(`scaling: ${n} rules, ${samples['tsfirewall start']!.length} rounds`);
     const tsfw = summarize(samples['tsfirewall start']!);

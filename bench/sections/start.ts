@@ -24,7 +24,7 @@ export const startSection: Section = async ({ lab, settings, log }) => {
     { name: 'tsfirewall start', prepare: reset, measure: () => timed(fw, lab.tsfw('start', conf)) },
     { name: 'iptables-restore', prepare: reset, measure: () => timed(fw, ['iptables-restore', '-w', '5'], { input: ipv4Restore(plan) }) },
     { name: 'per-rule iptables', prepare: reset, measure: () => timedSeq(fw, perRuleArgvs(plan, { ipv4: 'iptables', ipv6: 'ip6tables' })) },
-  ], { rounds: settings.rounds(15, 4), budgetMs: settings.budgetMs, rand: settings.rand });
+  ], { rounds: settings.rounds(15, 4), budgetMs: settings.budgetMs, rand: settings.rand, warmUp: true });
   log(`start: ${samples['tsfirewall start']!.length} rounds`);
 
   const floor = summarize(samples['node -e 0']!);
