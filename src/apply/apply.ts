@@ -1,9 +1,14 @@
 /**
- * Loads a Plan into the kernel as one transaction: snapshot (`iptables-save -c`), journal the snapshot, ipsets
- * (created, never flushed), `iptables-restore --test` per family, then one atomic `iptables-restore` per family,
- * then the optional confirm wait. A failure or a termination signal at any step restores every family already
- * touched from the snapshot, counters included; a SIGKILL leaves the journal for the next verb (safety/journal.ts).
- * Each step boundary is a named checkpoint where tests inject faults.
+ * Loads a Plan into the kernel as one transaction, in stages of programs run side by side (start's latency
+ * is the chain of programs it waits on, ~10-20 ms each):
+ *   1. read: `iptables-save -c` per family (the snapshot rollback returns to) and `ipset list -t` (which ban sets
+ *      exist, with what settings); then the journal is written. Only when a set is missing or has other settings
+ *      does `ipset restore` run (sets are created, never flushed), so a restart usually runs no ipset program here;
+ *   2. `iptables-restore --test` per family;
+ *   3. one atomic `iptables-restore` per family; then the optional confirm wait.
+ * A failure or a termination signal at any step restores every family already touched from the snapshot, counters
+ * included, and destroys the sets this apply created; a SIGKILL leaves the journal for the next verb
+ * (safety/journal.ts). Each step boundary is a named checkpoint where tests inject faults.
  */
 import type { Backend } from '../discover/backend.js';
 import { ApplyError, TsfwError } from '../errors.js';
@@ -13,9 +18,10 @@ import type { Family, Plan } from '../model.js';
 import { renderRuleset } from '../render/iptables.js';
 import { checkpoint, trapSignals } from '../safety/interrupt.js';
 import { clearJournal, writeJournal } from '../safety/journal.js';
+import { readSetHeaders, type SetHeaders } from './ipset-headers.js';
 import { ensureIpsets } from './ipsets.js';
 import { appendToFilter, chainEntries, completeAgainst } from './restore-text.js';
-import { destroySetsCreatedSince, dropTablesCreatedSince, listIpsets } from './undo.js';
+import { destroySetsCreatedSince, dropTablesCreatedSince } from './undo.js';
 
 export type Snapshot = ReadonlyMap<Family, string>;
 
@@ -51,10 +57,10 @@ export async function applyPlan(plan: Plan, backend: Backend, opts: ApplyOptions
   const families = plan.rulesets.map((r) => r.family);
   const release = trapSignals();
   try {
-    // Both reads touch nothing, so they run side by side: start's latency is the chain of programs it waits on.
+    // Stage 1: reads that touch nothing, side by side.
     const [before, setsBefore] = await Promise.all([
       snapshot(backend, families),
-      plan.ipsets.length > 0 ? listIpsets() : Promise.resolve(undefined),
+      plan.ipsets.length > 0 ? readSetHeaders() : Promise.resolve(new Map() as SetHeaders),
     ]);
     const texts = restoreTexts(plan, before);
     await checkpoint('after-snapshot');
@@ -74,13 +80,13 @@ export async function applyPlan(plan: Plan, backend: Backend, opts: ApplyOptions
 }
 
 async function transaction(
-  plan: Plan, backend: Backend, before: Snapshot, setsBefore: ReadonlySet<string> | undefined,
+  plan: Plan, backend: Backend, before: Snapshot, setsBefore: SetHeaders | undefined,
   texts: ReadonlyMap<Family, string>, opts: ApplyOptions,
 ): Promise<void> {
   const touched: Family[] = [];
   try {
     await checkpoint('after-journal');
-    await ensureIpsets(plan.ipsets);
+    await ensureIpsets(plan.ipsets, setsBefore);
     await checkpoint('after-ipsets');
     await Promise.all([...texts].map(([family, text]) => validate(backend, family, text)));
     await checkpoint('after-test');
@@ -97,6 +103,7 @@ async function transaction(
   } catch (err) {
     // From here on a second signal must not cut the rollback short: the trap stays installed until we return.
     const ok = await rollback(backend, before, touched, texts);
+    // Without a listing from before, no set is known to be ours: destroying one could drop another tool's bans.
     if (setsBefore) await destroySetsCreatedSince(plan.ipsets.map((s) => s.name), setsBefore);
     if (ok) clearJournal();
     const reason = err instanceof Error ? err.message : String(err);

@@ -4,9 +4,9 @@
  * not exist yet, the test runs in a throwaway network namespace.
  */
 import { restoreTexts } from '../../apply/apply.js';
+import { readSetHeaders } from '../../apply/ipset-headers.js';
 import { ipsetCreateScript } from '../../apply/ipsets.js';
 import { testInSandbox } from '../../apply/sandbox.js';
-import { listIpsets } from '../../apply/undo.js';
 import { ApplyError } from '../../errors.js';
 import { run, type RunResult } from '../../exec/run.js';
 import type { Command } from '../context.js';
@@ -33,8 +33,8 @@ const check: Command = async (ctx) => {
 
 async function missingSets(names: readonly string[]): Promise<boolean> {
   if (names.length === 0) return false;
-  const present = await listIpsets();
-  return names.some((n) => !present.has(n));
+  const present = await readSetHeaders();
+  return names.some((n) => !present?.has(n));
 }
 
 export default check;
