@@ -1,14 +1,16 @@
 /**
- * Loads a Plan into the kernel as one transaction, in stages of programs run side by side (start's latency
+ * Loads a Plan into the kernel as one transaction, in three stages of programs run side by side (start's latency
  * is the chain of programs it waits on, ~10-20 ms each):
  *   1. read: `iptables-save -c` per family (the snapshot rollback returns to) and `ipset list -t` (which ban sets
  *      exist, with what settings); then the journal is written. Only when a set is missing or has other settings
  *      does `ipset restore` run (sets are created, never flushed), so a restart usually runs no ipset program here;
  *   2. `iptables-restore --test` per family;
- *   3. one atomic `iptables-restore` per family; then the optional confirm wait.
- * A failure or a termination signal at any step restores every family already touched from the snapshot, counters
- * included, and destroys the sets this apply created; a SIGKILL leaves the journal for the next verb
- * (safety/journal.ts). Each step boundary is a named checkpoint where tests inject faults.
+ *   3. one atomic `iptables-restore` per family, both at once; then the optional confirm wait.
+ * A failure or a termination signal at any step restores every family whose load was attempted from the snapshot,
+ * counters included (restoring a family whose own load failed rewrites what is already there), and destroys the
+ * sets this apply created; a SIGKILL leaves the journal for the next verb (safety/journal.ts). Step boundaries are
+ * named checkpoints where tests inject faults; after the loads, `after-ipv4` then `after-ipv6` are both reached
+ * with both families loaded.
  */
 import type { Backend } from '../discover/backend.js';
 import { ApplyError, TsfwError } from '../errors.js';
@@ -90,12 +92,8 @@ async function transaction(
     await checkpoint('after-ipsets');
     await Promise.all([...texts].map(([family, text]) => validate(backend, family, text)));
     await checkpoint('after-test');
-    for (const [family, text] of texts) {
-      touched.push(family);
-      const result = await restore(backend, family, text, false);
-      if (result.exitCode !== 0) throw new ApplyError(`loading the ${family} ruleset failed: ${why(result)}`);
-      await checkpoint(`after-${family}`);
-    }
+    await loadAll(backend, texts, touched);
+    for (const family of texts.keys()) await checkpoint(`after-${family}`);
     if (opts.confirm && !(await opts.confirm())) {
       throw new ApplyError('the new ruleset was not confirmed in time');
     }
@@ -113,6 +111,20 @@ async function transaction(
     throw new TransactionError(message, err instanceof TsfwError ? err.exitCode : 1, err);
   }
   clearJournal();
+}
+
+/**
+ * Loads every family at once: each load is atomic and independent of the other family's. All are marked touched
+ * before any starts, and all are waited for before a failure is reported, so the rollback never races a load.
+ */
+async function loadAll(backend: Backend, texts: ReadonlyMap<Family, string>, touched: Family[]): Promise<void> {
+  const entries = [...texts];
+  touched.push(...entries.map(([family]) => family));
+  const results = await Promise.allSettled(entries.map(([family, text]) => restore(backend, family, text, false)));
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') throw r.reason;
+    if (r.value.exitCode !== 0) throw new ApplyError(`loading the ${entries[i]![0]} ruleset failed: ${why(r.value)}`);
+  });
 }
 
 /** The failed step's error with what became of the ruleset appended; keeps its exit code (5: ipset missing). */
