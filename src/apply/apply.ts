@@ -2,8 +2,9 @@
  * Loads a Plan into the kernel as one transaction, in three stages of programs run side by side (start's latency
  * is the chain of programs it waits on, ~10-20 ms each):
  *   1. read: `iptables-save -c` per family (the snapshot rollback returns to) and `ipset list -t` (which ban sets
- *      exist, with what settings); then the journal is written. Only when a set is missing or has other settings
- *      does `ipset restore` run (sets are created, never flushed), so a restart usually runs no ipset program here;
+ *      exist, with what settings), beside the caller's preflight (start's lock-out guard); then the journal is
+ *      written. Only when a set is missing or has other settings does `ipset restore` run (sets are created, never
+ *      flushed), so a restart usually runs no ipset program beyond the listing;
  *   2. `iptables-restore --test` per family;
  *   3. one atomic `iptables-restore` per family, both at once; then the optional confirm wait.
  * A failure or a termination signal at any step restores every family whose load was attempted from the snapshot,
@@ -53,17 +54,26 @@ export interface ApplyOptions {
   readonly verb?: string;
   /** Runs once the new ruleset is in; resolving false rolls it back (the --confirm wait). */
   readonly confirm?: () => Promise<boolean>;
+  /**
+   * Must pass before anything changes (start's lock-out guard and module loading). It runs beside the first
+   * stage's reads, which touch nothing, so its programs cost no stage of their own; a rejection changes nothing.
+   */
+  readonly preflight?: () => Promise<void>;
 }
 
 export async function applyPlan(plan: Plan, backend: Backend, opts: ApplyOptions = {}): Promise<void> {
   const families = plan.rulesets.map((r) => r.family);
   const release = trapSignals();
   try {
-    // Stage 1: reads that touch nothing, side by side.
-    const [before, setsBefore] = await Promise.all([
+    // Stage 1: reads that touch nothing, side by side with the preflight. All settle first, so a failed
+    // preflight (a lock-out refusal) is the error reported whatever else failed.
+    const stage = [
+      opts.preflight?.(),
       snapshot(backend, families),
       plan.ipsets.length > 0 ? readSetHeaders() : Promise.resolve(new Map() as SetHeaders),
-    ]);
+    ] as const;
+    await Promise.allSettled(stage);
+    const [, before, setsBefore] = await Promise.all(stage);
     const texts = restoreTexts(plan, before);
     await checkpoint('after-snapshot');
     // Before the first change: a full disk or a refused run directory stops us here, with nothing changed.

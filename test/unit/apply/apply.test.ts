@@ -110,3 +110,18 @@ test('the listing failed and the apply fails: no set is destroyed (none is known
   expect(calls().filter((c) => c.startsWith('ipset'))).toEqual(['ipset list -t', 'ipset restore -exist']);
   expect(existsSync(join(dir, 'loading-ipv4'))).toBe(true);
 });
+
+test('the preflight runs beside the reads; when it refuses, nothing else runs and no journal is written', async () => {
+  setup({ listed: ['f2b-SSH', 'f2b6-SSH'] });
+  const preflight = async () => {
+    // Bounded wait for the snapshot to be under way: a preflight run before the reads would never see it.
+    for (let i = 0; i < 100 && !(existsSync(join(dir, 'calls')) && calls().some((c) => c.startsWith('save-ipv4'))); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    if (!calls().some((c) => c.startsWith('save-ipv4'))) throw new Error('the snapshot did not run beside the preflight');
+    throw new Error('refusing to lock out this SSH session (test)');
+  };
+  await expect(applyPlan(PLAN, backend, { preflight })).rejects.toThrow(/refusing to lock out this SSH session \(test\)/);
+  expect(calls().sort()).toEqual(['ipset list -t', 'save-ipv4 -c', 'save-ipv6 -c']);
+  expect(readdirSync(join(dir, 'run'))).toEqual([]);
+});
