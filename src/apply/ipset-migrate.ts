@@ -1,20 +1,11 @@
 /**
- * A ban set that already exists with other settings (made by an older build, or by hand) makes `ipset create
- * -exist` fail, and with it every start. Such a set is rebuilt with our settings and its entries kept: a new set
- * under a temporary name gets a copy of them, then `ipset swap` exchanges the two atomically (rules that name the
- * set keep working throughout) and the old one is destroyed; all in one `ipset restore`.
+ * A ban set that already exists with other settings (made by an older build, or by hand; ipset-headers.ts tells)
+ * makes `ipset create -exist` fail, and with it every start. Such a set is rebuilt with our settings and its
+ * entries kept: a new set under a temporary name gets a copy of them, then `ipset swap` exchanges the two
+ * atomically (rules that name the set keep working throughout) and the old one is destroyed; all in one
+ * `ipset restore`.
  */
 import type { IpsetSpec } from '../model.js';
-
-/** The settings we care about, read from the `create` line of `ipset save`. */
-export function headerMatches(saved: string, spec: IpsetSpec): boolean {
-  const create = saved.split('\n').find((l) => l.startsWith(`create ${spec.name} `));
-  if (!create) return false;
-  const words = create.split(/\s+/);
-  const value = (key: string) => words[words.indexOf(key) + 1];
-  return words[2] === spec.type && value('family') === spec.family && value('maxelem') === String(spec.maxelem)
-    && words.includes('timeout');
-}
 
 /** The restore script that rebuilds `spec.name` from its saved form, entries (and their timeouts) kept. */
 export function migrationScript(saved: string, spec: IpsetSpec, createLine: string): string {

@@ -8,33 +8,42 @@ import { ApplyError, NotInstalledError } from '../errors.js';
 import { run } from '../exec/run.js';
 import { log } from '../log.js';
 import type { IpsetSpec } from '../model.js';
-import { headerMatches, migrationScript } from './ipset-migrate.js';
+import { readSetHeaders, setWork, type SetHeaders } from './ipset-headers.js';
+import { migrationScript } from './ipset-migrate.js';
 
 export function ipsetCreateScript(sets: readonly IpsetSpec[]): string {
   return sets.map((s) => `create ${s.name} ${s.type} family ${s.family} maxelem ${s.maxelem} hashsize 4096 timeout 0\n`).join('');
 }
 
-export async function ensureIpsets(sets: readonly IpsetSpec[]): Promise<void> {
-  if (sets.length === 0) return;
+/**
+ * Brings the planned sets about, given what `ipset list -t` showed before the apply (undefined: unknown). When
+ * every set is already there with our settings, which is every restart and reload, no program runs at all.
+ */
+export async function ensureIpsets(sets: readonly IpsetSpec[], existing: SetHeaders | undefined): Promise<void> {
+  const work = setWork(sets, existing);
+  if (work.create.length === 0 && work.rebuild.length === 0) return;
   const ipset = which('ipset');
   if (!ipset) {
     throw new NotInstalledError('BAN_MODE=ipset needs the ipset program (install the ipset package, or set BAN_MODE=chain); nothing was changed');
   }
-  let result = await run(ipset, ['restore', '-exist'], { input: ipsetCreateScript(sets) });
+  await rebuildSets(ipset, work.rebuild);
+  if (work.create.length === 0) return;
+  let result = await run(ipset, ['restore', '-exist'], { input: ipsetCreateScript(work.create) });
   if (result.exitCode !== 0 && /same name already exists/.test(result.stderr)) {
-    await migrateChangedSets(ipset, sets);
-    result = await run(ipset, ['restore', '-exist'], { input: ipsetCreateScript(sets) });
+    // A set made with other settings after our listing (or one the listing could not show): rebuild, then retry.
+    await rebuildSets(ipset, setWork(work.create, await readSetHeaders()).rebuild);
+    result = await run(ipset, ['restore', '-exist'], { input: ipsetCreateScript(work.create) });
   }
   if (result.exitCode !== 0) {
     throw new ApplyError(`creating the ban sets failed, nothing was changed: ${result.stderr.trim() || result.spawnError}`);
   }
 }
 
-/** Rebuilds, entries kept, every existing set whose settings differ from ours (see ipset-migrate.ts). */
-async function migrateChangedSets(ipset: string, sets: readonly IpsetSpec[]): Promise<void> {
+/** Rebuilds each set with our settings, its entries kept (see ipset-migrate.ts). */
+async function rebuildSets(ipset: string, sets: readonly IpsetSpec[]): Promise<void> {
   for (const spec of sets) {
     const saved = await run(ipset, ['save', spec.name]);
-    if (saved.exitCode !== 0 || headerMatches(saved.stdout, spec)) continue;
+    if (saved.exitCode !== 0) throw new ApplyError(`reading ban set ${spec.name} failed, nothing was changed: ${saved.stderr.trim() || saved.spawnError}`);
     const r = await run(ipset, ['restore'], { input: migrationScript(saved.stdout, spec, ipsetCreateScript([spec])) });
     if (r.exitCode !== 0) {
       throw new ApplyError(`ban set ${spec.name} exists with other settings and could not be rebuilt, nothing was changed: ${r.stderr.trim()}`);

@@ -5,10 +5,13 @@
  * and a rule the kernel refuses shows up only on a real load. The payload travels on stdin: nothing from config
  * reaches an argv or a shell.
  */
-import { which } from '../discover/backend.js';
+import { readFileSync } from 'node:fs';
+import { which, type Backend } from '../discover/backend.js';
 import { ApplyError } from '../errors.js';
 import { run, type RunResult } from '../exec/run.js';
 import { SANDBOX_VERB } from '../cli/context.js';
+import type { Family } from '../model.js';
+import { tablesIn } from './restore-text.js';
 
 export interface SandboxPayload {
   readonly ipsetScript: string;
@@ -21,7 +24,10 @@ export async function testInSandbox(payload: SandboxPayload): Promise<RunResult>
   return run(unshare, ['--net', '--', process.execPath, process.argv[1]!, SANDBOX_VERB], { input: JSON.stringify(payload) });
 }
 
-/** Inside the namespace: create the sets, --test every document, then load each; the first failure's stderr is the answer. */
+/**
+ * Inside the namespace: create the sets, --test every document, then load each; the families side by side (the
+ * namespace is ours alone). The first failure's stderr, in family order, is the answer.
+ */
 export async function runSandboxTests(stdin: string): Promise<number> {
   const payload = JSON.parse(stdin) as SandboxPayload;
   const ipset = which('ipset');
@@ -30,10 +36,27 @@ export async function runSandboxTests(stdin: string): Promise<number> {
     if (r.exitCode !== 0) { process.stderr.write(r.stderr); return 1; }
   }
   for (const args of [['-w', '5', '--test'], ['-w', '5']]) {
-    for (const t of payload.tests) {
-      const r = await run(t.restore, args, { input: t.text });
-      if (r.exitCode !== 0) { process.stderr.write(r.stderr); return 1; }
-    }
+    const results = await Promise.all(payload.tests.map((t) => run(t.restore, args, { input: t.text })));
+    const failed = results.find((r) => r.exitCode !== 0);
+    if (failed) { process.stderr.write(failed.stderr); return 1; }
   }
   return 0;
+}
+
+/**
+ * Whether `--test` in this namespace would change it: iptables-legacy registers, for good, every table a document
+ * names, even one that is only tested (an empty open table then shows in iptables-save). nft's --test only parses.
+ */
+export function hostTestLeavesTrace(backend: Pick<Backend, 'name'>, tests: readonly { family: Family; text: string }[],
+  proc = '/proc/net'): boolean {
+  if (backend.name !== 'legacy') return false;
+  return tests.some(({ family, text }) => {
+    let registered: string[];
+    try {
+      registered = readFileSync(`${proc}/${family === 'ipv4' ? 'ip' : 'ip6'}_tables_names`, 'utf8').split('\n');
+    } catch {
+      return true;
+    }
+    return tablesIn(text).some((table) => !registered.includes(table));
+  });
 }

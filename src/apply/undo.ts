@@ -9,15 +9,8 @@ import { log } from '../log.js';
 import type { Family } from '../model.js';
 import { tablesIn } from './restore-text.js';
 
-/** Names of the ipsets that exist now (empty when the program is missing: then no set was created either). */
-export async function listIpsets(): Promise<ReadonlySet<string>> {
-  const ipset = which('ipset');
-  if (!ipset) return new Set();
-  const r = await run(ipset, ['list', '-n']);
-  return new Set(r.stdout.split('\n').filter(Boolean));
-}
-
-export async function destroySetsCreatedSince(names: readonly string[], existed: ReadonlySet<string>): Promise<void> {
+/** Destroys the named sets that did not exist before the apply (`existed`: what `ipset list -t` showed then). */
+export async function destroySetsCreatedSince(names: readonly string[], existed: { has(name: string): boolean }): Promise<void> {
   const ipset = which('ipset');
   if (!ipset) return;
   for (const name of names.filter((n) => !existed.has(n))) await run(ipset, ['destroy', name]);

@@ -4,6 +4,7 @@
  * listing, and for `status` counts. Writes are batched: one `ipset restore` or one `iptables-restore --noflush`
  * however many addresses there are.
  */
+import { readSetHeaders } from '../apply/ipset-headers.js';
 import { which } from '../discover/backend.js';
 import { ApplyError, NotInstalledError } from '../errors.js';
 import { run } from '../exec/run.js';
@@ -74,15 +75,8 @@ export async function setExists(setName: string): Promise<boolean> {
 /** Entry counts of every set from one `ipset list -t` (headers only): cheap enough for `status`. */
 export async function setCounts(): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
-  const ipset = which('ipset');
-  if (!ipset) return counts;
-  const result = await run(ipset, ['list', '-t']);
-  let name = '';
-  for (const line of result.stdout.split('\n')) {
-    const n = /^Name: (\S+)/.exec(line);
-    if (n) name = n[1]!;
-    const c = /^Number of entries: (\d+)/.exec(line);
-    if (c && name) counts.set(name, Number(c[1]));
+  for (const [name, header] of (await readSetHeaders()) ?? []) {
+    if (header.entries !== undefined) counts.set(name, header.entries);
   }
   return counts;
 }

@@ -2,7 +2,7 @@
  * The apply journal: before the first change to the kernel, the ruleset we are about to replace is written to the
  * run directory; it is removed once the new ruleset is in (and confirmed, with --confirm). A journal found by the
  * next locked verb therefore means its writer died mid-apply (SIGKILL, power cut of the process, OOM): what the
- * kernel holds may be half new (IPv4 loaded, IPv6 not), so the previous ruleset is put back before anything else.
+ * kernel holds may be half new (one family loaded, the other not), so the previous ruleset is put back before anything else.
  * It lives in /run: after a reboot the kernel's rules are gone and so is the journal.
  */
 import { backendFor, type BackendName } from '../discover/backend.js';

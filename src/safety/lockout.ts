@@ -68,23 +68,32 @@ export async function guardSession(plan: Plan, backend: Backend, opts: { force: 
     'nothing was changed; to load it anyway add --force (with --confirm 60 it is rolled back unless you confirm)');
 }
 
-/** Whether the kernel's ban sets/chains on the session's path hold the admin's address right now. */
+/**
+ * Whether the kernel's ban sets/chains on the session's path hold the admin's address right now. Each set or
+ * chain is asked once, all at once: the questions are reads, independent of each other.
+ */
 async function liveBans(rules: readonly Rule[], client: string, backend: Backend): Promise<string[]> {
-  const found: string[] = [];
   const family: Family = client.includes(':') ? 'ipv6' : 'ipv4';
+  const ipset = which('ipset');
+  const questions = new Map<string, () => Promise<string | undefined>>();
   for (const rule of rules) {
-    if (rule.match.srcSet !== undefined) {
-      const ipset = which('ipset');
-      if (ipset && (await run(ipset, ['test', rule.match.srcSet, client])).exitCode === 0) {
-        found.push(`your address ${client} is banned in ipset ${rule.match.srcSet} (unban it first)`);
+    const set = rule.match.srcSet;
+    if (set !== undefined) {
+      if (ipset) {
+        questions.set(`set ${set}`, async () => ((await run(ipset, ['test', set, client])).exitCode === 0
+          ? `your address ${client} is banned in ipset ${set} (unban it first)` : undefined));
       }
     } else if (rule.target.kind === 'jump') {
-      const r = await run(backend.cli[family], ['-w', '5', '-S', rule.target.chain]);
-      const hit = r.exitCode === 0 ? bannedBy(r.stdout.split('\n'), client) : undefined;
-      if (hit) found.push(`your address ${client} is banned in chain ${rule.target.chain}: "${hit}" (unban it first)`);
+      const chain = rule.target.chain;
+      questions.set(`chain ${chain}`, async () => {
+        const r = await run(backend.cli[family], ['-w', '5', '-S', chain]);
+        const hit = r.exitCode === 0 ? bannedBy(r.stdout.split('\n'), client) : undefined;
+        return hit ? `your address ${client} is banned in chain ${chain}: "${hit}" (unban it first)` : undefined;
+      });
     }
   }
-  return [...new Set(found)];
+  const found = await Promise.all([...questions.values()].map((ask) => ask()));
+  return found.filter((f): f is string => f !== undefined);
 }
 
 /** The first `-A chain -s NET ... -j DROP|REJECT` line whose source covers `ip`. Pure. */

@@ -1,7 +1,7 @@
 /**
  * Issue 5, the process dying mid-apply. At each named fault point (TSFIREWALL_FAULT) the CLI kills itself:
  * - SIGTERM (or SIGINT/SIGHUP from outside) is caught: the previous ruleset is restored before it exits 1;
- * - SIGKILL cannot be caught: the kernel may hold half the new ruleset (IPv4 new, IPv6 old), the journal stays,
+ * - SIGKILL cannot be caught: the kernel may hold the new ruleset (or one family of it), the journal stays,
  *   and the next locked verb puts the previous ruleset back first - proven with a verb that then fails on a bad
  *   config, so only the recovery can explain the byte-identical result.
  * Also: a full disk under the run directory, and a symlinked run directory, stop the apply before any change.
@@ -71,7 +71,7 @@ function suite(backend: BackendName, points: readonly string[]) {
 }
 
 describe('iptables-nft, every fault point', () => suite('nft', POINTS));
-describe('iptables-legacy, the half-loaded point', () => suite('legacy', ['after-ipv4']));
+describe('iptables-legacy, the loaded point', () => suite('legacy', ['after-ipv4']));
 
 describe('signals from outside, disk full, symlinked run directory (nft)', () => {
   const backend: BackendName = 'nft';
@@ -86,7 +86,7 @@ describe('signals from outside, disk full, symlinked run directory (nft)', () =>
     before = await kernelState(fw, backend);
   });
 
-  test.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('%s while paused half-way (IPv4 loaded) rolls back', async (signal) => {
+  test.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('%s while paused after the loads rolls back', async (signal) => {
     const child = spawnCli(cli.cli, fw, scratch, ['reload'], { backend, config: configs.write(NEXT), env: { TSFIREWALL_FAULT: 'after-ipv4:pause' } });
     await waitForStderr(child, /fault point after-ipv4 reached \(pause\)/);
     expect(await kernelState(fw, backend)).not.toBe(before);

@@ -59,7 +59,7 @@ describe.each(BACKENDS)('rollback with iptables-%s', (backend) => {
     await unchanged(await run([verb], { fakeBin }), 1, /loading the ipv4 ruleset failed: .*injected fault.*; the previous ruleset was restored/);
   });
 
-  test('the IPv6 load fails after IPv4 was loaded: IPv4 is rolled back too', async () => {
+  test('the IPv6 load fails while IPv4 loads beside it: IPv4 is rolled back too', async () => {
     const fakeBin = scratch.fakes({ [tool(backend, 'ipv6', '-restore')]: failingRestore(real('ipv6')) });
     await unchanged(await run(['reload'], { fakeBin }), 1, /loading the ipv6 ruleset failed.*the previous ruleset was restored/);
   });

@@ -24,12 +24,16 @@ const start: Command = async (ctx) => {
     if (config.fail2ban === 'yes' && daemonState(config) === 'not-installed') {
       throw new NotInstalledError('FAIL2BAN=yes but fail2ban is not installed (install it, or set FAIL2BAN=auto); nothing was changed');
     }
-    await guardSession(plan, backend, { force: ctx.force ?? false });
-    rememberAdminSource();
-    for (const w of await loadModules(plan.modules)) log.warn(w);
+    // Before anything changes, but beside apply's first reads: the guard's programs (ipset test, iptables -S)
+    // and modprobe only read or load modules, and the snapshot does not depend on them.
+    const preflight = async () => {
+      await guardSession(plan, backend, { force: ctx.force ?? false });
+      rememberAdminSource();
+      for (const w of await loadModules(plan.modules)) log.warn(w);
+    };
     const confirm = confirmSeconds === undefined ? undefined
       : () => awaitConfirmation(confirmSeconds, { say: (line) => log.warn(line), stdin: process.stdin });
-    await applyPlan(plan, backend, { verb: ctx.verb, confirm });
+    await applyPlan(plan, backend, { verb: ctx.verb, confirm, preflight });
     // Only once the new rules are in (and confirmed): a restart that fails or is rolled back keeps the daemon too.
     if (ctx.verb === 'restart') await stopDaemon(config);
     const rules = plan.rulesets.reduce((n, r) => n + r.tables.reduce((m, t) => m + t.rules.length, 0), 0);

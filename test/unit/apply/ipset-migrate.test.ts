@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { headerMatches, migrationScript } from '../../../src/apply/ipset-migrate.js';
+import { migrationScript } from '../../../src/apply/ipset-migrate.js';
 import { ipsetCreateScript } from '../../../src/apply/ipsets.js';
 import type { IpsetSpec } from '../../../src/model.js';
 
@@ -11,16 +11,6 @@ const OLD = [
   'add f2b-SSH 198.51.100.8',
   '',
 ].join('\n');
-
-describe('headerMatches', () => {
-  test('our own set matches; another maxelem, family or no timeout support does not', () => {
-    expect(headerMatches(OURS, SPEC)).toBe(true);
-    expect(headerMatches(OLD, SPEC)).toBe(false);
-    expect(headerMatches(OURS.replace('family inet', 'family inet6'), SPEC)).toBe(false);
-    expect(headerMatches(OURS.replace(' timeout 0', ''), SPEC)).toBe(false);
-    expect(headerMatches('', SPEC)).toBe(false);
-  });
-});
 
 describe('migrationScript', () => {
   test('copies every entry into a set with our settings, swaps, and destroys the old one', () => {
