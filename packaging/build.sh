@@ -13,7 +13,9 @@ cd "$root"
 
 die() { echo "packaging/build.sh: $*" >&2; exit 1; }
 
-[ -f dist/tsfirewall.cjs ] && [ -f dist/core.cjs ] || die "dist/tsfirewall.cjs or dist/core.cjs is missing: run npm run build"
+for f in tsfirewall.cjs core.cjs winston.cjs systeminformation.cjs; do
+	[ -f "dist/$f" ] || die "dist/$f is missing: run npm run build"
+done
 version=${TSFW_VERSION:-$(node -p 'require("./package.json").version')}
 [[ $version =~ ^[0-9][0-9A-Za-z.+~]*$ ]] || die "version '$version' is not valid for both dpkg and rpm"
 out=${TSFW_PKG_OUT:-$root/dist/pkg}
@@ -21,7 +23,7 @@ formats=${TSFW_PKG_FORMATS:-deb rpm}
 maintainer="tsfirewall maintainers <maintainers@users.noreply.r-seed-cf72def7.example>"
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 # The bundle must start on the Node it was built for before it is shipped anywhere.
-TSFIREWALL_CACHE_DIR= node dist/tsfirewall.cjs --version >/dev/null || die "the bundle in dist/ does not run"
+TSFIREWALL_CACHE_DIR='' node dist/tsfirewall.cjs --version >/dev/null || die "the bundle in dist/ does not run"
 
 work=$(mktemp -d /tmp/tsfw-pkg.XXXXXX)
 trap 'rm -rf "$work"' EXIT

@@ -42,7 +42,7 @@ function bundleComplete(dir: string): boolean {
   const core = join(dir, 'core.cjs');
   if (!existsSync(entry) || !existsSync(core)) return false;
   const hash = createHash('sha256').update(readFileSync(core)).digest('hex').slice(0, 16);
-  return readFileSync(entry, 'utf8').includes(`"${hash}"`);
+  return readFileSync(entry, 'utf8').includes(hash);
 }
 
 const NC = ['/usr/bin/nc', '/bin/nc'].find((p) => existsSync(p));
