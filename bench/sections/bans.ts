@@ -33,12 +33,12 @@ export const bansSection: Section = async ({ lab, settings, log }) => {
     return (JSON.parse(r.stdout) as { ms: number }).ms;
   };
   const samples = await interleave([
-    {
-      name: 'loadBans 10k',
+    ...[10_000, 100_000].map((n) => ({
+      name: `loadBans ${n / 1000}k`,
       prepare: async () => { await bn.must(['ipset', 'flush', SET]); },
-      measure: () => inProcess(10_000),
-      verify: () => expectCount(['ipset', 'list', '-t', SET], ipsetCount, 10_000),
-    },
+      measure: () => inProcess(n),
+      verify: () => expectCount(['ipset', 'list', '-t', SET], ipsetCount, n),
+    })),
     ...loads.map(({ n, text }) => ({
       name: `ipset ${n / 1000}k`,
       prepare: async () => { await bn.must(['ipset', 'flush', SET]); },
@@ -61,22 +61,25 @@ export const bansSection: Section = async ({ lab, settings, log }) => {
   const ip10 = summarize(samples['ipset 10k']!);
   const ip100 = summarize(samples['ipset 100k']!);
   const lb = summarize(samples['loadBans 10k']!);
+  const lb100 = summarize(samples['loadBans 100k']!);
   const pb = summarize(perBan);
   const extrapolated = (n: number) => perBan.map((x) => x * n);
   return {
     name: 'bans',
     rows: [
-      { goal: `10k bans (ipset path) <= ${BAN_MS_GOAL} ms`, value: `${ms(ip10.median)} ms one \`ipset restore\` (IQR ${ms(ip10.p25)}–${ms(ip10.p75)}); ${ms(lb.median)} ms through tsfirewall's loadBans()`, pass: ip10.median <= BAN_MS_GOAL },
-      { goal: `10k bans >= ${BAN_SPEEDUP_GOAL}x faster than per-IP iptables -I`, value: `${times((pb.median * 10_000) / ip10.median)} (per-IP ${ms(pb.median)} ms a ban, ~${(pb.median * 10).toFixed(1)} s for 10k)`, pass: (pb.median * 10_000) / ip10.median >= BAN_SPEEDUP_GOAL },
-      { goal: '100k bans, ipset path (info)', value: `${ms(ip100.median)} ms; ${times((pb.median * 100_000) / ip100.median)} faster than per-IP (~${(pb.median * 100).toFixed(0)} s)` },
+      // Judged on tsfirewall's own path (validation, text, its programs), not on the bare ipset program.
+      { goal: `10k bans (ipset path) <= ${BAN_MS_GOAL} ms`, value: `${ms(lb.median)} ms through tsfirewall's loadBans() (IQR ${ms(lb.p25)}–${ms(lb.p75)}); one bare \`ipset restore\` ${ms(ip10.median)} ms`, pass: lb.median <= BAN_MS_GOAL },
+      { goal: `10k bans >= ${BAN_SPEEDUP_GOAL}x faster than per-IP iptables -I`, value: `${times((pb.median * 10_000) / lb.median)} through loadBans() (per-IP ${ms(pb.median)} ms a ban, ~${(pb.median * 10).toFixed(1)} s for 10k)`, pass: (pb.median * 10_000) / lb.median >= BAN_SPEEDUP_GOAL },
+      { goal: '100k bans, ipset path (info)', value: `${ms(lb100.median)} ms through loadBans() (one bare \`ipset restore\` ${ms(ip100.median)} ms); ${times((pb.median * 100_000) / lb100.median)} faster than per-IP (~${(pb.median * 100).toFixed(0)} s)` },
     ],
     panels: [{
       title: 'Loading bans, ms (log scale; per-IP extrapolated from measured runs)', unit: 'ms', log: true,
-      bars: [bar('loadBans 10k', samples['loadBans 10k']!), bar('ipset 10k', samples['ipset 10k']!), bar('ipset 100k', samples['ipset 100k']!),
+      bars: [bar('loadBans 10k', samples['loadBans 10k']!), bar('ipset 10k', samples['ipset 10k']!),
+        bar('loadBans 100k', samples['loadBans 100k']!), bar('ipset 100k', samples['ipset 100k']!),
         bar('per-IP 10k', extrapolated(10_000), true), bar('per-IP 100k', extrapolated(100_000), true)],
       goal: { label: `${BAN_MS_GOAL} ms`, value: BAN_MS_GOAL },
     }],
-    notes: ['ipset N: one `ipset restore -exist` of N add lines, timed as a process; loadBans 10k: src/bans/kernel.ts loadBans() timed in-process (address validation, text, the same exec).',
+    notes: ['ipset N: one `ipset restore -exist` of N add lines, timed as a process; loadBans N: src/bans/kernel.ts loadBans() timed in-process (address validation, text, one `ipset restore` per core for a large batch).',
       `Per-IP: ${perIp} × \`iptables -w -I ${CHAIN} 1 -s IP -j DROP\` per run, ${perBan.length} runs, extrapolated linearly. ` +
       'Ban entries come from 198.18.0.0/15 (RFC 2544 benchmarking range): TEST-NET has only 768 addresses; they are never sent a packet.'],
     raw: { samples, perIp },
