@@ -39,6 +39,9 @@ const apart = {
   },
 };
 
+/** The stamp of a core.cjs in its entry (the code cache's key); test/integration/helpers.ts checks copies by it. */
+export const coreHash = (/** @type {Uint8Array} */ bytes) => createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+
 /**
  * Builds core.cjs, then the entry stamped with core.cjs's content hash (the code cache's key), into `outdir`.
  * Resolves to core.cjs's build result, with a metafile that lists the npm packages in every file shipped.
@@ -74,7 +77,7 @@ export async function bundle(outdir, opts = {}) {
     outdir: undefined,
     metafile: opts.metafile ?? false,
   })));
-  const hash = createHash('sha256').update(core.outputFiles[0].contents).digest('hex').slice(0, 16);
+  const hash = coreHash(core.outputFiles[0].contents);
   const entry = await build({
     ...common,
     entryPoints: { tsfirewall: 'src/cli/boot.ts' },

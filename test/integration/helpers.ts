@@ -4,10 +4,10 @@
  * `host.exec` (ip netns exec), so nothing ever touches this machine's own network namespace.
  */
 import { execa } from 'execa';
-import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { coreHash } from '../../scripts/bundle.mjs';
 import { canConnect, startServer, type Host } from '../harness/netns.js';
 
 export type BackendName = 'nft' | 'legacy';
@@ -41,8 +41,7 @@ function bundleComplete(dir: string): boolean {
   const entry = join(dir, 'tsfirewall.cjs');
   const core = join(dir, 'core.cjs');
   if (!existsSync(entry) || !existsSync(core)) return false;
-  const hash = createHash('sha256').update(readFileSync(core)).digest('hex').slice(0, 16);
-  return readFileSync(entry, 'utf8').includes(hash);
+  return readFileSync(entry, 'utf8').includes(coreHash(readFileSync(core)));
 }
 
 const NC = ['/usr/bin/nc', '/bin/nc'].find((p) => existsSync(p));
