@@ -142,8 +142,13 @@ class TransactionError extends TsfwError {
   constructor(message: string, exitCode: number, cause: unknown) { super(message, exitCode, { cause }); }
 }
 
+/** `iptables-restore --test` of one family's document in this namespace; `check` reads the result itself. */
+export function testRestore(backend: Backend, family: Family, text: string) {
+  return run(backend.restore[family], ['-w', '5', '--test'], { input: text });
+}
+
 async function validate(backend: Backend, family: Family, text: string): Promise<void> {
-  const result = await run(backend.restore[family], ['-w', '5', '--test'], { input: text });
+  const result = await testRestore(backend, family, text);
   if (result.exitCode !== 0) {
     throw new ApplyError(`${backend.restore[family]} --test rejected the ${family} ruleset: ${why(result)}`);
   }

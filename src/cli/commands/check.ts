@@ -4,12 +4,12 @@
  * not exist yet, the test runs in a throwaway network namespace. Its latency is its chain of programs, so the
  * usual case is one stage: both --test runs and the ipset listing at once.
  */
-import { restoreTexts } from '../../apply/apply.js';
+import { restoreTexts, testRestore } from '../../apply/apply.js';
 import { readSetHeaders } from '../../apply/ipset-headers.js';
 import { ipsetCreateScript } from '../../apply/ipsets.js';
 import { hostTestLeavesTrace, testInSandbox } from '../../apply/sandbox.js';
 import { ApplyError } from '../../errors.js';
-import { run, type RunResult } from '../../exec/run.js';
+import type { RunResult } from '../../exec/run.js';
 import type { Command } from '../context.js';
 import { say } from '../output.js';
 import { prepare } from '../pipeline.js';
@@ -18,7 +18,7 @@ const check: Command = async (ctx) => {
   const { plan, backend } = await prepare(ctx);
   const tests = [...restoreTexts(plan, new Map())].map(([family, text]) => ({ family, restore: backend.restore[family], text }));
   const failed = (r: RunResult) => new ApplyError(`iptables-restore --test rejects the ruleset: ${r.stderr.trim() || r.spawnError}`);
-  const testHere = () => Promise.all(tests.map((t) => run(t.restore, ['-w', '5', '--test'], { input: t.text })));
+  const testHere = () => Promise.all(tests.map((t) => testRestore(backend, t.family, t.text)));
   const names = plan.ipsets.map((s) => s.name);
   // The tests start beside the listing that says whether they can pass here at all: with a ban set missing they
   // fail for that reason alone, so their results are dropped and the sandbox answers. Unless testing here would
