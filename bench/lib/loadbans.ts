@@ -5,10 +5,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { loadBans } from '../../src/bans/kernel.js';
+import { banSetSpec } from '../../src/compile/plan.js';
 import { banAddress } from './bans.js';
 
 const [set, countS] = process.argv.slice(2);
 const ips = Array.from({ length: Number(countS) }, (_, i) => banAddress(i));
 const t0 = performance.now();
-const sent = await loadBans(set!, ips);
+const sent = await loadBans(banSetSpec(set!, 'ipv4'), ips);
 process.stdout.write(JSON.stringify({ ms: performance.now() - t0, sent }) + '\n');

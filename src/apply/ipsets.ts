@@ -1,19 +1,15 @@
 /**
  * The ban sets. `ipset restore -exist` creates the missing ones in one call and leaves existing ones (and their
- * entries) alone, which is what lets bans survive reload and restart. `timeout 0` lets each entry carry its own
- * expiry (fail2ban's ban time), so a ban still ends when fail2ban is not running to lift it.
+ * entries) alone, which is what lets bans survive reload and restart.
  */
 import { which } from '../discover/backend.js';
 import { ApplyError, NotInstalledError } from '../errors.js';
 import { run } from '../exec/run.js';
 import { log } from '../log.js';
 import type { IpsetSpec } from '../model.js';
+import { ipsetCreateScript } from '../render/ipset.js';
 import { readSetHeaders, setWork, type SetHeaders } from './ipset-headers.js';
 import { migrationScript } from './ipset-migrate.js';
-
-export function ipsetCreateScript(sets: readonly IpsetSpec[]): string {
-  return sets.map((s) => `create ${s.name} ${s.type} family ${s.family} maxelem ${s.maxelem} hashsize 4096 timeout 0\n`).join('');
-}
 
 /**
  * Brings the planned sets about, given what `ipset list -t` showed before the apply (undefined: unknown). When

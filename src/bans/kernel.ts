@@ -9,6 +9,8 @@ import { readSetHeaders } from '../apply/ipset-headers.js';
 import { which } from '../discover/backend.js';
 import { ApplyError, NotInstalledError } from '../errors.js';
 import { run } from '../exec/run.js';
+import type { IpsetSpec } from '../model.js';
+import { ipsetCreateLine } from '../render/ipset.js';
 import { parseBanAddress } from './ip.js';
 
 const SET_NAME = /^[A-Za-z0-9_-]{1,31}$/;
@@ -32,37 +34,54 @@ function checked(setName: string, ips: readonly string[]): string[] {
 /** Below this many lines one program is quicker than the fork of a second (~10 ms here). */
 const SHARD_LINES = 2500;
 
+/** ipset's answer when the set exists with other settings than our create line's. */
+const CREATE_REFUSED = /Error in line 2: Set cannot be created/;
+
 /**
- * `ipset restore` spends its time parsing lines in userspace (10k in ~95 ms here), so a large batch is split into
- * one program per core, all at once: the kernel serialises the adds per set. Line order never matters (each line
- * is one independent add or del), and a failure in one shard is reported like a failure of the whole batch.
+ * `ipset restore` asks the kernel for the set's type on every line it parses (one netlink round trip each) unless
+ * the set was created in the same session, so each batch repeats the set's create line, which -exist turns into a
+ * no-op on a set that is already so: 10k adds take 48 ms here instead of 93. The line comes second, after a real
+ * one, so a missing set still fails the batch at line 1 instead of being created with no rule to use it. A set
+ * made with other settings (fail2ban's own, an older build's) refuses the line; that batch is then sent again
+ * without it, which is safe because every add and del is idempotent under -exist.
  */
-async function ipsetRestore(lines: readonly string[], what: string): Promise<void> {
+async function restoreBatch(ipset: string, spec: IpsetSpec, lines: readonly string[]) {
+  const fast = await run(ipset, ['restore', '-exist'], { input: [lines[0], ipsetCreateLine(spec), ...lines.slice(1)].join('') });
+  if (fast.exitCode === 0 || !CREATE_REFUSED.test(fast.stderr)) return fast;
+  return run(ipset, ['restore', '-exist'], { input: lines.join('') });
+}
+
+/**
+ * A large batch is split into one program per core, all at once (ipset parses in userspace; the kernel serialises
+ * the adds per set). Line order never matters (each line is one independent add or del), and a failure in one
+ * shard is reported like a failure of the whole batch.
+ */
+async function ipsetRestore(spec: IpsetSpec, lines: readonly string[], what: string): Promise<void> {
   if (lines.length === 0) return;
   const ipset = ipsetProgram();
   const shards = Math.max(1, Math.min(availableParallelism(), Math.floor(lines.length / SHARD_LINES)));
   const size = Math.ceil(lines.length / shards);
   const results = await Promise.all(Array.from({ length: shards }, (_, i) =>
-    run(ipset, ['restore', '-exist'], { input: lines.slice(i * size, (i + 1) * size).join('') })));
+    restoreBatch(ipset, spec, lines.slice(i * size, (i + 1) * size))));
   const failed = results.find((r) => r.exitCode !== 0);
   if (failed) throw new ApplyError(`${what} failed: ${failed.stderr.trim() || failed.spawnError}`);
 }
 
 /**
- * Adds any number of addresses to a ban set in a batch (10k in ~100 ms, where fail2ban's per-ban command would
+ * Adds any number of addresses to a ban set in a batch (10k in ~50 ms, where fail2ban's per-ban command would
  * take ~100 s). timeout 0 (the default) means until unbanned; a set member already there gets
  * the new timeout. Resolves to the number of entries sent.
  */
-export async function loadBans(setName: string, ips: readonly string[], opts: { timeout?: number } = {}): Promise<number> {
-  const entries = checked(setName, ips);
+export async function loadBans(spec: IpsetSpec, ips: readonly string[], opts: { timeout?: number } = {}): Promise<number> {
+  const entries = checked(spec.name, ips);
   const suffix = opts.timeout === undefined ? '' : ` timeout ${Math.max(0, Math.floor(opts.timeout))}`;
-  await ipsetRestore(entries.map((ip) => `add ${setName} ${ip}${suffix}\n`), `loading ${entries.length} bans into ${setName}`);
+  await ipsetRestore(spec, entries.map((ip) => `add ${spec.name} ${ip}${suffix}\n`), `loading ${entries.length} bans into ${spec.name}`);
   return entries.length;
 }
 
-export async function removeFromSet(setName: string, ips: readonly string[]): Promise<void> {
-  const entries = checked(setName, ips);
-  await ipsetRestore(entries.map((ip) => `del ${setName} ${ip}\n`), `removing bans from ${setName}`);
+export async function removeFromSet(spec: IpsetSpec, ips: readonly string[]): Promise<void> {
+  const entries = checked(spec.name, ips);
+  await ipsetRestore(spec, entries.map((ip) => `del ${spec.name} ${ip}\n`), `removing bans from ${spec.name}`);
 }
 
 export async function flushSet(setName: string): Promise<void> {

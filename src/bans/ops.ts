@@ -9,6 +9,7 @@ import { detectBackend, type Backend } from '../discover/backend.js';
 import { UsageError } from '../errors.js';
 import type { Family } from '../model.js';
 import { resolveHostChoices } from '../cli/pipeline.js';
+import { banSetSpec } from '../compile/plan.js';
 import { RECENT_DIR } from '../status/recent.js';
 import { ipsetTime } from './conf.js';
 import type { BanAddress } from './ip.js';
@@ -65,7 +66,7 @@ export async function banDirect(ctx: BanContext, jail: JailSpec, addrs: readonly
     const target = jail.targets[family];
     if (!target) throw new UsageError(`${ips[0]} is IPv6, but IPV6=${ctx.config.ipv6} has no IPv6 ban ${jail.mode === 'ipset' ? 'set' : 'chain'} (use IPV6=mirror)`);
     n += jail.mode === 'ipset'
-      ? await loadBans(target, ips, { timeout: ipsetTime(jail.service.jail.bantime) })
+      ? await loadBans(banSetSpec(target, family), ips, { timeout: ipsetTime(jail.service.jail.bantime) })
       : await editChain(ctx.backend.cli[family], ctx.backend.restore[family], target, 'add', ips);
   }
   return n;
@@ -83,7 +84,7 @@ export async function unbanDirect(ctx: BanContext, jails: readonly JailSpec[], a
       }
       const ips = addrs.filter((a) => a.family === family).map((a) => a.ip);
       if (ips.length === 0) continue;
-      if (j.mode === 'ipset') await removeFromSet(target, ips);
+      if (j.mode === 'ipset') await removeFromSet(banSetSpec(target, family), ips);
       else await editChain(ctx.backend.cli[family], ctx.backend.restore[family], target, 'del', ips);
     }
   }

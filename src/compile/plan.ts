@@ -21,9 +21,12 @@ export const banSetName = (service: ServiceConfig, family: 'ipv4' | 'ipv6') =>
  */
 export function banSets(config: Config): IpsetSpec[] {
   const families = config.ipv6 === 'mirror' ? (['ipv4', 'ipv6'] as const) : (['ipv4'] as const);
-  return config.services.filter((s) => s.bans !== undefined).flatMap((s) => families.map((f) => (
-    { name: banSetName(s, f), family: f === 'ipv4' ? 'inet' : 'inet6', type: 'hash:ip', maxelem: BAN_SET_MAXELEM } as const)));
+  return config.services.filter((s) => s.bans !== undefined).flatMap((s) => families.map((f) => banSetSpec(banSetName(s, f), f)));
 }
+
+/** What every ban set is; the ban batches need it too, to repeat the set's create line (render/ipset.ts). */
+export const banSetSpec = (name: string, family: 'ipv4' | 'ipv6'): IpsetSpec =>
+  ({ name, family: family === 'ipv4' ? 'inet' : 'inet6', type: 'hash:ip', maxelem: BAN_SET_MAXELEM });
 
 const BUILTIN_FILTER = ['INPUT', 'FORWARD', 'OUTPUT'] as const;
 

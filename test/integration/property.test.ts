@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { restoreTexts } from '../../src/apply/apply.js';
-import { ipsetCreateScript } from '../../src/apply/ipsets.js';
+import { ipsetCreateScript } from '../../src/render/ipset.js';
 import { compile } from '../../src/compile/plan.js';
 import { parseConfig } from '../../src/config/load.js';
 import { KNOWN_SERVICES } from '../../src/config/services.js';

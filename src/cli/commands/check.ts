@@ -6,7 +6,7 @@
  */
 import { restoreTexts, testRestore } from '../../apply/apply.js';
 import { readSetHeaders } from '../../apply/ipset-headers.js';
-import { ipsetCreateScript } from '../../apply/ipsets.js';
+import { ipsetCreateScript } from '../../render/ipset.js';
 import { hostTestLeavesTrace, testInSandbox } from '../../apply/sandbox.js';
 import { ApplyError } from '../../errors.js';
 import type { RunResult } from '../../exec/run.js';

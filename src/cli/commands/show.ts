@@ -1,6 +1,6 @@
 /** show: prints exactly what `start` would load (ban sets, then one iptables-restore document per family). */
 import { restoreTexts, snapshot } from '../../apply/apply.js';
-import { ipsetCreateScript } from '../../apply/ipsets.js';
+import { ipsetCreateScript } from '../../render/ipset.js';
 import { log } from '../../log.js';
 import type { Command } from '../context.js';
 import { prepare } from '../pipeline.js';

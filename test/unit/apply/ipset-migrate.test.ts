@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { migrationScript } from '../../../src/apply/ipset-migrate.js';
-import { ipsetCreateScript } from '../../../src/apply/ipsets.js';
+import { ipsetCreateScript } from '../../../src/render/ipset.js';
 import type { IpsetSpec } from '../../../src/model.js';
 
 const SPEC: IpsetSpec = { name: 'f2b-SSH', family: 'inet', type: 'hash:ip', maxelem: 262144 };

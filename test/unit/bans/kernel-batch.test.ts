@@ -1,26 +1,37 @@
 /**
  * Batched ban writes: a large batch goes to one `ipset restore` per core, all at once, every line exactly once; a
- * small one to a single program; a failing shard fails the batch. A fake ipset first on PATH records each call.
+ * small one to a single program; a failing shard fails the batch. Each batch repeats the set's create line second
+ * (ipset then skips a kernel lookup per line) and is sent again without it when the set has other settings.
+ * A fake ipset first on PATH records each call.
  */
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { loadBans, removeFromSet } from '../../../src/bans/kernel.js';
+import { banSetSpec } from '../../../src/compile/plan.js';
+import { ipsetCreateLine } from '../../../src/render/ipset.js';
+
+const SSH = banSetSpec('f2b-SSH', 'ipv4');
+const CREATE = ipsetCreateLine(SSH).trimEnd();
 
 let dir: string;
 const savedPath = process.env.PATH;
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'tsfw-batch-')); });
 afterEach(() => { process.env.PATH = savedPath; rmSync(dir, { recursive: true, force: true }); });
 
-/** Each call's stdin lands in its own file; `failOn` makes the call whose input contains it exit 1. */
-function fakeIpset(failOn = 'never-matches'): () => string[][] {
+/**
+ * Each call's stdin lands in its own file. `failOn` makes a call whose input contains it exit 1; `refuseCreate`
+ * answers any input holding a create line as ipset does for a set with other settings.
+ */
+function fakeIpset(opts: { failOn?: string; refuseCreate?: boolean } = {}): () => string[][] {
   const calls = join(dir, 'calls');
   writeFileSync(join(dir, 'ipset'), [
     '#!/bin/sh',
     `f=$(mktemp ${calls}.XXXXXX)`,
     'cat > "$f"',
-    `if grep -q '${failOn}' "$f"; then echo "ipset v7: Syntax error" >&2; exit 1; fi`,
+    opts.refuseCreate ? `if grep -q '^create ' "$f"; then echo "ipset v7.17: Error in line 2: Set cannot be created: set with the same name already exists" >&2; exit 1; fi` : '',
+    `if grep -q '${opts.failOn ?? 'never-matches'}' "$f"; then echo "ipset v7: Syntax error" >&2; exit 1; fi`,
   ].join('\n'));
   chmodSync(join(dir, 'ipset'), 0o755);
   process.env.PATH = `${dir}:${savedPath}`;
@@ -29,24 +40,39 @@ function fakeIpset(failOn = 'never-matches'): () => string[][] {
 
 const addresses = (n: number) => Array.from({ length: n }, (_, i) => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`);
 
-test('6000 bans: one ipset restore per core (at most 2 for this size), every add exactly once', async () => {
+test('6000 bans: one ipset restore per core (at most 2 for this size), every add exactly once, the create line second', async () => {
   const calls = fakeIpset();
-  expect(await loadBans('f2b-SSH', addresses(6000), { timeout: 600 })).toBe(6000);
+  expect(await loadBans(SSH, addresses(6000), { timeout: 600 })).toBe(6000);
   const shards = calls();
   expect(shards).toHaveLength(Math.min(availableParallelism(), 2));
-  const lines = shards.flat();
-  expect(lines).toHaveLength(6000);
-  expect(new Set(lines)).toEqual(new Set(addresses(6000).map((ip) => `add f2b-SSH ${ip} timeout 600`)));
+  for (const shard of shards) {
+    expect(shard[0]).toMatch(/^add f2b-SSH /);
+    expect(shard[1]).toBe(CREATE);
+    expect(shard.filter((l) => l.startsWith('create '))).toHaveLength(1);
+  }
+  const adds = shards.flat().filter((l) => !l.startsWith('create '));
+  expect(adds).toHaveLength(6000);
+  expect(new Set(adds)).toEqual(new Set(addresses(6000).map((ip) => `add f2b-SSH ${ip} timeout 600`)));
 });
 
 test('a small batch is one program', async () => {
   const calls = fakeIpset();
-  await removeFromSet('f2b-SSH', addresses(100));
+  await removeFromSet(SSH, addresses(100));
   expect(calls()).toHaveLength(1);
-  expect(calls()[0]).toHaveLength(100);
+  expect(calls()[0]).toEqual([`del f2b-SSH ${addresses(1)[0]}`, CREATE, ...addresses(100).slice(1).map((ip) => `del f2b-SSH ${ip}`)]);
 });
 
-test('a shard that fails fails the batch, with the program\'s message', async () => {
-  fakeIpset('198.18.23.1$');
-  await expect(loadBans('f2b-SSH', addresses(6000))).rejects.toThrow(/loading 6000 bans into f2b-SSH failed: ipset v7: Syntax error/);
+test('a set with other settings refuses the create line: the batch goes again without it, every add kept', async () => {
+  const calls = fakeIpset({ refuseCreate: true });
+  expect(await loadBans(SSH, addresses(10))).toBe(10);
+  const sent = calls();
+  expect(sent).toHaveLength(2);
+  const retry = sent.find((c) => !c.includes(CREATE));
+  expect(retry).toEqual(addresses(10).map((ip) => `add f2b-SSH ${ip}`));
+});
+
+test('a shard that fails fails the batch, with the program\'s message, and is not sent again', async () => {
+  const calls = fakeIpset({ failOn: '198.18.23.1$' });
+  await expect(loadBans(SSH, addresses(6000))).rejects.toThrow(/loading 6000 bans into f2b-SSH failed: ipset v7: Syntax error/);
+  expect(calls()).toHaveLength(Math.min(availableParallelism(), 2));
 });

@@ -1,0 +1,62 @@
+/**
+ * The batch ban path against the real ipset program (bans/kernel.ts): every batch repeats the set's create line so
+ * ipset skips a kernel lookup per line. That line must never create a set the firewall does not use, and a set
+ * made with other settings must still take the bans (the batch is sent again without the line).
+ */
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { createLab, type Host, type Lab } from '../harness/netns.js';
+import { ConfigDir, copyCli, mustExec, tsfw } from './helpers.js';
+
+let cli: { cli: string; dispose: () => void };
+let lab: Lab;
+let fw: Host;
+let conf: string;
+const configs = new ConfigDir();
+beforeAll(async () => {
+  cli = await copyCli();
+  lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }]);
+  fw = lab.hosts.fw!;
+  conf = configs.write('FAIL2BAN=no\nBAN_MODE=ipset\n');
+});
+afterAll(async () => { cli?.dispose(); configs.dispose(); await lab?.destroy(); });
+
+/** 3000 addresses from the benchmarking range (RFC 2544): never sent a packet, only held in the lab's set. */
+const addresses = Array.from({ length: 3000 }, (_, i) => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`);
+
+const banFromStdin = (verb: 'ban' | 'unban', ips: readonly string[]) =>
+  fw.exec([process.execPath, cli.cli, '--config', conf, verb, '-'], {
+    input: ips.join('\n') + '\n', env: { TSFIREWALL_BACKEND: 'nft' }, timeoutMs: 60_000,
+  });
+
+const entries = async (set: string) => Number(/Number of entries: (\d+)/.exec(await mustExec(fw, ['ipset', 'list', '-t', set]))?.[1]);
+
+test('before start there is no ban set: the batch fails at its first line and creates nothing', async () => {
+  const r = await banFromStdin('ban', addresses.slice(0, 10));
+  expect(r.exitCode).not.toBe(0);
+  expect(r.stderr).toMatch(/loading 10 bans into f2b-SSH failed: .*set with the given name does not exist/);
+  expect(await mustExec(fw, ['ipset', 'list', '-n'])).not.toMatch(/f2b-SSH/);
+});
+
+test('after start, 3000 bans from stdin land in the set with the jail\'s timeout, and unban lifts them', async () => {
+  expect((await tsfw(cli.cli, fw, 'nft', ['start'], conf)).exitCode).toBe(0);
+  const r = await banFromStdin('ban', addresses);
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect(await entries('f2b-SSH')).toBe(3000);
+  const saved = await mustExec(fw, ['ipset', 'save', 'f2b-SSH']);
+  expect(saved).toMatch(/^create f2b-SSH hash:ip family inet .*maxelem 262144 timeout 0/m);
+  expect(saved).toMatch(/^add f2b-SSH 198\.18\.11\.250 timeout [1-9]\d*$/m);
+  expect((await banFromStdin('unban', addresses.slice(0, 1000))).exitCode).toBe(0);
+  expect(await entries('f2b-SSH')).toBe(2000);
+});
+
+test('a ban set with other settings still takes a batch (sent again without the create line)', async () => {
+  // Swapped in under the rules' feet, as another tool could: same type and family, another maxelem.
+  await mustExec(fw, ['ipset', 'create', 'f2b-SSH-other', 'hash:ip', 'family', 'inet', 'maxelem', '65536', 'timeout', '0']);
+  await mustExec(fw, ['ipset', 'swap', 'f2b-SSH', 'f2b-SSH-other']);
+  const r = await banFromStdin('ban', addresses.slice(0, 500));
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect(await entries('f2b-SSH')).toBe(500);
+  expect(await mustExec(fw, ['ipset', 'list', '-t', 'f2b-SSH'])).toMatch(/maxelem 65536/);
+  expect((await banFromStdin('unban', addresses.slice(0, 200))).exitCode).toBe(0);
+  expect(await entries('f2b-SSH')).toBe(300);
+});
