@@ -79,7 +79,7 @@ export const bansSection: Section = async ({ lab, settings, log }) => {
         bar('per-IP 10k', extrapolated(10_000), true), bar('per-IP 100k', extrapolated(100_000), true)],
       goal: { label: `${BAN_MS_GOAL} ms`, value: BAN_MS_GOAL },
     }],
-    notes: ['ipset N: one `ipset restore -exist` of N add lines, timed as a process; loadBans N: src/bans/kernel.ts loadBans() timed in-process (address validation, text, one `ipset restore` per core for a large batch).',
+    notes: ['ipset N: one `ipset restore -exist` of N add lines, timed as a process; loadBans N: src/bans/kernel.ts loadBans() timed in-process (address validation, text, one `ipset restore` per core for a large batch, each repeating the set\'s create line so ipset skips a kernel lookup per line).',
       `Per-IP: ${perIp} × \`iptables -w -I ${CHAIN} 1 -s IP -j DROP\` per run, ${perBan.length} runs, extrapolated linearly. ` +
       'Ban entries come from 198.18.0.0/15 (RFC 2544 benchmarking range): TEST-NET has only 768 addresses; they are never sent a packet.'],
     raw: { samples, perIp },
