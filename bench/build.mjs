@@ -13,3 +13,15 @@ await build({
   banner: { js: "import{createRequire as __r}from'node:module';const require=__r(import.meta.url);" },
   logLevel: 'warning',
 });
+
+// The bare-programs floor starts as the product's entry does, from one CommonJS file.
+await build({
+  entryPoints: { programs: 'bench/lib/programs.ts' },
+  outdir: '.cache/bench',
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node18.19',
+  outExtension: { '.js': '.cjs' },
+  logLevel: 'warning',
+});

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLab, type Lab } from '../../test/harness/netns.js';
 import { startAgent, type Agent } from './ns.js';
+import type { Stages } from './programs.js';
 
 /** Namespaces by role: fw loads rulesets, bn loads bans, p0/ps/pc are the per-packet targets, cl the client. */
 export const HOSTS = [
@@ -24,17 +25,19 @@ export interface BenchLab {
   readonly agents: Readonly<Record<Role, Agent>>;
   readonly ips: Readonly<Record<Role, string>>;
   readonly dir: string;
-  readonly paths: { readonly cli: string; readonly tcp: string; readonly loadbans: string };
+  readonly paths: { readonly cli: string; readonly tcp: string; readonly loadbans: string; readonly programs: string };
   /** Writes a config file and returns its path. */
   config(name: string, text: string): string;
   /** argv of one tsfirewall verb against a config file, as an operator would run it. */
   tsfw(verb: string, configPath: string): string[];
+  /** argv of the bare-programs floor (bench/lib/programs.ts) for these stages; the spec is written to the lab dir. */
+  programs(name: string, stages: Stages): string[];
   /** A background probe server in a namespace; killed (by its pid) at teardown. */
   serve(role: Role, port: number, lifetimeMs: number): Promise<void>;
   destroy(): Promise<void>;
 }
 
-export async function createBenchLab(paths: { cli: string; agent: string; tcp: string; loadbans: string }): Promise<BenchLab> {
+export async function createBenchLab(paths: { cli: string; agent: string; tcp: string; loadbans: string; programs: string }): Promise<BenchLab> {
   const lab: Lab = await createLab(HOSTS);
   const dir = mkdtempSync(join(tmpdir(), 'tsfw-bench-'));
   const agents: Partial<Record<Role, Agent>> = {};
@@ -62,6 +65,11 @@ export async function createBenchLab(paths: { cli: string; agent: string; tcp: s
       return path;
     },
     tsfw: (verb, configPath) => [process.execPath, paths.cli, '--config', configPath, verb],
+    programs(name, stages) {
+      const spec = join(dir, `${name}.programs.json`);
+      writeFileSync(spec, JSON.stringify(stages));
+      return [process.execPath, paths.programs, spec];
+    },
     async serve(role, port, lifetimeMs) {
       const child = spawn('ip', ['netns', 'exec', lab.hosts[role]!.ns, process.execPath, paths.tcp, 'serve', String(port), String(lifetimeMs)],
         { stdio: ['ignore', 'pipe', 'inherit'] });

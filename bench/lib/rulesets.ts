@@ -6,7 +6,7 @@
 import { compile } from '../../src/compile/plan.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { HostFacts } from '../../src/discover/host.js';
-import type { Plan } from '../../src/model.js';
+import type { Family, Plan } from '../../src/model.js';
 import { renderRule, renderRuleset } from '../../src/render/iptables.js';
 
 /** FAIL2BAN=no everywhere: a fail2ban installed on this machine must never be started from a bench namespace. */
@@ -45,8 +45,11 @@ export function planFor(configText: string, host: HostFacts): Plan {
 export const ruleCount = (plan: Plan) =>
   plan.rulesets.reduce((n, r) => n + r.tables.reduce((m, t) => m + t.rules.length, 0), 0);
 
+/** One family's iptables-restore document, as rendered for the kernel. */
+export const familyRestore = (plan: Plan, family: Family) => renderRuleset(plan.rulesets.find((r) => r.family === family)!);
+
 /** The IPv4 iptables-restore document: what one bare `iptables-restore` loads (the physical floor). */
-export const ipv4Restore = (plan: Plan) => renderRuleset(plan.rulesets.find((r) => r.family === 'ipv4')!);
+export const ipv4Restore = (plan: Plan) => familyRestore(plan, 'ipv4');
 
 /**
  * The seed's method for the same ruleset: flush, delete chains, set policies, create chains, then one

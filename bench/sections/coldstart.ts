@@ -4,8 +4,10 @@
  */
 import { bar, ms, times, type Row, type Section } from '../lib/results.js';
 import { interleave, timed } from '../lib/rounds.js';
-import { SEED_CONFIG } from '../lib/rulesets.js';
+import { programCount, statusStages } from '../lib/floors.js';
+import { planFor, SEED_CONFIG } from '../lib/rulesets.js';
 import { pairedRatios, summarize } from '../lib/stats.js';
+import { hostFacts } from './common.js';
 
 export const COLD_GOAL = 1.3;
 
@@ -13,12 +15,14 @@ export const coldstartSection: Section = async ({ lab, settings, log }) => {
   const fw = lab.agents.fw;
   const conf = lab.config('seed.conf', SEED_CONFIG);
   await fw.must(lab.tsfw('start', conf));
+  const stages = statusStages(planFor(SEED_CONFIG, hostFacts(lab.ips.fw)));
   const samples = await interleave([
     { name: 'node -e 0', measure: () => timed(fw, [process.execPath, '-e', '0']) },
     { name: 'status', measure: () => timed(fw, lab.tsfw('status', conf)) },
     { name: 'check', measure: () => timed(fw, lab.tsfw('check', conf)) },
     // An empty cache directory setting turns the code cache off: the first run after an install or upgrade.
     { name: 'status, first run', measure: () => timed(fw, lab.tsfw('status', conf), { env: { TSFIREWALL_CACHE_DIR: '' } }) },
+    { name: 'programs alone', measure: () => timed(fw, lab.programs('status', stages)) },
   ], { rounds: settings.rounds(15, 4), budgetMs: settings.budgetMs, rand: settings.rand, warmUp: true });
   log(`cold start: ${samples.status!.length} rounds`);
   const floor = summarize(samples['node -e 0']!);
@@ -36,15 +40,21 @@ export const coldstartSection: Section = async ({ lab, settings, log }) => {
     goal: 'status on its first run after an install or upgrade, before its code cache exists (info)',
     value: `${times(first.median)} (${ms(summarize(samples['status, first run']!).median)} ms)`,
   });
+  const alone = summarize(pairedRatios(samples['programs alone']!, samples['node -e 0']!));
+  rows.push({
+    goal: `status's ${programCount(stages)} programs, launched by a bare Node script (this design's floor, info)`,
+    value: `${times(alone.median)} Node's floor (${ms(summarize(samples['programs alone']!).median)} ms)${alone.median > COLD_GOAL ? `: above the ${COLD_GOAL}x goal before any tsfirewall code runs` : ''}`,
+  });
   return {
     name: 'coldstart',
     rows,
     panels: [{
       title: 'status and check cold start, ms', unit: 'ms',
-      bars: ['node -e 0', 'status', 'check', 'status, first run'].map((k) => bar(k, samples[k]!)),
+      bars: ['node -e 0', 'programs alone', 'status', 'check', 'status, first run'].map((k) => bar(k, samples[k]!)),
       goal: { label: `${COLD_GOAL}x floor`, value: COLD_GOAL * floor.median },
     }],
-    notes: ['status and check run with the seed ruleset loaded and its ban set present (check tests in the kernel, no sandbox).'],
+    notes: ['status and check run with the seed ruleset loaded and its ban set present (check tests in the kernel, no sandbox).',
+      'programs alone: the programs status waits on (`iptables-save -c` per family, `ipset list -t`), all at once, from a bare Node script (bench/lib/programs.ts) with no execa and no tsfirewall code.'],
     raw: { samples },
   };
 };
