@@ -40,9 +40,9 @@ function fakeIpset(opts: { failOn?: string; refuseCreate?: boolean } = {}): () =
 
 const addresses = (n: number) => Array.from({ length: n }, (_, i) => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`);
 
-test('6000 bans: one ipset restore per core (at most 2 for this size), every add exactly once, the create line second', async () => {
+test('16000 bans: one ipset restore per core (at most 2 for this size), every add exactly once, the create line second', async () => {
   const calls = fakeIpset();
-  expect(await loadBans(SSH, addresses(6000), { timeout: 600 })).toBe(6000);
+  expect(await loadBans(SSH, addresses(16000), { timeout: 600 })).toBe(16000);
   const shards = calls();
   expect(shards).toHaveLength(Math.min(availableParallelism(), 2));
   for (const shard of shards) {
@@ -51,11 +51,17 @@ test('6000 bans: one ipset restore per core (at most 2 for this size), every add
     expect(shard.filter((l) => l.startsWith('create '))).toHaveLength(1);
   }
   const adds = shards.flat().filter((l) => !l.startsWith('create '));
-  expect(adds).toHaveLength(6000);
-  expect(new Set(adds)).toEqual(new Set(addresses(6000).map((ip) => `add f2b-SSH ${ip} timeout 600`)));
+  expect(adds).toHaveLength(16000);
+  expect(new Set(adds)).toEqual(new Set(addresses(16000).map((ip) => `add f2b-SSH ${ip} timeout 600`)));
 });
 
-test('a small batch is one program', async () => {
+test('a batch of 10k is one program (a second would cost more than it saves)', async () => {
+  const calls = fakeIpset();
+  await loadBans(SSH, addresses(10000));
+  expect(calls()).toHaveLength(1);
+});
+
+test('a small batch is one program, the create line second', async () => {
   const calls = fakeIpset();
   await removeFromSet(SSH, addresses(100));
   expect(calls()).toHaveLength(1);
@@ -73,6 +79,6 @@ test('a set with other settings refuses the create line: the batch goes again wi
 
 test('a shard that fails fails the batch, with the program\'s message, and is not sent again', async () => {
   const calls = fakeIpset({ failOn: '198.18.23.1$' });
-  await expect(loadBans(SSH, addresses(6000))).rejects.toThrow(/loading 6000 bans into f2b-SSH failed: ipset v7: Syntax error/);
+  await expect(loadBans(SSH, addresses(16000))).rejects.toThrow(/loading 16000 bans into f2b-SSH failed: ipset v7: Syntax error/);
   expect(calls()).toHaveLength(Math.min(availableParallelism(), 2));
 });
