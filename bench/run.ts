@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const loadBefore = loadavg();
   const log = (line: string) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(0)}s] ${line}\n`);
-  const lab = await createBenchLab({ cli: at(`${PRODUCT}/tsfirewall.cjs`), agent: at('.cache/bench/agent.mjs'), tcp: at('.cache/bench/tcp.mjs'), loadbans: at('.cache/bench/loadbans.mjs'), programs: at('.cache/bench/programs.cjs') });
+  const lab = await createBenchLab({ cli: at(`${PRODUCT}/tsfirewall.cjs`), agent: at('.cache/bench/agent.mjs'), tcp: at('.cache/bench/tcp.mjs'), loadbans: at('.cache/bench/loadbans.mjs'), programs: at('.cache/bench/programs.cjs'), execaFloor: at('.cache/bench/execa-floor/tsfirewall.cjs') });
   const cleanup = () => { void lab.destroy().finally(() => process.exit(130)); };
   process.once('SIGINT', cleanup);
   process.once('SIGTERM', cleanup);

@@ -25,19 +25,22 @@ export interface BenchLab {
   readonly agents: Readonly<Record<Role, Agent>>;
   readonly ips: Readonly<Record<Role, string>>;
   readonly dir: string;
-  readonly paths: { readonly cli: string; readonly tcp: string; readonly loadbans: string; readonly programs: string };
+  readonly paths: { readonly cli: string; readonly tcp: string; readonly loadbans: string; readonly programs: string; readonly execaFloor: string };
   /** Writes a config file and returns its path. */
   config(name: string, text: string): string;
   /** argv of one tsfirewall verb against a config file, as an operator would run it. */
   tsfw(verb: string, configPath: string): string[];
-  /** argv of the bare-programs floor (bench/lib/programs.ts) for these stages; the spec is written to the lab dir. */
-  programs(name: string, stages: Stages): string[];
+  /**
+   * argv of a verb's floor (bench/lib/programs.ts) for these stages, launched bare or through the product's exec
+   * path behind its own entry; the spec is written to the lab dir.
+   */
+  programs(name: string, stages: Stages, via: 'bare' | 'execa'): string[];
   /** A background probe server in a namespace; killed (by its pid) at teardown. */
   serve(role: Role, port: number, lifetimeMs: number): Promise<void>;
   destroy(): Promise<void>;
 }
 
-export async function createBenchLab(paths: { cli: string; agent: string; tcp: string; loadbans: string; programs: string }): Promise<BenchLab> {
+export async function createBenchLab(paths: { cli: string; agent: string; tcp: string; loadbans: string; programs: string; execaFloor: string }): Promise<BenchLab> {
   const lab: Lab = await createLab(HOSTS);
   const dir = mkdtempSync(join(tmpdir(), 'tsfw-bench-'));
   const agents: Partial<Record<Role, Agent>> = {};
@@ -65,10 +68,10 @@ export async function createBenchLab(paths: { cli: string; agent: string; tcp: s
       return path;
     },
     tsfw: (verb, configPath) => [process.execPath, paths.cli, '--config', configPath, verb],
-    programs(name, stages) {
+    programs(name, stages, via) {
       const spec = join(dir, `${name}.programs.json`);
       writeFileSync(spec, JSON.stringify(stages));
-      return [process.execPath, paths.programs, spec];
+      return [process.execPath, via === 'bare' ? paths.programs : paths.execaFloor, spec];
     },
     async serve(role, port, lifetimeMs) {
       const child = spawn('ip', ['netns', 'exec', lab.hosts[role]!.ns, process.execPath, paths.tcp, 'serve', String(port), String(lifetimeMs)],

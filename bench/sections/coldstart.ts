@@ -4,7 +4,7 @@
  */
 import { bar, ms, times, type Row, type Section } from '../lib/results.js';
 import { interleave, timed } from '../lib/rounds.js';
-import { programCount, statusStages } from '../lib/floors.js';
+import { FLOOR_BARE, FLOOR_EXECA, floorContestants, floorNote, floorRows, statusStages } from '../lib/floors.js';
 import { planFor, SEED_CONFIG } from '../lib/rulesets.js';
 import { pairedRatios, summarize } from '../lib/stats.js';
 import { hostFacts } from './common.js';
@@ -22,7 +22,7 @@ export const coldstartSection: Section = async ({ lab, settings, log }) => {
     { name: 'check', measure: () => timed(fw, lab.tsfw('check', conf)) },
     // An empty cache directory setting turns the code cache off: the first run after an install or upgrade.
     { name: 'status, first run', measure: () => timed(fw, lab.tsfw('status', conf), { env: { TSFIREWALL_CACHE_DIR: '' } }) },
-    { name: 'programs alone', measure: () => timed(fw, lab.programs('status', stages)) },
+    ...floorContestants(lab, fw, 'status', stages),
   ], { rounds: settings.rounds(15, 4), budgetMs: settings.budgetMs, rand: settings.rand, warmUp: true });
   log(`cold start: ${samples.status!.length} rounds`);
   const floor = summarize(samples['node -e 0']!);
@@ -40,21 +40,17 @@ export const coldstartSection: Section = async ({ lab, settings, log }) => {
     goal: 'status on its first run after an install or upgrade, before its code cache exists (info)',
     value: `${times(first.median)} (${ms(summarize(samples['status, first run']!).median)} ms)`,
   });
-  const alone = summarize(pairedRatios(samples['programs alone']!, samples['node -e 0']!));
-  rows.push({
-    goal: `status's ${programCount(stages)} programs, launched by a bare Node script (this design's floor, info)`,
-    value: `${times(alone.median)} Node's floor (${ms(summarize(samples['programs alone']!).median)} ms)${alone.median > COLD_GOAL ? `: above the ${COLD_GOAL}x goal before any tsfirewall code runs` : ''}`,
-  });
+  rows.push(...floorRows('status', stages, samples, 'node -e 0', COLD_GOAL));
   return {
     name: 'coldstart',
     rows,
     panels: [{
       title: 'status and check cold start, ms', unit: 'ms',
-      bars: ['node -e 0', 'programs alone', 'status', 'check', 'status, first run'].map((k) => bar(k, samples[k]!)),
+      bars: ['node -e 0', FLOOR_BARE, FLOOR_EXECA, 'status', 'check', 'status, first run'].map((k) => bar(k, samples[k]!)),
       goal: { label: `${COLD_GOAL}x floor`, value: COLD_GOAL * floor.median },
     }],
     notes: ['status and check run with the seed ruleset loaded and its ban set present (check tests in the kernel, no sandbox).',
-      'programs alone: the programs status waits on (`iptables-save -c` per family, `ipset list -t`), all at once, from a bare Node script (bench/lib/programs.ts) with no execa and no tsfirewall code.'],
+      floorNote('status', '`iptables-save -c` per family, `ipset list -t`')],
     raw: { samples },
   };
 };

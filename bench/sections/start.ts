@@ -3,7 +3,7 @@
  * `iptables-restore` of the same IPv4 rules (the physical floor) and the seed's method (one `iptables` per rule).
  * Every load starts from open, empty tables, as at boot.
  */
-import { programCount, startStages } from '../lib/floors.js';
+import { FLOOR_BARE, FLOOR_EXECA, floorContestants, floorNote, floorRows, startStages } from '../lib/floors.js';
 import { resetFirewall } from '../lib/lab.js';
 import { bar, ms, times, type Section } from '../lib/results.js';
 import { interleave, timed, timedSeq } from '../lib/rounds.js';
@@ -26,7 +26,7 @@ export const startSection: Section = async ({ lab, settings, log }) => {
     { name: 'tsfirewall start', prepare: reset, measure: () => timed(fw, lab.tsfw('start', conf)) },
     { name: 'iptables-restore', prepare: reset, measure: () => timed(fw, ['iptables-restore', '-w', '5'], { input: ipv4Restore(plan) }) },
     { name: 'per-rule iptables', prepare: reset, measure: () => timedSeq(fw, perRuleArgvs(plan, { ipv4: 'iptables', ipv6: 'ip6tables' })) },
-    { name: 'programs alone', prepare: reset, measure: () => timed(fw, lab.programs('start', stages)) },
+    ...floorContestants(lab, fw, 'start', stages, reset),
   ], { rounds: settings.rounds(15, 4), budgetMs: settings.budgetMs, rand: settings.rand, warmUp: true });
   log(`start: ${samples['tsfirewall start']!.length} rounds`);
 
@@ -35,27 +35,22 @@ export const startSection: Section = async ({ lab, settings, log }) => {
   const ratio = summarize(pairedRatios(samples['tsfirewall start']!, samples['node -e 0']!));
   const perRule = summarize(samples['per-rule iptables']!);
   const restore = summarize(samples['iptables-restore']!);
-  const alone = summarize(pairedRatios(samples['programs alone']!, samples['node -e 0']!));
   return {
     name: 'start',
     rows: [
       { goal: `start (seed ruleset) <= ${START_GOAL}x Node's floor`, value: `${times(ratio.median)} (${ms(tsfw.median)} ms vs ${ms(floor.median)} ms; per-round IQR ${times(ratio.p25)}–${times(ratio.p75)})`, pass: ratio.median <= START_GOAL },
       { goal: 'start vs the seed\'s per-rule method (info)', value: `${times(perRule.median / tsfw.median)} faster (${ms(perRule.median)} ms per-rule)` },
       { goal: 'start vs one bare iptables-restore (info)', value: `${ms(tsfw.median - restore.median)} ms over the physical floor of ${ms(restore.median)} ms` },
-      {
-        goal: `start's ${programCount(stages)} programs, launched by a bare Node script (this design's floor, info)`,
-        value: `${times(alone.median)} Node's floor (${ms(summarize(samples['programs alone']!).median)} ms)${alone.median > START_GOAL ? `: above the ${START_GOAL}x goal before any tsfirewall code runs` : ''}`,
-      },
+      ...floorRows('start', stages, samples, 'node -e 0', START_GOAL),
     ],
     panels: [{
       title: `Start, seed ruleset (${ruleCount(plan)} rules), ms`, unit: 'ms',
-      bars: ['node -e 0', 'iptables-restore', 'programs alone', 'tsfirewall start', 'per-rule iptables'].map((k) => bar(k, samples[k]!)),
+      bars: ['node -e 0', 'iptables-restore', FLOOR_BARE, FLOOR_EXECA, 'tsfirewall start', 'per-rule iptables'].map((k) => bar(k, samples[k]!)),
       goal: { label: `${START_GOAL}x floor`, value: START_GOAL * floor.median },
     }],
     notes: [`Seed ruleset: the embedded default config (FAIL2BAN=no, BAN_MODE=ipset), ${ruleCount(plan)} rules over IPv4 and IPv6; ` +
       `the per-rule method runs ${perRuleArgvs(plan, { ipv4: 'iptables', ipv6: 'ip6tables' }).length} iptables/ip6tables commands.`,
-      'programs alone: the programs start waits on (`iptables-save -c` per family and `ipset list -t`; then `iptables-restore --test` per family; ' +
-      'then the load per family), each stage at once, from a bare Node script (bench/lib/programs.ts) with no execa and no tsfirewall code.'],
+      floorNote('start', '`iptables-save -c` per family and `ipset list -t`; then `iptables-restore --test` per family; then the load per family')],
     raw: { samples, rules: ruleCount(plan) },
   };
 };
