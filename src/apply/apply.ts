@@ -14,6 +14,7 @@
  * with both families loaded.
  */
 import type { Backend } from '../discover/backend.js';
+import { readSetHeaders, type SetHeaders } from '../discover/ipsets.js';
 import { ApplyError, TsfwError } from '../errors.js';
 import { run } from '../exec/run.js';
 import { log } from '../log.js';
@@ -21,7 +22,6 @@ import type { Family, Plan } from '../model.js';
 import { renderRuleset } from '../render/iptables.js';
 import { checkpoint, trapSignals } from '../safety/interrupt.js';
 import { clearJournal, writeJournal } from '../safety/journal.js';
-import { readSetHeaders, type SetHeaders } from './ipset-headers.js';
 import { ensureIpsets } from './ipsets.js';
 import { appendToFilter, chainEntries, completeAgainst } from './restore-text.js';
 import { destroySetsCreatedSince, dropTablesCreatedSince } from './undo.js';

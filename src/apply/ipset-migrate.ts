@@ -1,5 +1,5 @@
 /**
- * A ban set that already exists with other settings (made by an older build, or by hand; ipset-headers.ts tells)
+ * A ban set that already exists with other settings (made by an older build, or by hand; discover/ipsets.ts tells)
  * makes `ipset create -exist` fail, and with it every start. Such a set is rebuilt with our settings and its
  * entries kept: a new set under a temporary name gets a copy of them, then `ipset swap` exchanges the two
  * atomically (rules that name the set keep working throughout) and the old one is destroyed; all in one

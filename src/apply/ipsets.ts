@@ -8,7 +8,8 @@ import { run } from '../exec/run.js';
 import { log } from '../log.js';
 import type { IpsetSpec } from '../model.js';
 import { ipsetCreateScript } from '../render/ipset.js';
-import { readSetHeaders, setWork, type SetHeaders } from './ipset-headers.js';
+import { readSetHeaders, type SetHeaders } from '../discover/ipsets.js';
+import { setWork } from './ipset-headers.js';
 import { migrationScript } from './ipset-migrate.js';
 
 /**

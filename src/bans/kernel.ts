@@ -5,8 +5,8 @@
  * `iptables-restore --noflush` however many addresses there are.
  */
 import { availableParallelism } from 'node:os';
-import { readSetHeaders } from '../apply/ipset-headers.js';
 import { which } from '../discover/backend.js';
+import { readSetHeaders } from '../discover/ipsets.js';
 import { ApplyError, NotInstalledError } from '../errors.js';
 import { run } from '../exec/run.js';
 import type { IpsetSpec } from '../model.js';

@@ -5,7 +5,7 @@
  * usual case is one stage: both --test runs and the ipset listing at once.
  */
 import { restoreTexts, testRestore } from '../../apply/apply.js';
-import { readSetHeaders } from '../../apply/ipset-headers.js';
+import { readSetHeaders } from '../../discover/ipsets.js';
 import { ipsetCreateScript } from '../../render/ipset.js';
 import { hostTestLeavesTrace, testInSandbox } from '../../apply/sandbox.js';
 import { ApplyError } from '../../errors.js';

@@ -1,56 +1,20 @@
-/** Reading every set's header from one `ipset list -t`, and deciding from it what start must still do. */
+/** Deciding from the sets' headers (one `ipset list -t`) what start must still do about the ban sets. */
 import { describe, expect, test } from 'vitest';
-import { parseSetHeaders, settingsMatch, setWork, type SetHeader } from '../../../src/apply/ipset-headers.js';
+import { settingsMatch, setWork } from '../../../src/apply/ipset-headers.js';
+import { parseSetHeaders, type SetHeader } from '../../../src/discover/ipsets.js';
 import type { IpsetSpec } from '../../../src/model.js';
+import { IPSET_LISTING } from '../fixtures.js';
 
 const SSH: IpsetSpec = { name: 'f2b-SSH', family: 'inet', type: 'hash:ip', maxelem: 262144 };
 const SSH6: IpsetSpec = { name: 'f2b6-SSH', family: 'inet6', type: 'hash:ip', maxelem: 262144 };
 
-/** ipset v7.17's `list -t`, verbatim apart from the initval: one set of ours, one from an older build. */
-const LISTING = [
-  'Name: f2b-SSH',
-  'Type: hash:ip',
-  'Revision: 6',
-  'Header: family inet hashsize 4096 maxelem 262144 timeout 0 bucketsize 12 initval 0x1',
-  'Size in memory: 200',
-  'References: 1',
-  'Number of entries: 3',
-  '',
-  'Name: f2b-old',
-  'Type: hash:ip',
-  'Revision: 6',
-  'Header: family inet hashsize 1024 maxelem 1024 bucketsize 12 initval 0x2',
-  'Size in memory: 256',
-  'References: 0',
-  'Number of entries: 1',
-  '',
-].join('\n');
-
-const OURS: SetHeader = parseSetHeaders(LISTING).get('f2b-SSH')!;
-
-describe('parseSetHeaders', () => {
-  test('one header per set: type, the Header words, the entry count', () => {
-    const sets = parseSetHeaders(LISTING);
-    expect([...sets.keys()]).toEqual(['f2b-SSH', 'f2b-old']);
-    expect(sets.get('f2b-SSH')).toEqual({
-      type: 'hash:ip',
-      settings: ['family', 'inet', 'hashsize', '4096', 'maxelem', '262144', 'timeout', '0', 'bucketsize', '12', 'initval', '0x1'],
-      entries: 3,
-    });
-    expect(sets.get('f2b-old')?.entries).toBe(1);
-  });
-
-  test('no sets, and an ipset that prints no count', () => {
-    expect(parseSetHeaders('').size).toBe(0);
-    expect(parseSetHeaders('Name: a\nType: hash:net\nHeader: family inet6\n').get('a')).toEqual({ type: 'hash:net', settings: ['family', 'inet6'] });
-  });
-});
+const OURS: SetHeader = parseSetHeaders(IPSET_LISTING).get('f2b-SSH')!;
 
 describe('settingsMatch', () => {
   test('our own set matches; another type, family, maxelem or no timeout support does not', () => {
     const other = (settings: string) => ({ ...OURS, settings: settings.split(' ') });
     expect(settingsMatch(OURS, SSH)).toBe(true);
-    expect(settingsMatch(parseSetHeaders(LISTING).get('f2b-old')!, { ...SSH, name: 'f2b-old' })).toBe(false);
+    expect(settingsMatch(parseSetHeaders(IPSET_LISTING).get('f2b-old')!, { ...SSH, name: 'f2b-old' })).toBe(false);
     expect(settingsMatch({ ...OURS, type: 'hash:net' }, SSH)).toBe(false);
     expect(settingsMatch(other('family inet6 hashsize 4096 maxelem 262144 timeout 0'), SSH)).toBe(false);
     expect(settingsMatch(other('family inet hashsize 4096 maxelem 65536 timeout 0'), SSH)).toBe(false);
@@ -68,7 +32,7 @@ describe('setWork: what start still has to run', () => {
   });
 
   test('one set present with other settings: that one is rebuilt, nothing created', () => {
-    const old = parseSetHeaders(LISTING).get('f2b-old')!;
+    const old = parseSetHeaders(IPSET_LISTING).get('f2b-old')!;
     expect(setWork([SSH, SSH6], listed(['f2b-SSH', old], ['f2b6-SSH', { ...OURS, settings: ['family', 'inet6', 'maxelem', '262144', 'timeout', '0'] }])))
       .toEqual({ create: [], rebuild: [SSH] });
   });

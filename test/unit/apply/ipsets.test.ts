@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { parseSetHeaders, type SetHeaders } from '../../../src/apply/ipset-headers.js';
+import { parseSetHeaders, type SetHeaders } from '../../../src/discover/ipsets.js';
 import { ensureIpsets } from '../../../src/apply/ipsets.js';
 import type { IpsetSpec } from '../../../src/model.js';
 
