@@ -5,21 +5,19 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Family, Plan } from '../../src/model.js';
+import type { Plan } from '../../src/model.js';
 import type { BenchLab } from './lab.js';
 import type { Agent } from './ns.js';
 import type { Stages } from './programs.js';
 import { ms, times, type Row } from './results.js';
 import { timed, type Contestant } from './rounds.js';
-import { familyRestore } from './rulesets.js';
+import { familyRestore, GENERIC_CLI } from './rulesets.js';
 import { pairedRatios, summarize } from './stats.js';
-
-const CLI: Readonly<Record<Family, string>> = { ipv4: 'iptables', ipv6: 'ip6tables' };
 
 /** The snapshot per family and the ban sets' listing: status's programs, and start's first stage. */
 function reads(plan: Plan): Stages[number] {
   return [
-    ...plan.rulesets.map((r) => ({ argv: [`${CLI[r.family]}-save`, '-c'] })),
+    ...plan.rulesets.map((r) => ({ argv: [`${GENERIC_CLI[r.family]}-save`, '-c'] })),
     ...(plan.ipsets.length > 0 ? [{ argv: ['ipset', 'list', '-t'] }] : []),
   ];
 }
@@ -27,7 +25,7 @@ function reads(plan: Plan): Stages[number] {
 /** start with its sets already there: reads, `--test` per family, then the load per family. */
 export function startStages(plan: Plan): Stages {
   const restore = (test: boolean) => plan.rulesets.map((r) => ({
-    argv: [`${CLI[r.family]}-restore`, '-w', '5', ...(test ? ['--test'] : [])],
+    argv: [`${GENERIC_CLI[r.family]}-restore`, '-w', '5', ...(test ? ['--test'] : [])],
     input: familyRestore(plan, r.family),
   }));
   return [reads(plan), restore(true), restore(false)];
@@ -38,9 +36,10 @@ export const statusStages = (plan: Plan): Stages => [reads(plan)];
 export const programCount = (stages: Stages) => stages.reduce((n, s) => n + s.length, 0);
 
 export const FLOOR_BARE = 'programs alone';
+export const FLOOR_EXECA = 'programs via execa';
+
 /** Read when measuring: bench/run.ts sets the bench's cache directory after the modules load. */
 const execaFloorCache = () => `${process.env.TSFIREWALL_CACHE_DIR ?? join(tmpdir(), 'tsfw-bench-cache')}-execa-floor`;
-export const FLOOR_EXECA = 'programs via execa';
 
 /** A verb's two floor contestants, run in the verb's namespace from the same kernel state (`prepare`). */
 export function floorContestants(lab: BenchLab, agent: Agent, verb: string, stages: Stages, prepare?: () => Promise<void>): Contestant[] {

@@ -45,6 +45,9 @@ export function planFor(configText: string, host: HostFacts): Plan {
 export const ruleCount = (plan: Plan) =>
   plan.rulesets.reduce((n, r) => n + r.tables.reduce((m, t) => m + t.rules.length, 0), 0);
 
+/** The plain program names the bench's own contestants use (the system's iptables alternative). */
+export const GENERIC_CLI: Readonly<Record<Family, string>> = { ipv4: 'iptables', ipv6: 'ip6tables' };
+
 /** One family's iptables-restore document, as rendered for the kernel. */
 export const familyRestore = (plan: Plan, family: Family) => renderRuleset(plan.rulesets.find((r) => r.family === family)!);
 

@@ -6,7 +6,7 @@
 import { resetFirewall } from '../lib/lab.js';
 import { bar, ms, times, type Panel, type Row, type Section } from '../lib/results.js';
 import { interleave, timed, timedSeq } from '../lib/rounds.js';
-import { ipv4Restore, perRuleArgvs, planFor, ruleCount, scaledConfig } from '../lib/rulesets.js';
+import { GENERIC_CLI, ipv4Restore, perRuleArgvs, planFor, ruleCount, scaledConfig } from '../lib/rulesets.js';
 import { summarize } from '../lib/stats.js';
 import { hostFacts, sameRules } from './common.js';
 
@@ -29,7 +29,7 @@ export const scalingSection: Section = async ({ lab, settings, log }) => {
     const conf = lab.config(`scale-${size.rules}.conf`, text);
     const plan = planFor(text, hostFacts(lab.ips.fw));
     await sameRules(fw, lab.tsfw('show', conf), plan);
-    const argvs = perRuleArgvs(plan, { ipv4: 'iptables', ipv6: 'ip6tables' });
+    const argvs = perRuleArgvs(plan, GENERIC_CLI);
     const reset = () => resetFirewall(fw);
     const samples = await interleave([
       { name: 'tsfirewall start', prepare: reset, measure: () => timed(fw, lab.tsfw('start', conf)) },
