@@ -3,12 +3,12 @@
  * entries) alone, which is what lets bans survive reload and restart.
  */
 import { which } from '../discover/backend.js';
+import { readSetHeaders, type SetHeaders } from '../discover/ipsets.js';
 import { ApplyError, NotInstalledError } from '../errors.js';
 import { run } from '../exec/run.js';
 import { log } from '../log.js';
 import type { IpsetSpec } from '../model.js';
 import { ipsetCreateScript } from '../render/ipset.js';
-import { readSetHeaders, type SetHeaders } from '../discover/ipsets.js';
 import { setWork } from './ipset-headers.js';
 import { migrationScript } from './ipset-migrate.js';
 
