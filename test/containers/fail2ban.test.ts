@@ -56,9 +56,12 @@ const banned = async () => (JSON.parse((await tsfw('bans', '--json')).stdout) as
 /** TCP connect to the firewall's sshd from one of the attacker's addresses (3 s: a DROP shows as a timeout). */
 const connects = async (src: string, c = attacker) => (await on(c, ['nc', '-z', '-w', '3', '-s', src, ip.fw, '22'], 15_000)).exitCode === 0;
 
-/** One password attempt per connection. */
+/**
+ * One password attempt per connection. Bounded by timeout(1): a ban that lands after the TCP handshake drops the
+ * server's answer, and ssh would wait on its retransmissions for minutes (ConnectTimeout covers the connect only).
+ */
 function login(src: string, password: string, user = 'alice', c = attacker) {
-  return on(c, ['sshpass', '-p', password, 'ssh', '-b', src, '-l', user,
+  return on(c, ['timeout', '-k', '2', '12', 'sshpass', '-p', password, 'ssh', '-b', src, '-l', user,
     '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=4',
     '-o', 'NumberOfPasswordPrompts=1', '-o', 'PreferredAuthentications=password', '-o', 'PubkeyAuthentication=no',
     ip.fw, 'true'], 30_000);
