@@ -8,25 +8,24 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { createLab, type Host, type Lab } from '../harness/netns.js';
-import { ConfigDir, copyCli, type BackendName } from './helpers.js';
-import { kernelState, runCli, Scratch } from './safety-kit.js';
+import { useCliCopy, type BackendName } from './helpers.js';
+import { kernelState, runCli, useScratch } from './safety-kit.js';
 
 const CORPUS = new URL('../unit/config/corpus/', import.meta.url).pathname;
 const backend: BackendName = 'nft';
-let cli: { cli: string; dispose: () => void };
-const configs = new ConfigDir();
-const scratch = new Scratch();
+const cli = useCliCopy();
+const { configs } = cli;
+const scratch = useScratch();
 let lab: Lab;
 let fw: Host;
 let before: string;
-const run = (args: string[], config: string, fakeBin?: string) => runCli(cli.cli, fw, scratch, args, { backend, config, fakeBin });
+const run = (args: string[], config: string, fakeBin?: string) => runCli(cli.path, fw, scratch, args, { backend, config, fakeBin });
 
 beforeAll(async () => {
-  cli = await copyCli();
   lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }]);
   fw = lab.hosts.fw!;
 });
-afterAll(async () => { await lab?.destroy(); cli?.dispose(); configs.dispose(); scratch.dispose(); });
+afterAll(async () => { await lab?.destroy(); });
 beforeEach(async () => {
   const r = await run(['restart'], configs.write('FAIL2BAN=no\n'));
   expect(r.exitCode, r.stderr).toBe(0);

@@ -5,26 +5,25 @@
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createLab, type Host, type Lab } from '../harness/netns.js';
-import { ConfigDir, copyCli, mustExec, tsfw } from './helpers.js';
+import { mustExec, tsfw, useCliCopy } from './helpers.js';
 
-let cli: { cli: string; dispose: () => void };
+const cli = useCliCopy();
 let lab: Lab;
 let fw: Host;
 let conf: string;
-const configs = new ConfigDir();
+const { configs } = cli;
 beforeAll(async () => {
-  cli = await copyCli();
   lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }]);
   fw = lab.hosts.fw!;
   conf = configs.write('FAIL2BAN=no\nBAN_MODE=ipset\n');
 });
-afterAll(async () => { cli?.dispose(); configs.dispose(); await lab?.destroy(); });
+afterAll(async () => { await lab?.destroy(); });
 
 /** 3000 addresses from the benchmarking range (RFC 2544): never sent a packet, only held in the lab's set. */
 const addresses = Array.from({ length: 3000 }, (_, i) => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`);
 
 const banFromStdin = (verb: 'ban' | 'unban', ips: readonly string[]) =>
-  fw.exec([process.execPath, cli.cli, '--config', conf, verb, '-'], {
+  fw.exec([process.execPath, cli.path, '--config', conf, verb, '-'], {
     input: ips.join('\n') + '\n', env: { TSFIREWALL_BACKEND: 'nft' }, timeoutMs: 60_000,
   });
 
@@ -38,7 +37,7 @@ test('before start there is no ban set: the batch fails at its first line and cr
 });
 
 test('after start, 3000 bans from stdin land in the set with the jail\'s timeout, and unban lifts them', async () => {
-  expect((await tsfw(cli.cli, fw, 'nft', ['start'], conf)).exitCode).toBe(0);
+  expect((await tsfw(cli.path, fw, 'nft', ['start'], conf)).exitCode).toBe(0);
   const r = await banFromStdin('ban', addresses);
   expect(r.exitCode, r.stderr).toBe(0);
   expect(await entries('f2b-SSH')).toBe(3000);

@@ -8,16 +8,14 @@
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLab, type Host, type Lab } from '../harness/netns.js';
-import { ConfigDir, copyCli, type BackendName } from './helpers.js';
-import { kernelState, runCli, Scratch } from './safety-kit.js';
+import { useCliCopy, type BackendName } from './helpers.js';
+import { kernelState, runCli, useScratch } from './safety-kit.js';
 import { join } from 'node:path';
 
-let cli: { cli: string; dispose: () => void };
-const configs = new ConfigDir();
-const scratch = new Scratch();
+const cli = useCliCopy();
+const { configs } = cli;
+const scratch = useScratch();
 const CONFIG = configs.write('FAIL2BAN=no\nIPV6=mirror\nSERVICES=ssh web smtp\n');
-beforeAll(async () => { cli = await copyCli(); });
-afterAll(() => { cli?.dispose(); configs.dispose(); scratch.dispose(); });
 
 const VERBS = ['start', 'reload', 'stop', 'restart', 'force-reload'] as const;
 
@@ -26,7 +24,7 @@ describe.each(['nft', 'legacy'] as BackendName[])('20 concurrent verbs with ipta
   let fw: Host;
   let started: string;
   let open: string;
-  const run = (verb: string, env: Record<string, string> = {}) => runCli(cli.cli, fw, scratch, [verb], { backend, config: CONFIG, env, timeoutMs: 120_000 });
+  const run = (verb: string, env: Record<string, string> = {}) => runCli(cli.path, fw, scratch, [verb], { backend, config: CONFIG, env, timeoutMs: 120_000 });
 
   beforeAll(async () => {
     lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }]);
@@ -83,7 +81,7 @@ test('legacy iptables: a held xtables lock is waited for (-w), not failed on', a
     const holder = execa('flock', [lockfile, 'sleep', '2'], { reject: false });
     await new Promise((resolve) => setTimeout(resolve, 300));
     const t0 = performance.now();
-    const r = await runCli(cli.cli, lab.hosts.fw!, scratch, ['start'], { backend: 'legacy', config: CONFIG, env: { XTABLES_LOCKFILE: lockfile } });
+    const r = await runCli(cli.path, lab.hosts.fw!, scratch, ['start'], { backend: 'legacy', config: CONFIG, env: { XTABLES_LOCKFILE: lockfile } });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(performance.now() - t0).toBeGreaterThan(1200);
     await holder;

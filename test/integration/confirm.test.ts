@@ -6,8 +6,8 @@
 import { execa } from 'execa';
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
 import { canConnect, createLab, listen, type Host, type Lab } from '../harness/netns.js';
-import { ConfigDir, copyCli, type BackendName } from './helpers.js';
-import { cliEnv, kernelState, runCli, Scratch, spawnCli, waitForStderr, type CliOptions } from './safety-kit.js';
+import { useCliCopy, type BackendName } from './helpers.js';
+import { cliEnv, kernelState, runCli, spawnCli, useScratch, waitForStderr, type CliOptions } from './safety-kit.js';
 
 const backend: BackendName = 'nft';
 const MYIP = '192.0.2.10';
@@ -16,25 +16,24 @@ const PREVIOUS = 'FAIL2BAN=no\nSERVICES=ssh web\n';
 const NEXT = 'FAIL2BAN=no\nSERVICES=ssh\n';
 const PROMPT = /run "tsfirewall confirm".* within \d+ s to keep it/;
 
-let cli: { cli: string; dispose: () => void };
-const configs = new ConfigDir();
-const scratch = new Scratch();
+const cli = useCliCopy();
+const { configs } = cli;
+const scratch = useScratch();
 let lab: Lab;
 let fw: Host;
 let admin: Host;
 let stopListener: () => void;
 let before: string;
 const opts = (config: string, extra: Partial<CliOptions> = {}): CliOptions => ({ backend, config: configs.write(config), ...extra });
-const run = (args: string[], config = NEXT, extra: Partial<CliOptions> = {}) => runCli(cli.cli, fw, scratch, args, opts(config, extra));
+const run = (args: string[], config = NEXT, extra: Partial<CliOptions> = {}) => runCli(cli.path, fw, scratch, args, opts(config, extra));
 
 beforeAll(async () => {
-  cli = await copyCli();
   lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }, { name: 'admin', segment: 'wan', octet: 20 }]);
   fw = lab.hosts.fw!;
   admin = lab.hosts.admin!;
   stopListener = await listen(fw, [80]);
 });
-afterAll(async () => { stopListener?.(); await lab?.destroy(); cli?.dispose(); configs.dispose(); scratch.dispose(); });
+afterAll(async () => { stopListener?.(); await lab?.destroy(); });
 beforeEach(async () => {
   const r = await run(['restart'], PREVIOUS);
   expect(r.exitCode, r.stderr).toBe(0);
@@ -43,7 +42,7 @@ beforeEach(async () => {
 });
 
 test('confirmed from another shell: both exit 0 and the new ruleset stays', async () => {
-  const waiter = spawnCli(cli.cli, fw, scratch, ['reload', '--confirm', '30'], opts(NEXT));
+  const waiter = spawnCli(cli.path, fw, scratch, ['reload', '--confirm', '30'], opts(NEXT));
   await waitForStderr(waiter, PROMPT);
   expect(await canConnect(admin, MYIP, 80, 1000)).toBe(false);
   const confirm = await run(['confirm']);
@@ -71,7 +70,7 @@ test('no confirmation in time: the previous ruleset comes back and the admin get
 });
 
 test('SIGTERM while waiting rolls back; a reload meanwhile waits for the lock, then gives up honestly', async () => {
-  const waiter = spawnCli(cli.cli, fw, scratch, ['restart', '--confirm', '30'], opts(NEXT));
+  const waiter = spawnCli(cli.path, fw, scratch, ['restart', '--confirm', '30'], opts(NEXT));
   await waitForStderr(waiter, PROMPT);
   const busy = await run(['reload'], PREVIOUS, { env: { TSFIREWALL_LOCK_WAIT: '1' } });
   expect(busy.exitCode).toBe(1);
@@ -86,7 +85,7 @@ test('SIGTERM while waiting rolls back; a reload meanwhile waits for the lock, t
 
 /** Runs the CLI on a pseudo-terminal (script(1)) and types `keys` once the prompt is there. */
 async function onTerminal(keys: string) {
-  const argv = ['ip', 'netns', 'exec', fw.ns, process.execPath, cli.cli, '--config', configs.write(NEXT), 'reload', '--confirm', '30'];
+  const argv = ['ip', 'netns', 'exec', fw.ns, process.execPath, cli.path, '--config', configs.write(NEXT), 'reload', '--confirm', '30'];
   const child = execa('script', ['-qefc', argv.map((a) => `'${a}'`).join(' '), '/dev/null'], {
     env: cliEnv(scratch, { backend }), reject: false, timeout: 60_000,
   });

@@ -6,20 +6,18 @@
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { canConnect, createLab, type Host, type Lab } from '../harness/netns.js';
-import { BACKENDS, ConfigDir, copyCli } from './helpers.js';
-import { runCli, Scratch } from './safety-kit.js';
+import { BACKENDS, useCliCopy } from './helpers.js';
+import { runCli, useScratch } from './safety-kit.js';
 
 const MYIP = '192.0.2.10';
 const PORT = 8080;
 const RELOADS = 50;
 
-let cli: { cli: string; dispose: () => void };
-const configs = new ConfigDir();
-const scratch = new Scratch();
+const cli = useCliCopy();
+const { configs } = cli;
+const scratch = useScratch();
 const OPEN = configs.write(`FAIL2BAN=no\nSERVICES=ssh stream\nSERVICE_STREAM_PORTS=${PORT}\n`);
 const CLOSED = configs.write('FAIL2BAN=no\nSERVICES=ssh\n');
-beforeAll(async () => { cli = await copyCli(); });
-afterAll(() => { cli?.dispose(); configs.dispose(); scratch.dispose(); });
 
 /** Echoes every byte back, for as long as the client keeps the connection. */
 function echoServer(host: Host) {
@@ -60,7 +58,7 @@ describe.each(BACKENDS)('a long-lived stream across %i reloads with iptables-%s'
   afterAll(async () => { server?.kill('SIGKILL'); await lab?.destroy(); });
 
   test('no reset, no stall, every byte echoed in order', async () => {
-    const run = (config: string) => runCli(cli.cli, fw, scratch, ['reload'], { backend, config });
+    const run = (config: string) => runCli(cli.path, fw, scratch, ['reload'], { backend, config });
     expect((await run(OPEN)).exitCode).toBe(0);
     const stream = execa('ip', ['netns', 'exec', client.ns, process.execPath, '-e', CLIENT], { reject: false, timeout: 280_000 });
     await new Promise<void>((resolve, reject) => {

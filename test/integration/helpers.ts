@@ -7,6 +7,7 @@ import { execa } from 'execa';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { coreHash } from '../../scripts/bundle.mjs';
 import { canConnect, startServer, type Host } from '../harness/netns.js';
 
@@ -69,6 +70,24 @@ export class ConfigDir {
     return path;
   }
   dispose(): void { rmSync(this.dir, { recursive: true, force: true }); }
+}
+
+/**
+ * The set-up every namespace test file shares, registered on the calling file's hooks: a private copy of the bundle
+ * (made in beforeAll) and a config dir, both removed in afterAll. Read `path` inside hooks and tests only.
+ */
+export function useCliCopy(): { readonly path: string; readonly configs: ConfigDir } {
+  const configs = new ConfigDir();
+  let copy: Awaited<ReturnType<typeof copyCli>> | undefined;
+  beforeAll(async () => { copy = await copyCli(); });
+  afterAll(() => { copy?.dispose(); configs.dispose(); });
+  return {
+    configs,
+    get path() {
+      if (!copy) throw new Error('the CLI copy is made in beforeAll: read its path inside a hook or a test');
+      return copy.cli;
+    },
+  };
 }
 
 /** Runs `tsfirewall ARGS` inside the host's namespace with the backend forced; `config` is a path for --config. */

@@ -11,14 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { createLab, type Host, type Lab } from '../harness/netns.js';
-import { ConfigDir, copyCli, mustExec, type BackendName } from './helpers.js';
-import { cliEnv, kernelState, runCli, Scratch, spawnCli, waitForStderr, type CliOptions } from './safety-kit.js';
+import { mustExec, useCliCopy, type BackendName } from './helpers.js';
+import { cliEnv, kernelState, runCli, spawnCli, useScratch, waitForStderr, type CliOptions } from './safety-kit.js';
 
-let cli: { cli: string; dispose: () => void };
-const configs = new ConfigDir();
-const scratch = new Scratch();
-beforeAll(async () => { cli = await copyCli(); });
-afterAll(() => { cli?.dispose(); configs.dispose(); scratch.dispose(); });
+const cli = useCliCopy();
+const { configs } = cli;
+const scratch = useScratch();
 
 const PREVIOUS = 'FAIL2BAN=no\nBAN_MODE=ipset\nSERVICES=ssh web\n';
 const NEXT = 'FAIL2BAN=no\nBAN_MODE=ipset\nSERVICES=ssh smtp\nTRUSTED_NETS=203.0.113.0/24\nSNAT_INTERFACE=eth0\nIPV6=mirror\n';
@@ -30,7 +28,7 @@ function suite(backend: BackendName, points: readonly string[]) {
   let fw: Host;
   let before: string;
   const run = (args: string[], config: string, extra: Partial<CliOptions> = {}) =>
-    runCli(cli.cli, fw, scratch, args, { backend, config: configs.write(config), ...extra });
+    runCli(cli.path, fw, scratch, args, { backend, config: configs.write(config), ...extra });
 
   beforeAll(async () => {
     lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }]);
@@ -81,13 +79,13 @@ describe('signals from outside, disk full, symlinked run directory (nft)', () =>
   beforeAll(async () => { lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }]); fw = lab.hosts.fw!; });
   afterAll(async () => { await lab?.destroy(); });
   beforeEach(async () => {
-    const r = await runCli(cli.cli, fw, scratch, ['restart'], { backend, config: configs.write(PREVIOUS) });
+    const r = await runCli(cli.path, fw, scratch, ['restart'], { backend, config: configs.write(PREVIOUS) });
     expect(r.exitCode, r.stderr).toBe(0);
     before = await kernelState(fw, backend);
   });
 
   test.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('%s while paused after the loads rolls back', async (signal) => {
-    const child = spawnCli(cli.cli, fw, scratch, ['reload'], { backend, config: configs.write(NEXT), env: { TSFIREWALL_FAULT: 'after-ipv4:pause' } });
+    const child = spawnCli(cli.path, fw, scratch, ['reload'], { backend, config: configs.write(NEXT), env: { TSFIREWALL_FAULT: 'after-ipv4:pause' } });
     await waitForStderr(child, /fault point after-ipv4 reached \(pause\)/);
     expect(await kernelState(fw, backend)).not.toBe(before);
     child.kill(signal);
@@ -99,8 +97,8 @@ describe('signals from outside, disk full, symlinked run directory (nft)', () =>
   });
 
   test('SIGKILL, then stop: recovery, and the host is open', async () => {
-    await runCli(cli.cli, fw, scratch, ['reload'], { backend, config: configs.write(NEXT), env: { TSFIREWALL_FAULT: 'after-ipv4' } });
-    const r = await runCli(cli.cli, fw, scratch, ['stop'], { backend, config: configs.write(PREVIOUS) });
+    await runCli(cli.path, fw, scratch, ['reload'], { backend, config: configs.write(NEXT), env: { TSFIREWALL_FAULT: 'after-ipv4' } });
+    const r = await runCli(cli.path, fw, scratch, ['stop'], { backend, config: configs.write(PREVIOUS) });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/was interrupted mid-apply/);
     expect(await kernelState(fw, backend)).not.toMatch(/DROP|tsfw:/);
@@ -114,7 +112,7 @@ describe('signals from outside, disk full, symlinked run directory (nft)', () =>
       const env = cliEnv(scratch, { backend, env: { TSFIREWALL_RUN_DIR: join(mnt, 'run') } });
       const r = await fw.exec(['unshare', '--mount', '--', 'sh', '-c',
         'mount -t tmpfs -o size=12k,mode=0755 tsfw-full "$0" && head -c 12288 /dev/zero > "$0/filler"; exec "$@"', mnt,
-        process.execPath, cli.cli, '--config', configs.write(NEXT), 'reload'], { env });
+        process.execPath, cli.path, '--config', configs.write(NEXT), 'reload'], { env });
       expect(r.exitCode, r.stderr).toBe(1);
       expect(r.stderr).toMatch(/cannot write .*journal.*no space left on the device.*nothing was changed/);
       expect(await kernelState(fw, backend)).toBe(before);
@@ -129,11 +127,11 @@ describe('signals from outside, disk full, symlinked run directory (nft)', () =>
     symlinkSync(join(base, 'elsewhere'), join(base, 'run'));
     try {
       const opts = { backend, config: configs.write(NEXT), env: { TSFIREWALL_RUN_DIR: join(base, 'run') } };
-      const r = await runCli(cli.cli, fw, scratch, ['reload'], opts);
+      const r = await runCli(cli.path, fw, scratch, ['reload'], opts);
       expect(r.exitCode, r.stderr).toBe(1);
       expect(r.stderr).toMatch(/run is a symlink; refusing to keep state there/);
       expect(await kernelState(fw, backend)).toBe(before);
-      const stop = await runCli(cli.cli, fw, scratch, ['stop'], opts);
+      const stop = await runCli(cli.path, fw, scratch, ['stop'], opts);
       expect(stop.exitCode, stop.stderr).toBe(0);
       // The lock is an abstract socket, not a file in the run directory, so stop still runs locked here.
       expect(stop.stdout).toMatch(/firewall stopped/);

@@ -4,22 +4,21 @@
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createLab, type Lab } from '../harness/netns.js';
-import { ConfigDir, copyCli, mustExec, tsfw } from './helpers.js';
+import { mustExec, tsfw, useCliCopy } from './helpers.js';
 
-let cli: { cli: string; dispose: () => void };
+const cli = useCliCopy();
 let lab: Lab;
-const configs = new ConfigDir();
+const { configs } = cli;
 beforeAll(async () => {
-  cli = await copyCli();
   lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }]);
 });
-afterAll(async () => { cli?.dispose(); configs.dispose(); await lab?.destroy(); });
+afterAll(async () => { await lab?.destroy(); });
 
 test('start rebuilds a ban set that has other settings, keeping its entries', async () => {
   const fw = lab.hosts.fw!;
   await mustExec(fw, ['ipset', 'create', 'f2b-SSH', 'hash:ip', 'maxelem', '1024']);
   await mustExec(fw, ['ipset', 'add', 'f2b-SSH', '198.51.100.7']);
-  const r = await tsfw(cli.cli, fw, 'nft', ['start'], configs.write('FAIL2BAN=no\nBAN_MODE=ipset\n'));
+  const r = await tsfw(cli.path, fw, 'nft', ['start'], configs.write('FAIL2BAN=no\nBAN_MODE=ipset\n'));
   expect(r.exitCode, r.stderr).toBe(0);
   expect(r.stderr).toMatch(/ban set f2b-SSH had other settings; rebuilt with ours, its entries kept/);
   const saved = await mustExec(fw, ['ipset', 'save', 'f2b-SSH']);

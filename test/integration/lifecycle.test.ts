@@ -5,21 +5,19 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
-import { BACKENDS, ConfigDir, connects, copyCli, hasOurRules, listenEcho, mustExec, openSession, savedRules, tool, tsfw, type Family } from './helpers.js';
+import { BACKENDS, connects, hasOurRules, listenEcho, mustExec, openSession, savedRules, tool, tsfw, useCliCopy, type Family } from './helpers.js';
 
 const MYIP = '192.0.2.10';
 const BANNED = '198.51.100.99';
 
-let cli: { cli: string; dispose: () => void };
-const configs = new ConfigDir();
-beforeAll(async () => { cli = await copyCli(); });
-afterAll(() => { cli?.dispose(); configs.dispose(); });
+const cli = useCliCopy();
+const { configs } = cli;
 
 describe.each(BACKENDS)('lifecycle with iptables-%s', (backend) => {
   let lab: Lab;
   let h: Record<'fw' | 'out' | 'banned', Host>;
   const stops: (() => void)[] = [];
-  const run = (args: string[], config?: string) => tsfw(cli.cli, h.fw, backend, args, config);
+  const run = (args: string[], config?: string) => tsfw(cli.path, h.fw, backend, args, config);
   const both = async () => ({ ipv4: await savedRules(h.fw, backend, 'ipv4'), ipv6: await savedRules(h.fw, backend, 'ipv6') });
   const state = async (config?: string) => (JSON.parse((await run(['status', '--json'], config)).stdout) as { state: string; backend: string }).state;
   const chainConfig = configs.write('BAN_MODE=chain\n');

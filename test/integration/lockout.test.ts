@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { canConnect, createLab, listen, type Host, type Lab } from '../harness/netns.js';
-import { ConfigDir, copyCli, mustExec, type BackendName } from './helpers.js';
-import { kernelState, runCli, Scratch, type CliOptions } from './safety-kit.js';
+import { mustExec, useCliCopy, type BackendName } from './helpers.js';
+import { kernelState, runCli, useScratch, type CliOptions } from './safety-kit.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -17,24 +17,23 @@ const ADMIN = '198.51.100.20';
 const SESSION = `${ADMIN} 50022 ${MYIP} 22`;
 const BASE = 'FAIL2BAN=no\nBAN_MODE=chain\nSERVICE_SSH_RATE_LIMIT=no\n';
 
-let cli: { cli: string; dispose: () => void };
-const configs = new ConfigDir();
-const scratch = new Scratch();
+const cli = useCliCopy();
+const { configs } = cli;
+const scratch = useScratch();
 let lab: Lab;
 let fw: Host;
 let admin: Host;
 let stopListener: () => void;
 const run = (args: string[], config: string, extra: Partial<CliOptions> = {}) =>
-  runCli(cli.cli, fw, scratch, args, { backend, config: configs.write(config), env: { SSH_CONNECTION: SESSION }, ...extra });
+  runCli(cli.path, fw, scratch, args, { backend, config: configs.write(config), env: { SSH_CONNECTION: SESSION }, ...extra });
 
 beforeAll(async () => {
-  cli = await copyCli();
   lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }, { name: 'admin', segment: 'wan', octet: 20 }]);
   fw = lab.hosts.fw!;
   admin = lab.hosts.admin!;
   stopListener = await listen(fw, [22, 2222]);
 });
-afterAll(async () => { stopListener?.(); await lab?.destroy(); cli?.dispose(); configs.dispose(); scratch.dispose(); });
+afterAll(async () => { stopListener?.(); await lab?.destroy(); });
 
 describe('the guard agrees with the kernel', () => {
   test.each([

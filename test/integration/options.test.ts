@@ -4,21 +4,19 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
-import { BACKENDS, ConfigDir, connects, copyCli, fetchText, hasOurRules, listenPeer, mustExec, savedRules, tool, tsfw } from './helpers.js';
+import { BACKENDS, connects, fetchText, hasOurRules, listenPeer, mustExec, savedRules, tool, tsfw, useCliCopy } from './helpers.js';
 
 const MYIP = '192.0.2.10';
 
-let cli: { cli: string; dispose: () => void };
-const configs = new ConfigDir();
-beforeAll(async () => { cli = await copyCli(); });
-afterAll(() => { cli?.dispose(); configs.dispose(); });
+const cli = useCliCopy();
+const { configs } = cli;
 
 describe.each(BACKENDS)('configured options with iptables-%s', (backend) => {
   let lab: Lab;
   let h: Record<'fw' | 'lan' | 'out' | 'friend' | 'inner', Host>;
   const stops: (() => void)[] = [];
   const start = async (configText: string) => {
-    const r = await tsfw(cli.cli, h.fw, backend, ['start'], configs.write(configText));
+    const r = await tsfw(cli.path, h.fw, backend, ['start'], configs.write(configText));
     expect(r.exitCode, r.stderr).toBe(0);
   };
 

@@ -4,24 +4,22 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
-import { BACKENDS, ConfigDir, connects, copyCli, ftpPassive, hasOurRules, listenFtp, mustExec, ruleCounter, savedRules, tool, tsfw } from './helpers.js';
+import { BACKENDS, connects, ftpPassive, hasOurRules, listenFtp, mustExec, ruleCounter, savedRules, tool, tsfw, useCliCopy } from './helpers.js';
 
 const MYIP = '192.0.2.10';
 const SERVICE_PORTS = [21, 22, 80, 443];
 const CLOSED_PORTS = [23, 25];
 const FTP_DATA_PORT = 50000;
 
-let cli: { cli: string; dispose: () => void };
-const configs = new ConfigDir();
-beforeAll(async () => { cli = await copyCli(); });
-afterAll(() => { cli?.dispose(); configs.dispose(); });
+const cli = useCliCopy();
+const { configs } = cli;
 
 describe.each(BACKENDS)('default ruleset with iptables-%s', (backend) => {
   let lab: Lab;
   let h: Record<'fw' | 'lan' | 'out' | 'w1' | 'w2' | 'spoof' | 'friend', Host>;
   const stops: (() => void)[] = [];
   const config = configs.write('TRUSTED_NETS=203.0.113.0/24\n');
-  const run = (args: string[]) => tsfw(cli.cli, h.fw, backend, args, config);
+  const run = (args: string[]) => tsfw(cli.path, h.fw, backend, args, config);
 
   beforeAll(async () => {
     lab = await createLab([

@@ -7,14 +7,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { createLab, type Host, type Lab } from '../harness/netns.js';
-import { BACKENDS, ConfigDir, copyCli, mustExec, tool, type BackendName } from './helpers.js';
-import { failingRestore, kernelState, natlessRestore, runCli, Scratch, type CliOptions } from './safety-kit.js';
+import { BACKENDS, mustExec, tool, useCliCopy, type BackendName } from './helpers.js';
+import { failingRestore, kernelState, natlessRestore, runCli, useScratch, type CliOptions } from './safety-kit.js';
 
-let cli: { cli: string; dispose: () => void };
-const configs = new ConfigDir();
-const scratch = new Scratch();
-beforeAll(async () => { cli = await copyCli(); });
-afterAll(() => { cli?.dispose(); configs.dispose(); scratch.dispose(); });
+const cli = useCliCopy();
+const { configs } = cli;
+const scratch = useScratch();
 
 /** The ruleset in place before each fault: chain-mode bans with one entry, so carried-over state is compared too. */
 const PREVIOUS = 'FAIL2BAN=no\nBAN_MODE=chain\nSERVICES=ssh web\n';
@@ -26,7 +24,7 @@ describe.each(BACKENDS)('rollback with iptables-%s', (backend) => {
   let fw: Host;
   let before: string;
   const opts = (extra: Partial<CliOptions> = {}): CliOptions => ({ backend, config: configs.write(NEXT), ...extra });
-  const run = (args: string[], extra: Partial<CliOptions> = {}) => runCli(cli.cli, fw, scratch, args, opts(extra));
+  const run = (args: string[], extra: Partial<CliOptions> = {}) => runCli(cli.path, fw, scratch, args, opts(extra));
   const real = (family: 'ipv4' | 'ipv6') => `/usr/sbin/${tool(backend, family, '-restore')}`;
 
   beforeAll(async () => {
@@ -72,7 +70,7 @@ describe.each(BACKENDS)('rollback with iptables-%s', (backend) => {
   test('ipset is missing with BAN_MODE=ipset: exit 5, nothing changed', async () => {
     // A private mount namespace hides the real program for this one command (which() also looks in /usr/sbin).
     const r = await fw.exec(['unshare', '--mount', '--', 'sh', '-c', 'mount --bind /dev/null "$(command -v ipset)" && exec "$@"', 'sh',
-      process.execPath, cli.cli, '--config', configs.write(NEXT.replace('BAN_MODE=chain', 'BAN_MODE=ipset')), 'reload'],
+      process.execPath, cli.path, '--config', configs.write(NEXT.replace('BAN_MODE=chain', 'BAN_MODE=ipset')), 'reload'],
     { env: { TSFIREWALL_BACKEND: backend, TSFIREWALL_RUN_DIR: scratch.runDir, SSH_CONNECTION: '' } });
     await unchanged(r, 5, /needs the ipset program.*nothing was changed/);
   });
@@ -111,7 +109,7 @@ describe('faults that are not failures (nft)', () => {
   beforeAll(async () => { lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }]); fw = lab.hosts.fw!; });
   afterAll(async () => { await lab?.destroy(); });
   const run = (args: string[], config: string, extra: Partial<CliOptions> = {}) =>
-    runCli(cli.cli, fw, scratch, args, { backend, config: configs.write(config), ...extra });
+    runCli(cli.path, fw, scratch, args, { backend, config: configs.write(config), ...extra });
 
   test('a missing kernel module (no modprobe on this kernel) only warns; the ruleset loads', async () => {
     const r = await run(['start'], 'FAIL2BAN=no\nMODULES=nf_conntrack_ftp no_such_module\n');

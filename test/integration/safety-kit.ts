@@ -4,6 +4,7 @@
  * one comparable string, and a way to start the CLI without waiting for it (to signal it at a fault point).
  */
 import { execa, type ResultPromise } from 'execa';
+import { afterAll } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +35,13 @@ export class Scratch {
   }
 
   dispose(): void { rmSync(this.dir, { recursive: true, force: true }); }
+}
+
+/** A Scratch for the calling test file, removed by its afterAll. */
+export function useScratch(): Scratch {
+  const scratch = new Scratch();
+  afterAll(() => scratch.dispose());
+  return scratch;
 }
 
 export interface CliOptions {
