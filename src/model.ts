@@ -6,7 +6,8 @@ export type Family = 'ipv4' | 'ipv6';
 
 /** How the seed annotates its rules; status groups by it and every rule carries it as a comment. */
 export type Group =
-  | 'loopback' | 'antispoof' | 'friends' | 'unicast' | 'bans' | 'replies' | 'icmp' | 'services' | 'nat' | 'helpers';
+  | 'loopback' | 'antispoof' | 'friends' | 'unicast' | 'bans' | 'replies' | 'icmp' | 'services' | 'dropped' | 'nat'
+  | 'helpers';
 
 export interface AddrMatch { readonly cidr: string; readonly negate?: boolean }
 
@@ -31,6 +32,8 @@ export interface Match {
   /** Source address is in this ipset (the ban sets). */
   readonly srcSet?: string;
   readonly icmpType?: string;
+  /** At most this many matches per unit of time, after a burst (xt_limit): keeps LOG rules from flooding. */
+  readonly limit?: { readonly rate: string; readonly burst: number };
 }
 
 export type Target =

@@ -75,6 +75,7 @@ export function parseConfig(text: string, source?: string): LoadedConfig {
     dropNotForMe: g('DROP_NOT_FOR_ME')!,
     antiSpoofing: g('ANTI_SPOOFING')!,
     allowPing: g('ALLOW_PING')!,
+    logDropped: g('LOG_DROPPED'),
     services,
     snat: snat(g('SNAT_INTERFACE'), g('SNAT_TO'), problems, at),
     ipv6: g('IPV6')!,

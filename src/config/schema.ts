@@ -23,6 +23,7 @@ export const GLOBAL_KEYS = {
   DROP_NOT_FOR_ME: key('yes', v.bool),
   ANTI_SPOOFING: key('yes', v.bool),
   ALLOW_PING: key('no', v.bool),
+  LOG_DROPPED: key('no', v.logRate),
   SERVICES: key('ssh ftp web', listOf(v.serviceName)),
   SNAT_INTERFACE: key('', optional(v.netdevName)),
   SNAT_TO: key('', optional(v.ipv4Address)),

@@ -1,4 +1,6 @@
 /** The validated configuration: what the admin asked for, before any host facts are known. */
+export interface LogRate { readonly rate: string; readonly burst: number }
+
 export interface RateLimit { readonly hitcount: number; readonly seconds: number; readonly name: string }
 
 /** fail2ban settings for one protected service (written into jail.d by the ban-daemon wiring). */
@@ -37,6 +39,8 @@ export interface Config {
   readonly dropNotForMe: boolean;
   readonly antiSpoofing: boolean;
   readonly allowPing: boolean;
+  /** Log what the INPUT policy drops, at most this often (xt_limit); undefined: no such log. */
+  readonly logDropped?: LogRate;
   readonly services: readonly ServiceConfig[];
   readonly snat?: { readonly iface: string; readonly to?: string };
   readonly ipv6: 'drop' | 'mirror' | 'off';

@@ -141,6 +141,27 @@ export function rateLimit(raw: string): { hitcount: number; seconds: number } | 
   return { hitcount: Number(m[1]), seconds: Number(m[2]) };
 }
 
+/** ufw's "logging low": a few lines a minute, so a flood cannot fill the disk through the kernel log. */
+const LOG_RATE_DEFAULT = { rate: '3/minute', burst: 10 } as const;
+const LOG_RATE_UNITS: Readonly<Record<string, string>> = {
+  s: 'second', sec: 'second', second: 'second', m: 'minute', min: 'minute', minute: 'minute',
+  h: 'hour', hour: 'hour', d: 'day', day: 'day',
+};
+
+/** "no", "yes" (3/minute) or "N/UNIT": how many dropped packets a minute (hour...) the kernel log gets. */
+export function logRate(raw: string): { rate: string; burst: number } | undefined {
+  const v = raw.trim().toLowerCase();
+  if (['no', 'off', 'false', '0', ''].includes(v)) return undefined;
+  if (['yes', 'on', 'true', '1'].includes(v)) return LOG_RATE_DEFAULT;
+  const m = /^(\d{1,5})\s*\/\s*([a-z]+)$/.exec(v);
+  const unit = m ? LOG_RATE_UNITS[m[2]!] : undefined;
+  // xt_limit refuses more than 10000 a second; per second above that the log is a flood anyway.
+  if (!m || !unit || Number(m[1]) < 1 || Number(m[1]) > 10_000) {
+    return fail(`expected yes, no or a rate like 3/minute (1-10000 per second, minute, hour or day), got "${raw}"`);
+  }
+  return { rate: `${Number(m[1])}/${unit}`, burst: LOG_RATE_DEFAULT.burst };
+}
+
 /** Names that become chain, set or /proc file names: short, and safe in every one of those places. */
 export function token(maxLen: number) {
   return (raw: string): string => {

@@ -45,6 +45,7 @@ function matchArgs(m: Match): string[] {
     if (r.hitcount !== undefined) args.push('--hitcount', String(r.hitcount));
     args.push('--name', r.name, '--rsource');
   }
+  if (m.limit) args.push('-m', 'limit', '--limit', m.limit.rate, '--limit-burst', String(m.limit.burst));
   return args;
 }
 

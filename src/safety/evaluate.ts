@@ -71,6 +71,7 @@ function matches(m: Match, p: Probe): Tri {
     // --set always matches (it records and goes on); --update matches only once the source is over its limit.
     m.recent === undefined || m.recent.op === 'set' ? 'yes' : 'maybe',
     m.srcSet === undefined ? 'yes' : 'maybe',
+    m.limit === undefined ? 'yes' : 'maybe',
   ];
   return parts.includes('no') ? 'no' : parts.includes('maybe') ? 'maybe' : 'yes';
 }

@@ -2,13 +2,14 @@
  * The human status view: `iptables -L -vn` counters with the seed's annotations (friends, anti-spoofing,
  * replies, services, blockers) as headings, and the hit-rate tables as the seed shows them.
  */
+import type { Group } from '../model.js';
 import type { RecentEntry } from './recent.js';
 import type { Saved } from './saved.js';
 
-export const GROUP_TITLES: Readonly<Record<string, string>> = {
+export const GROUP_TITLES: Readonly<Record<Group, string>> = {
   loopback: 'local host', antispoof: 'anti-spoofing', friends: 'friends (trusted nets)',
   unicast: 'anti-broad/multicast', bans: 'blockers (bans)', replies: 'replies', icmp: 'icmp',
-  services: 'services (with rate blockers)', nat: 'source NAT',
+  services: 'services (with rate blockers)', dropped: 'log of what the policy drops', nat: 'source NAT',
   helpers: 'connection-tracking helpers',
 };
 
@@ -29,7 +30,7 @@ export function formatSaved(title: string, saved: Saved): string {
     if (rules.length > 0) out.push(`${'pkts'.padStart(8)} ${'bytes'.padStart(8)}  rule`);
     let group: string | undefined;
     for (const rule of rules) {
-      if (rule.group !== group && rule.group !== undefined) out.push(`  -- ${GROUP_TITLES[rule.group] ?? rule.group}`);
+      if (rule.group !== group && rule.group !== undefined) out.push(`  -- ${GROUP_TITLES[rule.group as Group] ?? rule.group}`);
       group = rule.group;
       out.push(`${human(rule.packets).padStart(8)} ${human(rule.bytes).padStart(8)}  ${rule.rule}`);
     }

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
-import { BACKENDS, connects, fetchText, hasOurRules, listenPeer, mustExec, savedRules, tool, tsfw, useCliCopy } from './helpers.js';
+import { BACKENDS, connects, fetchText, hasOurRules, listenPeer, mustExec, ruleCounter, savedRules, tool, tsfw, useCliCopy } from './helpers.js';
 
 const MYIP = '192.0.2.10';
 
@@ -66,6 +66,23 @@ describe.each(BACKENDS)('configured options with iptables-%s', (backend) => {
     await start('');
     expect(hasOurRules(await mustExec(h.fw, [tool(backend, 'ipv4', '-save'), '-t', 'nat']))).toBe(false);
     expect(await fetchText(h.inner, h.out.ip, 8080, 1000)).toBeUndefined();
+  });
+
+  test('LOG_DROPPED: what the policy drops reaches the LOG rule, at most a burst of 10; accepted traffic never', async () => {
+    await start('LOG_DROPPED=yes\nIPV6=drop\n');
+    const logged = (family: 'ipv4' | 'ipv6' = 'ipv4') => ruleCounter(h.fw, backend, ['tsfw:dropped'], family);
+    const before = await logged();
+    expect(await connects(h.out, MYIP, 80)).toBe(true);
+    expect(await logged()).toBe(before);
+    // 20 SYNs to a closed port inside a second: xt_limit lets the first 10 through to LOG, then 3 a minute.
+    const closed = await Promise.all(Array.from({ length: 20 }, () => connects(h.out, MYIP, 23, 300)));
+    expect(closed.every((ok) => !ok)).toBe(true);
+    const burst = (await logged()) - before;
+    expect(burst).toBeGreaterThanOrEqual(1);
+    expect(burst).toBeLessThanOrEqual(11);
+    expect(await connects(h.out, h.fw.ip6!, 80, 300)).toBe(false);
+    expect(await logged('ipv6')).toBeGreaterThanOrEqual(1);
+    expect((await tsfw(cli.path, h.fw, backend, ['status'])).stdout).toContain('-- log of what the policy drops');
   });
 
   test('IPV6=drop: ip6tables drops everything but loopback', async () => {

@@ -73,6 +73,14 @@ describe('options', () => {
     expect(rules.findIndex((r) => r.includes('--update'))).toBe(log + 1);
   });
 
+  test('LOG_DROPPED: one rate-limited LOG rule, last in INPUT, so it sees only what the policy drops', () => {
+    const rules = input(ipv4('LOG_DROPPED=yes').tables[0]!.rules);
+    expect(rules.at(-1)).toMatchObject({ chain: 'INPUT', group: 'dropped' });
+    expect(describeRule(rules.at(-1)!)).toBe('-m limit --limit 3/minute --limit-burst 10 -j LOG --log-prefix "tsfw drop: "');
+    expect(rules.filter((r) => r.target.kind === 'LOG')).toHaveLength(1);
+    expect(input(ipv4('').tables[0]!.rules).some((r) => r.group === 'dropped')).toBe(false);
+  });
+
   test('SNAT to MYIP by default, or to the given address', () => {
     const nat = (text: string) => ipv4(text).tables.find((t) => t.name === 'nat')!.rules.map(describeRule);
     expect(nat('SNAT_INTERFACE=eth1')).toEqual(['-o eth1 -j SNAT --to-source 192.0.2.10']);
@@ -100,6 +108,13 @@ describe('IPv6', () => {
     expect(v6.family).toBe('ipv6');
     expect(v6.tables[0]!.chains.map((c) => c.policy)).toEqual(['DROP', 'DROP', 'DROP']);
     expect(v6.tables[0]!.rules.map(describeRule)).toEqual(['-i lo -j ACCEPT', '-o lo -j ACCEPT']);
+  });
+
+  test('drop with LOG_DROPPED: the IPv6 drops are logged too, at the same rate', () => {
+    const v6 = compile(config('LOG_DROPPED=1/second'), SEED_HOST).rulesets[1]!;
+    expect(v6.tables[0]!.rules.map(describeRule)).toEqual([
+      '-i lo -j ACCEPT', '-o lo -j ACCEPT', '-m limit --limit 1/second --limit-burst 10 -j LOG --log-prefix "tsfw drop: "',
+    ]);
   });
 
   test('mirror: the same services, neighbour discovery allowed, IPv6 friends only, ban set per family', () => {

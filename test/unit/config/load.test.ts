@@ -51,6 +51,13 @@ describe('values', () => {
     expect(custom).toMatchObject({ ports: ['6000:6010', '7000'], protos: ['tcp', 'udp'] });
   });
 
+  test.each([
+    ['no', undefined], ['yes', { rate: '3/minute', burst: 10 }], ['10/min', { rate: '10/minute', burst: 10 }],
+    [' 1 / s ', { rate: '1/second', burst: 10 }], ['200/Hour', { rate: '200/hour', burst: 10 }],
+  ])('LOG_DROPPED=%j: the rate in the words iptables-save prints', (raw, expected) => {
+    expect(parseConfig(`LOG_DROPPED=${raw}`).config.logDropped).toEqual(expected);
+  });
+
   test('host bits of a network are cleared, as iptables would', () => {
     expect(parseConfig('TRUSTED_NETS=192.0.2.77/24').config.trustedNets).toEqual(['192.0.2.0/24']);
   });
@@ -72,6 +79,8 @@ describe('errors name the key, the line and what was expected', () => {
     ['just some words', /line 1: expected KEY=VALUE/],
     ['TRUSTED_NETS="192.0.2.0/24\n198.51.100.0/24"', /opens a quote that is not closed/],
     ['SERVICE_SSH_BAN_NAME=this-name-is-far-too-long', /SERVICE_SSH_BAN_NAME: expected 1-19/],
+    ['LOG_DROPPED=20000/second', /LOG_DROPPED: expected yes, no or a rate like 3\/minute \(1-10000 per/],
+    ['LOG_DROPPED=3/fortnight', /LOG_DROPPED: expected yes, no or a rate like 3\/minute/],
   ])('%j', (text, message) => {
     expect(problems(text)).toMatch(message);
   });

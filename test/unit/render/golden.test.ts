@@ -11,7 +11,7 @@ import { SEED_HOST, config } from '../fixtures.js';
 const RICH = [
   'TRUSTED_NETS=163.1.2.0/24 2001:db8:1::/48', 'SERVICES=ssh ftp smtp web dns', 'SERVICE_SMTP_FROM=129.67.1.0/24',
   'SERVICE_SSH_RATE_LIMIT=5/60', 'SERVICE_SSH_LOG_PREFIX=SSH before hitcounter', 'SNAT_INTERFACE=eth1',
-  'IPV6=mirror', 'ALLOW_PING=yes',
+  'IPV6=mirror', 'ALLOW_PING=yes', 'LOG_DROPPED=10/min',
 ].join('\n');
 
 test.each([
