@@ -8,7 +8,7 @@ import { ApplyError, NotInstalledError } from '../errors.js';
 import { run } from '../exec/run.js';
 import { log } from '../log.js';
 import type { IpsetSpec } from '../model.js';
-import { ipsetCreateScript } from '../render/ipset.js';
+import { ipsetCreateLine, ipsetCreateScript } from '../render/ipset.js';
 import { setWork } from './ipset-headers.js';
 import { migrationScript } from './ipset-migrate.js';
 
@@ -41,7 +41,7 @@ async function rebuildSets(ipset: string, sets: readonly IpsetSpec[]): Promise<v
   for (const spec of sets) {
     const saved = await run(ipset, ['save', spec.name]);
     if (saved.exitCode !== 0) throw new ApplyError(`reading ban set ${spec.name} failed, nothing was changed: ${saved.stderr.trim() || saved.spawnError}`);
-    const r = await run(ipset, ['restore'], { input: migrationScript(saved.stdout, spec, ipsetCreateScript([spec])) });
+    const r = await run(ipset, ['restore'], { input: migrationScript(saved.stdout, spec, ipsetCreateLine(spec)) });
     if (r.exitCode !== 0) {
       throw new ApplyError(`ban set ${spec.name} exists with other settings and could not be rebuilt, nothing was changed: ${r.stderr.trim()}`);
     }

@@ -20,8 +20,6 @@ export interface FamilyFacts {
 
 const ACCEPT: Target = { kind: 'ACCEPT' };
 const DROP: Target = { kind: 'DROP' };
-/** Last in INPUT, so it sees exactly what the DROP policy is about to take (ufw's "[UFW BLOCK]"). */
-export const droppedLog: Target = { kind: 'LOG', prefix: 'tsfw drop:' };
 const ANY: Readonly<Record<Family, string>> = { ipv4: '0.0.0.0/0', ipv6: '::/0' };
 
 export const isFamily = (family: Family) => (cidr: string) => cidr.includes(':') === (family === 'ipv6');
@@ -61,8 +59,17 @@ export function inputRules(config: Config, f: FamilyFacts): Rule[] {
     add('icmp', { proto, icmpType: f.family === 'ipv4' ? 'echo-request' : '128' }, ACCEPT);
   }
   for (const service of config.services) rules.push(...serviceRules(service, f.family));
-  if (config.logDropped) add('dropped', { limit: config.logDropped }, droppedLog);
+  rules.push(...dropLogRules(config));
   return rules;
+}
+
+/**
+ * LOG_DROPPED's rule, or none: last in INPUT, so it sees exactly what the DROP policy is about to take (ufw's
+ * "[UFW BLOCK]"). The IPv6 drop-all ruleset (plan.ts) ends with it too.
+ */
+export function dropLogRules(config: Pick<Config, 'logDropped'>): Rule[] {
+  if (!config.logDropped) return [];
+  return [{ chain: 'INPUT', group: 'dropped', match: { limit: config.logDropped }, target: { kind: 'LOG', prefix: 'tsfw drop:' } }];
 }
 
 function serviceRules(service: ServiceConfig, family: Family): Rule[] {

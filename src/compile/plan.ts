@@ -5,7 +5,7 @@
 import type { Config, ServiceConfig } from '../config/types.js';
 import { localSubnet, type HostFacts } from '../discover/host.js';
 import type { Chain, IpsetSpec, Plan, Rule, Ruleset, Table } from '../model.js';
-import { droppedLog, inputRules, isFamily, portGroups, type FamilyFacts } from './input.js';
+import { dropLogRules, inputRules, isFamily, portGroups, type FamilyFacts } from './input.js';
 import { findShadowed } from './shadow.js';
 
 /** Ban sets are sized well past the 100k entries a busy host can collect. */
@@ -56,7 +56,7 @@ export function compile(config: Config, host: HostFacts): Plan {
     const lo: Rule[] = [
       { chain: 'INPUT', group: 'loopback', match: { inIface: 'lo' }, target: { kind: 'ACCEPT' } },
       { chain: 'OUTPUT', group: 'loopback', match: { outIface: 'lo' }, target: { kind: 'ACCEPT' } },
-      ...(config.logDropped ? [{ chain: 'INPUT', group: 'dropped', match: { limit: config.logDropped }, target: droppedLog } as const] : []),
+      ...dropLogRules(config),
     ];
     rulesets.push({ family: 'ipv6', tables: [filterTable({ INPUT: 'DROP', FORWARD: 'DROP', OUTPUT: 'DROP' }, [], lo)] });
   } else if (config.ipv6 === 'mirror') {

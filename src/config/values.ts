@@ -4,6 +4,7 @@
  * can smuggle shell or iptables syntax into a rule.
  */
 import ipaddr from 'ipaddr.js';
+import type { LogRate } from './types.js';
 
 export class ValueError extends Error {}
 
@@ -142,14 +143,14 @@ export function rateLimit(raw: string): { hitcount: number; seconds: number } | 
 }
 
 /** ufw's "logging low": a few lines a minute, so a flood cannot fill the disk through the kernel log. */
-const LOG_RATE_DEFAULT = { rate: '3/minute', burst: 10 } as const;
+const LOG_RATE_DEFAULT: LogRate = { rate: '3/minute', burst: 10 };
 const LOG_RATE_UNITS: Readonly<Record<string, string>> = {
   s: 'second', sec: 'second', second: 'second', m: 'minute', min: 'minute', minute: 'minute',
   h: 'hour', hour: 'hour', d: 'day', day: 'day',
 };
 
 /** "no", "yes" (3/minute) or "N/UNIT": how many dropped packets a minute (hour...) the kernel log gets. */
-export function logRate(raw: string): { rate: string; burst: number } | undefined {
+export function logRate(raw: string): LogRate | undefined {
   const v = raw.trim().toLowerCase();
   if (['no', 'off', 'false', '0', ''].includes(v)) return undefined;
   if (['yes', 'on', 'true', '1'].includes(v)) return LOG_RATE_DEFAULT;

@@ -4,10 +4,10 @@
  * one comparable string, and a way to start the CLI without waiting for it (to signal it at a fault point).
  */
 import { execa, type ResultPromise } from 'execa';
-import { afterAll } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import type { Host } from '../harness/netns.js';
 import { savedRules, type BackendName, type Result } from './helpers.js';
 
