@@ -3,27 +3,25 @@
  * loads run at once (each waits, bounded, until the other has started, so a sequential apply fails), a failed load
  * restores both families, and rollback destroys only the ban sets the apply created.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { applyPlan } from '../../../src/apply/apply.js';
 import { compile } from '../../../src/compile/plan.js';
 import type { Backend } from '../../../src/discover/backend.js';
+import { useFakeBin } from '../fake-bin.js';
 import { config, SEED_HOST } from '../fixtures.js';
 
 const PLAN = compile(config('IPV6=mirror'), SEED_HOST);
 const SAVED = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n';
 const OURS = 'hashsize 4096 maxelem 262144 timeout 0 bucketsize 12 initval 0x1';
 
-let dir: string;
+const bin = useFakeBin('apply');
 let backend: Backend;
-const saved = { PATH: process.env.PATH, TSFIREWALL_RUN_DIR: process.env.TSFIREWALL_RUN_DIR };
+const savedRunDir = process.env.TSFIREWALL_RUN_DIR;
 
 function fake(name: string, body: string): string {
-  writeFileSync(join(dir, name), `#!/bin/sh\necho "${name} $*" >> ${dir}/calls\n${body}\n`);
-  chmodSync(join(dir, name), 0o755);
-  return join(dir, name);
+  return bin.install(name, [`echo "${name} $*" >> ${bin.dir}/calls`, body]);
 }
 
 /** A restore program: --test and rollbacks (--counters) pass; a load waits for the other family's load to start. */
@@ -31,8 +29,8 @@ function restoreProgram(family: string, other: string, failLoad: boolean): strin
   return fake(`restore-${family}`, [
     'cat > /dev/null',
     'case "$*" in *--test*|*--counters*) exit 0;; esac',
-    `touch ${dir}/loading-${family}`,
-    `i=0; while [ ! -e ${dir}/loading-${other} ]; do i=$((i+1)); [ $i -gt 100 ] && { echo "the ${other} load never ran alongside" >&2; exit 1; }; sleep 0.05; done`,
+    `touch ${bin.dir}/loading-${family}`,
+    `i=0; while [ ! -e ${bin.dir}/loading-${other} ]; do i=$((i+1)); [ $i -gt 100 ] && { echo "the ${other} load never ran alongside" >&2; exit 1; }; sleep 0.05; done`,
     failLoad ? 'echo "line 2 failed (injected fault)" >&2; exit 1' : 'exit 0',
   ].join('\n'));
 }
@@ -47,7 +45,6 @@ function setup(opts: { failLoad?: 'ipv4' | 'ipv6'; listed?: readonly string[] } 
     opts.listed === undefined ? '[ "$1" = list ] && { echo "ipset: cannot list (injected)" >&2; exit 1; }' : `[ "$1" = list ] && printf '${listing.replace(/\n/g, '\\n')}'`,
     'exit 0',
   ].join('\n'));
-  process.env.PATH = `${dir}:${saved.PATH}`;
   backend = {
     name: 'legacy',
     save: { ipv4: program('ipv4').save, ipv6: program('ipv6').save },
@@ -56,7 +53,7 @@ function setup(opts: { failLoad?: 'ipv4' | 'ipv6'; listed?: readonly string[] } 
   };
 }
 
-const calls = () => readFileSync(join(dir, 'calls'), 'utf8').trimEnd().split('\n');
+const calls = () => readFileSync(join(bin.dir, 'calls'), 'utf8').trimEnd().split('\n');
 /** The calls in order, each run of calls that may come in any order (one stage) sorted. */
 const stages = (...sizes: number[]) => {
   const all = calls();
@@ -65,15 +62,12 @@ const stages = (...sizes: number[]) => {
 };
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tsfw-apply-'));
-  mkdirSync(join(dir, 'run'), { mode: 0o700 });
-  process.env.TSFIREWALL_RUN_DIR = join(dir, 'run');
+  mkdirSync(join(bin.dir, 'run'), { mode: 0o700 });
+  process.env.TSFIREWALL_RUN_DIR = join(bin.dir, 'run');
 });
 afterEach(() => {
-  process.env.PATH = saved.PATH;
-  if (saved.TSFIREWALL_RUN_DIR === undefined) delete process.env.TSFIREWALL_RUN_DIR;
-  else process.env.TSFIREWALL_RUN_DIR = saved.TSFIREWALL_RUN_DIR;
-  rmSync(dir, { recursive: true, force: true });
+  if (savedRunDir === undefined) delete process.env.TSFIREWALL_RUN_DIR;
+  else process.env.TSFIREWALL_RUN_DIR = savedRunDir;
 });
 
 test('the sets already there with our settings: three stages, no ipset restore, both loads at once', async () => {
@@ -85,7 +79,7 @@ test('the sets already there with our settings: three stages, no ipset restore, 
     ['restore-ipv4 -w 5', 'restore-ipv6 -w 5'],
   ]);
   expect(calls()).toHaveLength(7);
-  expect(readdirSync(join(dir, 'run'))).toEqual([]);
+  expect(readdirSync(join(bin.dir, 'run'))).toEqual([]);
 });
 
 test('a missing set: one ipset restore -exist between the reads and the tests', async () => {
@@ -101,21 +95,21 @@ test.each(['ipv4', 'ipv6'] as const)('the %s load fails: both families are resto
   const after = calls().slice(8);
   expect(after.slice(0, 2)).toEqual(['restore-ipv4 -w 5 --counters', 'restore-ipv6 -w 5 --counters']);
   expect(after.slice(2)).toEqual(['ipset destroy f2b6-SSH']);
-  expect(readdirSync(join(dir, 'run'))).toEqual([]);
+  expect(readdirSync(join(bin.dir, 'run'))).toEqual([]);
 });
 
 test('the listing failed and the apply fails: no set is destroyed (none is known to be ours)', async () => {
   setup({ failLoad: 'ipv6' });
   await expect(applyPlan(PLAN, backend)).rejects.toThrow(/loading the ipv6 ruleset failed/);
   expect(calls().filter((c) => c.startsWith('ipset'))).toEqual(['ipset list -t', 'ipset restore -exist']);
-  expect(existsSync(join(dir, 'loading-ipv4'))).toBe(true);
+  expect(existsSync(join(bin.dir, 'loading-ipv4'))).toBe(true);
 });
 
 test('the preflight runs beside the reads; when it refuses, nothing else runs and no journal is written', async () => {
   setup({ listed: ['f2b-SSH', 'f2b6-SSH'] });
   const preflight = async () => {
     // Bounded wait for the snapshot to be under way: a preflight run before the reads would never see it.
-    for (let i = 0; i < 100 && !(existsSync(join(dir, 'calls')) && calls().some((c) => c.startsWith('save-ipv4'))); i++) {
+    for (let i = 0; i < 100 && !(existsSync(join(bin.dir, 'calls')) && calls().some((c) => c.startsWith('save-ipv4'))); i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     if (!calls().some((c) => c.startsWith('save-ipv4'))) throw new Error('the snapshot did not run beside the preflight');
@@ -123,5 +117,5 @@ test('the preflight runs beside the reads; when it refuses, nothing else runs an
   };
   await expect(applyPlan(PLAN, backend, { preflight })).rejects.toThrow(/refusing to lock out this SSH session \(test\)/);
   expect(calls().sort()).toEqual(['ipset list -t', 'save-ipv4 -c', 'save-ipv6 -c']);
-  expect(readdirSync(join(dir, 'run'))).toEqual([]);
+  expect(readdirSync(join(bin.dir, 'run'))).toEqual([]);
 });

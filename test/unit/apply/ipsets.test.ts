@@ -1,11 +1,11 @@
 /** Which ipset programs start runs for the ban sets, given what `ipset list -t` showed: a fake ipset records them. */
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { parseSetHeaders, type SetHeaders } from '../../../src/discover/ipsets.js';
 import { ensureIpsets } from '../../../src/apply/ipsets.js';
 import type { IpsetSpec } from '../../../src/model.js';
+import { useFakeBin } from '../fake-bin.js';
 
 const SSH: IpsetSpec = { name: 'f2b-SSH', family: 'inet', type: 'hash:ip', maxelem: 262144 };
 const WEB: IpsetSpec = { name: 'f2b-WEB', family: 'inet', type: 'hash:ip', maxelem: 262144 };
@@ -13,22 +13,16 @@ const header = (name: string, settings: string) => `Name: ${name}\nType: hash:ip
 const OURS = 'family inet hashsize 4096 maxelem 262144 timeout 0 bucketsize 12 initval 0x1';
 const OLD = 'family inet hashsize 1024 maxelem 1024 bucketsize 12 initval 0x2';
 
-let dir: string;
-const savedPath = process.env.PATH;
-beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'tsfw-ipsets-')); });
-afterEach(() => { process.env.PATH = savedPath; rmSync(dir, { recursive: true, force: true }); });
+const bin = useFakeBin('ipsets');
 
 /** A fake ipset first on PATH: logs each call (argv, then stdin indented), answers `save` with one old entry. */
 function fakeIpset(extra = ''): () => string[] {
-  const log = join(dir, 'calls');
-  writeFileSync(join(dir, 'ipset'), [
-    '#!/bin/sh',
+  const log = join(bin.dir, 'calls');
+  bin.install('ipset', [
     `echo "$*" >> ${log}`,
     `case "$1" in restore) sed 's/^/  /' >> ${log};; save) echo "create $2 hash:ip family inet hashsize 1024 maxelem 1024"; echo "add $2 198.51.100.7";; esac`,
     extra,
-  ].join('\n'));
-  chmodSync(join(dir, 'ipset'), 0o755);
-  process.env.PATH = `${dir}:${savedPath}`;
+  ]);
   return () => (existsSync(log) ? readFileSync(log, 'utf8').trimEnd().split('\n') : []);
 }
 
@@ -69,7 +63,7 @@ test('an unknown listing sends every set to ipset restore -exist', async () => {
 test('a set made with other settings after the listing: read again, rebuilt, created on the second try', async () => {
   // The first restore -exist fails the way ipset does on a clash; the re-read shows the clashing set.
   const calls = fakeIpset([
-    `if [ "$1 $2" = "restore -exist" ] && [ ! -e ${dir}/clashed ]; then touch ${dir}/clashed; echo "ipset v7.17: Error in line 1: Set cannot be created: set with the same name already exists" >&2; exit 1; fi`,
+    `if [ "$1 $2" = "restore -exist" ] && [ ! -e ${bin.dir}/clashed ]; then touch ${bin.dir}/clashed; echo "ipset v7.17: Error in line 1: Set cannot be created: set with the same name already exists" >&2; exit 1; fi`,
     `if [ "$1 $2" = "list -t" ]; then printf '${header('f2b-SSH', OLD).replace(/\n/g, '\\n')}'; fi`,
   ].join('\n'));
   await ensureIpsets([SSH], listed(''));

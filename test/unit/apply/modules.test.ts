@@ -1,29 +1,22 @@
 /** Kernel modules are a warning, never a failure: missing modprobe, failing modprobe, already built in. */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { beforeEach, expect, test } from 'vitest';
 import { loadModules } from '../../../src/apply/modules.js';
 import { which } from '../../../src/discover/backend.js';
+import { useFakeBin } from '../fake-bin.js';
 
-let base: string;
+const bin = useFakeBin('mod');
 let roots: { sys: string; lib: string };
-const savedPath = process.env.PATH;
 beforeEach(() => {
-  base = mkdtempSync(join(tmpdir(), 'tsfw-mod-'));
-  roots = { sys: join(base, 'sys'), lib: join(base, 'lib') };
+  roots = { sys: join(bin.dir, 'sys'), lib: join(bin.dir, 'lib') };
   mkdirSync(roots.sys);
   mkdirSync(roots.lib);
 });
-afterEach(() => { process.env.PATH = savedPath; rmSync(base, { recursive: true, force: true }); });
 
 function fakeModprobe(body: string): string {
-  const bin = join(base, 'bin');
-  mkdirSync(bin, { recursive: true });
-  writeFileSync(join(bin, 'modprobe'), `#!/bin/sh\necho "$@" >> ${join(base, 'calls')}\n${body}\n`);
-  chmodSync(join(bin, 'modprobe'), 0o755);
-  process.env.PATH = `${bin}:${savedPath}`;
-  return join(base, 'calls');
+  bin.install('modprobe', [`echo "$@" >> ${join(bin.dir, 'calls')}`, body]);
+  return join(bin.dir, 'calls');
 }
 
 test('a failing modprobe gives one warning per module, after trying the old names too', async () => {
@@ -46,10 +39,10 @@ test('a module already present (built in or loaded, under either name) is not pr
 
 test('a kernel without a module tree is monolithic: nothing to load, no warning', async () => {
   fakeModprobe('exit 1');
-  expect(await loadModules(['nf_nat'], { sys: roots.sys, lib: join(base, 'none') })).toEqual([]);
+  expect(await loadModules(['nf_nat'], { sys: roots.sys, lib: join(bin.dir, 'none') })).toEqual([]);
 });
 
 test.skipIf(which('modprobe') !== undefined)('no modprobe at all: a warning, not a failure', async () => {
-  process.env.PATH = join(base, 'empty');
+  process.env.PATH = join(bin.dir, 'empty');
   expect(await loadModules(['nf_nat'], roots)).toEqual(['module nf_nat is not loaded and modprobe is not installed; carrying on without it']);
 });

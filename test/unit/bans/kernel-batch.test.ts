@@ -4,38 +4,33 @@
  * (ipset then skips a kernel lookup per line) and is sent again without it when the set has other settings.
  * A fake ipset first on PATH records each call.
  */
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { loadBans, removeFromSet } from '../../../src/bans/kernel.js';
 import { banSetSpec } from '../../../src/compile/plan.js';
 import { ipsetCreateLine } from '../../../src/render/ipset.js';
+import { useFakeBin } from '../fake-bin.js';
 
 const SSH = banSetSpec('f2b-SSH', 'ipv4');
 const CREATE = ipsetCreateLine(SSH).trimEnd();
 
-let dir: string;
-const savedPath = process.env.PATH;
-beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'tsfw-batch-')); });
-afterEach(() => { process.env.PATH = savedPath; rmSync(dir, { recursive: true, force: true }); });
+const bin = useFakeBin('batch');
 
 /**
  * Each call's stdin lands in its own file. `failOn` makes a call whose input contains it exit 1; `refuseCreate`
  * answers any input holding a create line as ipset does for a set with other settings.
  */
 function fakeIpset(opts: { failOn?: string; refuseCreate?: boolean } = {}): () => string[][] {
-  const calls = join(dir, 'calls');
-  writeFileSync(join(dir, 'ipset'), [
-    '#!/bin/sh',
+  const calls = join(bin.dir, 'calls');
+  bin.install('ipset', [
     `f=$(mktemp ${calls}.XXXXXX)`,
     'cat > "$f"',
     opts.refuseCreate ? `if grep -q '^create ' "$f"; then echo "ipset v7.17: Error in line 2: Set cannot be created: set with the same name already exists" >&2; exit 1; fi` : '',
     `if grep -q '${opts.failOn ?? 'never-matches'}' "$f"; then echo "ipset v7: Syntax error" >&2; exit 1; fi`,
-  ].join('\n'));
-  chmodSync(join(dir, 'ipset'), 0o755);
-  process.env.PATH = `${dir}:${savedPath}`;
-  return () => readdirSync(dir).filter((f) => f.startsWith('calls.')).map((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean));
+  ]);
+  return () => readdirSync(bin.dir).filter((f) => f.startsWith('calls.')).map((f) => readFileSync(join(bin.dir, f), 'utf8').split('\n').filter(Boolean));
 }
 
 const addresses = (n: number) => Array.from({ length: n }, (_, i) => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`);
