@@ -1,18 +1,9 @@
 /**
  * Ban lists of 10k and 100k entries in the two physical forms: `ipset restore` lines (tsfirewall's path) and
- * per-IP DROP rules (fail2ban's iptables action, or the seed's chain). TEST-NET has only 768 host addresses, so
- * banned entries come from 198.18.0.0/15 (RFC 2544, reserved for benchmarking): they only ever sit in a set or a
- * chain inside a lab namespace, and no packet is sent to or from them.
+ * per-IP DROP rules (fail2ban's iptables action, or the seed's chain). The addresses are the tests' own
+ * (test/harness/ban-addresses.ts: 198.18.0.0/15, never sent a packet).
  */
-export const MAX_BANS = 131_000;
-
-export function banAddress(i: number): string {
-  if (i < 0 || i >= MAX_BANS) throw new RangeError(`ban index ${i} outside 198.18.0.0/15`);
-  const n = i + 1;
-  return `198.${18 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
-}
-
-const addresses = (count: number) => Array.from({ length: count }, (_, i) => banAddress(i));
+import { banAddress, banAddresses as addresses } from '../../test/harness/ban-addresses.js';
 
 /** What the ipset path feeds `ipset restore -exist`: one add line per ban. */
 export const ipsetAdds = (set: string, count: number) => addresses(count).map((ip) => `add ${set} ${ip}\n`).join('');

@@ -6,10 +6,10 @@
 import { performance } from 'node:perf_hooks';
 import { loadBans } from '../../src/bans/kernel.js';
 import { banSetSpec } from '../../src/compile/plan.js';
-import { banAddress } from './bans.js';
+import { banAddresses } from '../../test/harness/ban-addresses.js';
 
 const [set, countS] = process.argv.slice(2);
-const ips = Array.from({ length: Number(countS) }, (_, i) => banAddress(i));
+const ips = banAddresses(Number(countS));
 const t0 = performance.now();
 const sent = await loadBans(banSetSpec(set!, 'ipv4'), ips);
 process.stdout.write(JSON.stringify({ ms: performance.now() - t0, sent }) + '\n');

@@ -5,6 +5,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { banAddresses } from '../harness/ban-addresses.js';
 import { bundleCliInto } from '../harness/bundle.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exec, startPlainContainer, startSystemdContainer, type StartedTestContainer } from '../harness/container.js';
@@ -204,8 +205,8 @@ describe('fail2ban driven by tsfirewall, against a real sshd', () => {
   });
 
   it('10k bans load through the ipset path in one batch', async () => {
-    const ips = Array.from({ length: 10_000 }, (_, i) => `198.18.${i >> 8}.${(i & 255)}`);
     // 198.18.0.0/15 is the benchmarking range: these are set entries only, no packet is ever sent to them.
+    const ips = banAddresses(10_000);
     await fw!.copyContentToContainer([{ content: ips.join('\n') + '\n', target: '/root/10k.txt' }]);
     const t0 = Date.now();
     const r = await on(fw, ['sh', '-c', 'tsfirewall ban --jail ssh - < /root/10k.txt']);

@@ -11,6 +11,7 @@ import { expect, test } from 'vitest';
 import { loadBans, removeFromSet } from '../../../src/bans/kernel.js';
 import { banSetSpec } from '../../../src/compile/plan.js';
 import { ipsetCreateLine } from '../../../src/render/ipset.js';
+import { banAddresses } from '../../harness/ban-addresses.js';
 import { useFakeBin } from '../fake-bin.js';
 
 const SSH = banSetSpec('f2b-SSH', 'ipv4');
@@ -33,7 +34,7 @@ function fakeIpset(opts: { failOn?: string; refuseCreate?: boolean } = {}): () =
   return () => readdirSync(bin.dir).filter((f) => f.startsWith('calls.')).map((f) => readFileSync(join(bin.dir, f), 'utf8').split('\n').filter(Boolean));
 }
 
-const addresses = (n: number) => Array.from({ length: n }, (_, i) => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`);
+const addresses = banAddresses;
 
 test('16000 bans: one ipset restore per core (at most 2 for this size), every add exactly once, the create line second', async () => {
   const calls = fakeIpset();
