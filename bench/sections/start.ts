@@ -21,11 +21,12 @@ export const startSection: Section = async ({ lab, settings, log }) => {
   await fw.must(lab.tsfw('start', conf)); // creates the ban set the bare restore refers to
   const reset = () => resetFirewall(fw);
   const stages = startStages(plan);
+  const perRuleCommands = perRuleArgvs(plan, GENERIC_CLI);
   const samples = await interleave([
     { name: 'node -e 0', measure: () => timed(fw, [process.execPath, '-e', '0']) },
     { name: 'tsfirewall start', prepare: reset, measure: () => timed(fw, lab.tsfw('start', conf)) },
     { name: 'iptables-restore', prepare: reset, measure: () => timed(fw, ['iptables-restore', '-w', '5'], { input: ipv4Restore(plan) }) },
-    { name: 'per-rule iptables', prepare: reset, measure: () => timedSeq(fw, perRuleArgvs(plan, GENERIC_CLI)) },
+    { name: 'per-rule iptables', prepare: reset, measure: () => timedSeq(fw, perRuleCommands) },
     ...floorContestants(lab, fw, 'start', stages, reset),
   ], { rounds: settings.rounds(15, 4), budgetMs: settings.budgetMs, rand: settings.rand, warmUp: true });
   log(`start: ${samples['tsfirewall start']!.length} rounds`);
@@ -49,7 +50,7 @@ export const startSection: Section = async ({ lab, settings, log }) => {
       goal: { label: `${START_GOAL}x floor`, value: START_GOAL * floor.median },
     }],
     notes: [`Seed ruleset: the embedded default config (FAIL2BAN=no, BAN_MODE=ipset), ${ruleCount(plan)} rules over IPv4 and IPv6; ` +
-      `the per-rule method runs ${perRuleArgvs(plan, GENERIC_CLI).length} iptables/ip6tables commands.`,
+      `the per-rule method runs ${perRuleCommands.length} iptables/ip6tables commands.`,
       floorNote('start', '`iptables-save -c` per family and `ipset list -t`; then `iptables-restore --test` per family; then the load per family')],
     raw: { samples, rules: ruleCount(plan) },
   };
