@@ -93,3 +93,9 @@ export interface Plan {
 
 /** The comment marker that identifies our rules in the kernel; status and stop look for it. */
 export const MARK = 'tsfw';
+
+/**
+ * An empty filter chain that only the boot-time ruleset (`start --early`, no address known yet) declares: the
+ * kernel itself then says which ruleset is loaded, and the full one, which does not declare it, removes it.
+ */
+export const BOOT_CHAIN = 'tsfw-boot';

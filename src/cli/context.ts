@@ -12,6 +12,8 @@ export interface Context {
   readonly confirm?: string;
   /** start/reload/restart: skip the SSH lock-out guard. */
   readonly force?: boolean;
+  /** start/show/check: the boot-time ruleset, without the rules that need the interface's address. */
+  readonly early?: boolean;
 }
 
 /** A verb: resolves to the process exit code (LSB), or throws a TsfwError that carries one. */

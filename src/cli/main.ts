@@ -29,6 +29,9 @@ const COMMANDS: Readonly<Record<string, () => Promise<{ default: Command }>>> = 
   [SANDBOX_VERB]: () => import('./commands/sandbox.js'),
 };
 
+/** The verbs that can work on the boot-time ruleset (the others act on whatever is loaded). */
+const EARLY_VERBS: ReadonlySet<string> = new Set(['start', 'show', 'check']);
+
 export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|force-reload|status|check|show|recent|mailguard|bans|ban|unban|confirm}
 
   start          load the firewall (atomically) and start the ban daemon
@@ -54,6 +57,8 @@ Options:
       --all           unban: every banned address
       --confirm SECS  start/reload/restart: roll back unless "tsfirewall confirm" (or a key) comes within SECS
       --force         start/reload/restart: load a ruleset even if it would lock out this SSH session
+      --early         start/show/check: the boot-time ruleset, for before the network is up: every rule but
+                      those that need the interface's address (a later "start" adds them); no ban daemon
   -v, --verbose       debug logging, including every command run
   -h, --help          this help
   -V, --version       print the version
@@ -80,7 +85,8 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     if (values.json) setQuiet();
     setVerbose(values.verbose ?? false);
     const ctx: Context = { verb: verb!, args, configPath: values.config, json: values.json ?? false,
-      jail: values.jail, all: values.all, confirm: values.confirm, force: values.force ?? false };
+      jail: values.jail, all: values.all, confirm: values.confirm, force: values.force ?? false, early: values.early ?? false };
+    if (ctx.early && !EARLY_VERBS.has(verb!)) throw new UsageError(`--early goes with ${[...EARLY_VERBS].join(', ')}, not ${verb}`);
     return await (await load()).default(ctx);
   } catch (err) {
     return report(err);

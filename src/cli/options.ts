@@ -11,6 +11,7 @@ export const OPTIONS = {
   all: { type: 'boolean' },
   confirm: { type: 'string' },
   force: { type: 'boolean' },
+  early: { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },

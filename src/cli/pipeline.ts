@@ -6,14 +6,15 @@ import { compile } from '../compile/plan.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { detectBackend, which, type Backend } from '../discover/backend.js';
-import { discoverHost, type HostFacts } from '../discover/host.js';
+import { bootFacts, discoverHost, type BootHost, type HostFacts } from '../discover/host.js';
 import { log } from '../log.js';
 import type { Plan } from '../model.js';
 import type { Context } from './context.js';
 
 export interface Prepared {
   readonly config: Config;
-  readonly host: HostFacts;
+  /** A BootHost with --early when the config fixes no address: the boot-time ruleset, nothing discovered. */
+  readonly host: HostFacts | BootHost;
   readonly plan: Plan;
   readonly backend: Backend;
 }
@@ -22,7 +23,9 @@ export async function prepare(ctx: Context): Promise<Prepared> {
   const loaded = loadConfig(ctx.configPath);
   for (const w of loaded.warnings) log.warn(w);
   const config = resolveHostChoices(loaded.config);
-  const [host, backend] = await Promise.all([discoverHost(config), detectBackend(config.backend)]);
+  const [host, backend] = await Promise.all([
+    ctx.early ? bootFacts(config) : discoverHost(config), detectBackend(config.backend),
+  ]);
   const plan = compile(config, host);
   for (const w of plan.warnings) log.warn(w);
   return { config, host, plan, backend };

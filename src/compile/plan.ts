@@ -3,8 +3,8 @@
  * same inputs always give the same ruleset and golden files can pin it down.
  */
 import type { Config, ServiceConfig } from '../config/types.js';
-import { localSubnet, type HostFacts } from '../discover/host.js';
-import type { Chain, IpsetSpec, Plan, Rule, Ruleset, Table } from '../model.js';
+import { isBootHost, localSubnet, type BootHost, type HostFacts } from '../discover/host.js';
+import { BOOT_CHAIN, type Chain, type IpsetSpec, type Plan, type Rule, type Ruleset, type Table } from '../model.js';
 import { dropLogRules, inputRules, isFamily, portGroups, type FamilyFacts } from './input.js';
 import { findShadowed } from './shadow.js';
 
@@ -30,24 +30,30 @@ export const banSetSpec = (name: string, family: 'ipv4' | 'ipv6'): IpsetSpec =>
 
 const BUILTIN_FILTER = ['INPUT', 'FORWARD', 'OUTPUT'] as const;
 
-export function compile(config: Config, host: HostFacts): Plan {
+/**
+ * A BootHost (no address known yet) gives the boot-time ruleset: every rule but the address-bound ones (MYIP's
+ * anti-spoofing, the local subnet, "not addressed to me", SNAT to MYIP), marked by BOOT_CHAIN.
+ */
+export function compile(config: Config, host: HostFacts | BootHost): Plan {
   const banned = config.services.filter((s) => s.bans !== undefined);
   // 'auto' is settled by the caller; treat an unsettled one as the seed's chain, which needs no extra program.
   const chainMode = config.banMode !== 'ipset';
   const banChains: Chain[] = chainMode ? banned.map((s) => ({ name: banChainName(s) })) : [];
+  const addressed = isBootHost(host) ? undefined : host;
+  const bootMarker: Chain[] = addressed ? [] : [{ name: BOOT_CHAIN }];
 
   const v4: FamilyFacts = {
     family: 'ipv4',
-    selves: [`${host.myip}/32`],
-    localNets: [localSubnet(host)],
+    selves: addressed ? [`${addressed.myip}/32`] : [],
+    localNets: addressed ? [localSubnet(addressed)] : [],
     loopbackNet: '127.0.0.0/8',
     banTarget: (s) => (chainMode ? { chain: banChainName(s) } : { set: banSetName(s, 'ipv4') }),
   };
   const rulesets: Ruleset[] = [{
     family: 'ipv4',
     tables: [
-      filterTable({ INPUT: 'DROP', FORWARD: 'ACCEPT', OUTPUT: 'ACCEPT' }, banChains, inputRules(config, v4)),
-      ...natTable(config, host),
+      filterTable({ INPUT: 'DROP', FORWARD: 'ACCEPT', OUTPUT: 'ACCEPT' }, [...banChains, ...bootMarker], inputRules(config, v4)),
+      ...natTable(config, addressed?.myip),
       ...helperTable(config),
     ],
   }];
@@ -62,7 +68,7 @@ export function compile(config: Config, host: HostFacts): Plan {
   } else if (config.ipv6 === 'mirror') {
     const v6: FamilyFacts = {
       family: 'ipv6',
-      selves: host.myip6.map((a) => `${a}/128`),
+      selves: (addressed?.myip6 ?? []).map((a) => `${a}/128`),
       localNets: [],
       loopbackNet: '::1/128',
       banTarget: (s) => (chainMode ? { chain: banChainName(s) } : { set: banSetName(s, 'ipv6') }),
@@ -76,7 +82,9 @@ export function compile(config: Config, host: HostFacts): Plan {
   const ipsets = chainMode ? [] : banSets(config);
 
   const warnings = [
-    ...host.warnings,
+    ...(addressed?.warnings ?? []),
+    ...(config.snat && !config.snat.to && !addressed
+      ? [`SNAT_INTERFACE: SNAT to MYIP waits for the address (tsfirewall start); set SNAT_TO to have it at boot`] : []),
     ...rulesets.flatMap((r) => r.tables.flatMap((t) => findShadowed(t.rules).map((s) => `${r.family} ${t.name}: ${s}`))),
     ...config.trustedNets.filter(isFamily('ipv6')).filter(() => config.ipv6 !== 'mirror')
       .map((n) => `TRUSTED_NETS: ${n} is IPv6 but IPV6=${config.ipv6}; it is not used`),
@@ -92,8 +100,9 @@ function filterTable(policies: Record<(typeof BUILTIN_FILTER)[number], 'ACCEPT' 
   };
 }
 
-function natTable(config: Config, host: HostFacts): Table[] {
-  if (!config.snat) return [];
+function natTable(config: Config, myip: string | undefined): Table[] {
+  const to = config.snat?.to ?? myip;
+  if (!config.snat || to === undefined) return [];
   return [{
     name: 'nat',
     chains: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'].map((name) => ({ name, policy: 'ACCEPT' as const })),
@@ -101,7 +110,7 @@ function natTable(config: Config, host: HostFacts): Table[] {
       chain: 'POSTROUTING',
       group: 'nat',
       match: { outIface: config.snat.iface },
-      target: { kind: 'SNAT', to: config.snat.to ?? host.myip },
+      target: { kind: 'SNAT', to },
     }],
   }];
 }

@@ -18,11 +18,28 @@ export interface HostFacts {
   readonly warnings: readonly string[];
 }
 
+/**
+ * At boot, before the network is up (`start --early`): no address to read yet, so only the rules that need none
+ * can load. The interface's name is known only if the config gives it.
+ */
+export interface BootHost { readonly boot: true; readonly iface?: string }
+
+export const isBootHost = (host: HostFacts | BootHost): host is BootHost => 'boot' in host;
+
+/**
+ * Host facts for the boot-time ruleset, without reading any interface: complete when the config fixes MYIP and
+ * NETMASK (the whole ruleset can load before the network), otherwise a BootHost.
+ */
+export function bootFacts(config: Config): HostFacts | BootHost {
+  return config.myip !== undefined ? staticFacts(config, config.iface) : { boot: true, iface: config.iface };
+}
+
+const staticFacts = (config: Config, iface: string | undefined): HostFacts =>
+  ({ iface: iface ?? '', myip: config.myip!, prefix: config.netmask ?? 32, myip6: [], warnings: [] });
+
 export async function discoverHost(config: Config, procRoute = '/proc/net/route'): Promise<HostFacts> {
   const iface = config.iface ?? defaultRouteIface(procRoute) ?? (await defaultIfaceFromSystemInformation());
-  if (config.myip !== undefined) {
-    return { iface: iface ?? '', myip: config.myip, prefix: config.netmask ?? 32, myip6: [], warnings: [] };
-  }
+  if (config.myip !== undefined) return staticFacts(config, iface);
   if (!iface) {
     throw new DiscoveryError('no default route to find the interface from; set INTERFACE (or MYIP and NETMASK)');
   }

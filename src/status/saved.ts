@@ -2,7 +2,7 @@
  * Parses `iptables-save -c` into chains and rules with counters: the data behind `status --json` and the
  * "is our ruleset loaded" test.
  */
-import { MARK } from '../model.js';
+import { BOOT_CHAIN, MARK } from '../model.js';
 
 export interface SavedRule {
   readonly table: string;
@@ -39,3 +39,6 @@ export function parseSave(text: string): Saved {
 }
 
 export const isLoaded = (saved: Saved) => saved.rules.some((r) => r.group !== undefined);
+
+/** Only the boot-time ruleset is loaded (`start --early`): the address-bound rules are still to come. */
+export const isBootRuleset = (saved: Saved) => isLoaded(saved) && saved.chains.some((c) => c.table === 'filter' && c.name === BOOT_CHAIN);

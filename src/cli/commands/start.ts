@@ -3,16 +3,22 @@
  * `$0 stop; $0 start`, restart never leaves the host open between the two. Only the ban daemon handling differs.
  * They run under the verb lock, refuse a ruleset that would lock out the admin's SSH session (unless --force), and
  * with --confirm N keep the new ruleset only if the admin confirms within N seconds (see docs/safety.md).
+ * `start --early` is the boot-time step before the network: the rules that need no address, no ban daemon.
  */
 import { applyPlan } from '../../apply/apply.js';
 import { loadModules } from '../../apply/modules.js';
+import type { Backend } from '../../discover/backend.js';
+import { isBootHost } from '../../discover/host.js';
 import { NotInstalledError, UsageError } from '../../errors.js';
+import { run } from '../../exec/run.js';
 import { log } from '../../log.js';
+import type { Plan } from '../../model.js';
 import { rememberAdminSource } from '../../safety/admin.js';
 import { awaitConfirmation, MAX_CONFIRM_SECONDS } from '../../safety/confirm.js';
 import { exclusive } from '../../safety/exclusive.js';
 import { guardSession } from '../../safety/lockout.js';
 import { daemonState, startDaemon, stopDaemon } from '../../services/fail2ban.js';
+import { isBootRuleset, isLoaded, parseSave } from '../../status/saved.js';
 import type { Command, Context } from '../context.js';
 import { say } from '../output.js';
 import { prepare } from '../pipeline.js';
@@ -21,7 +27,12 @@ const start: Command = async (ctx) => {
   const confirmSeconds = parseConfirm(ctx.confirm);
   return exclusive(async () => {
     const { config, host, plan, backend } = await prepare(ctx);
-    if (config.fail2ban === 'yes' && daemonState(config) === 'not-installed') {
+    const boot = isBootHost(host);
+    if (boot && (await fullRulesetLoaded(backend))) {
+      say('firewall already loaded with its full ruleset; --early changes nothing');
+      return 0;
+    }
+    if (!ctx.early && config.fail2ban === 'yes' && daemonState(config) === 'not-installed') {
       throw new NotInstalledError('FAIL2BAN=yes but fail2ban is not installed (install it, or set FAIL2BAN=auto); nothing was changed');
     }
     // Before anything changes, but beside apply's first reads: the guard's programs (ipset test, iptables -S)
@@ -36,9 +47,15 @@ const start: Command = async (ctx) => {
     await applyPlan(plan, backend, { verb: ctx.verb, confirm, preflight });
     // Only once the new rules are in (and confirmed): a restart that fails or is rolled back keeps the daemon too.
     if (ctx.verb === 'restart') await stopDaemon(config);
-    const rules = plan.rulesets.reduce((n, r) => n + r.tables.reduce((m, t) => m + t.rules.length, 0), 0);
-    say(`firewall ${ctx.verb === 'start' ? 'started' : 'reloaded'}: ${rules} rules for ${host.myip}/${host.prefix}` +
+    if (boot) {
+      say(`firewall started before the network: ${ruleCount(plan)} rules (iptables-${backend.name}); those that need ` +
+        `${host.iface ? `${host.iface}'s` : 'the interface\'s'} address follow with "tsfirewall start"`);
+      return 0;
+    }
+    say(`firewall ${ctx.verb === 'start' ? 'started' : 'reloaded'}: ${ruleCount(plan)} rules for ${host.myip}/${host.prefix}` +
       `${host.iface ? ` on ${host.iface}` : ''} (iptables-${backend.name})`);
+    // The boot-time step comes before the network and the ban daemon's own unit: it leaves fail2ban to them.
+    if (ctx.early) return 0;
     const daemon = await startDaemon(config, { verb: ctx.verb, host, backend });
     for (const w of daemon.warnings) log.warn(w);
     if (daemon.ok) say(daemon.message);
@@ -46,6 +63,18 @@ const start: Command = async (ctx) => {
     return daemon.ok ? 0 : 1;
   });
 };
+
+const ruleCount = (plan: Plan) => plan.rulesets.reduce((n, r) => n + r.tables.reduce((m, t) => m + t.rules.length, 0), 0);
+
+/**
+ * The early step must never replace a complete ruleset with a lesser one (a unit started by hand, or late): one
+ * iptables-save, paid only by --early.
+ */
+async function fullRulesetLoaded(backend: Backend): Promise<boolean> {
+  const saved = await run(backend.save.ipv4, []);
+  const parsed = parseSave(saved.exitCode === 0 ? saved.stdout : '');
+  return isLoaded(parsed) && !isBootRuleset(parsed);
+}
 
 function parseConfirm(raw: Context['confirm']): number | undefined {
   if (raw === undefined) return undefined;

@@ -13,7 +13,7 @@ import { describePendingApply } from '../../safety/journal.js';
 import { daemonState } from '../../services/fail2ban.js';
 import { formatRecent, formatSaved } from '../../status/format.js';
 import { readRecentTables } from '../../status/recent.js';
-import { isLoaded, parseSave } from '../../status/saved.js';
+import { isBootRuleset, isLoaded, parseSave } from '../../status/saved.js';
 import type { Command } from '../context.js';
 import { managedFamilies, resolveHostChoices } from '../pipeline.js';
 
@@ -43,7 +43,9 @@ const status: Command = async (ctx) => {
   const daemon = daemonState(config);
   const bans = banCounts(jails, new Map(saved), sets);
   const degraded = loaded && daemon === 'stopped' && config.fail2ban !== 'no' && jails.length > 0;
-  const state = !loaded ? 'stopped' : degraded ? 'degraded' : 'running';
+  // The boot-time ruleset is up, the address-bound rules and the ban daemon are still to come.
+  const early = isBootRuleset(saved[0]![1]);
+  const state = !loaded ? 'stopped' : early ? 'early' : degraded ? 'degraded' : 'running';
   if (ctx.json) {
     process.stdout.write(JSON.stringify({
       state, backend: backend.name, banDaemon: daemon, bans,
@@ -51,6 +53,7 @@ const status: Command = async (ctx) => {
     }, null, 2) + '\n');
   } else {
     const lines = [`tsfirewall: ${state} (iptables-${backend.name}; ban daemon: ${daemon})`, formatBanCounts(bans)];
+    if (early) lines.splice(1, 0, 'boot-time ruleset only: the rules that need the address load with "tsfirewall start"');
     for (const [family, s] of saved) lines.push(formatSaved(family === 'ipv4' ? 'IPv4' : 'IPv6', s));
     lines.push(formatRecent(recent));
     process.stdout.write(lines.join('\n'));
