@@ -14,7 +14,7 @@ import { addressArgs, pickJail } from './ban.js';
 
 const unban: Command = async (ctx) => {
   const raw = addressArgs(ctx.args);
-  if (ctx.all === (raw.length > 0)) throw new UsageError('unban needs IP addresses or --all (not both)');
+  if ((ctx.all ?? false) === (raw.length > 0)) throw new UsageError('unban needs IP addresses or --all (not both)');
   const { ok, bad } = parseBanAddresses(raw);
   if (bad.length > 0) throw new UsageError(`not a host address: ${bad.slice(0, 5).map((b) => `"${b}"`).join(', ')}; nothing was unbanned`);
   const bctx = await banContext(ctx.configPath);
