@@ -54,8 +54,10 @@ export function jailFile(input: JailFileInput): string {
   for (const j of jails) {
     const source = input.logSources.get(j.jail)!;
     const jail = j.service.jail;
+    // An escalated ban's length is only known per ban: the set entry takes it from the ban itself.
+    const ipsettime = jail.bantimeMax === undefined ? String(ipsetTime(jail.bantime)) : '<bantime>';
     const action = j.mode === 'ipset'
-      ? `${ACTION_NAMES.ipset}[name=${j.banName}, ipsettime=${ipsetTime(jail.bantime)}]`
+      ? `${ACTION_NAMES.ipset}[name=${j.banName}, ipsettime=${ipsettime}]`
       : `${ACTION_NAMES.chain}[name=${j.banName}]`;
     out.push([
       `[${j.jail}]`,
@@ -66,6 +68,11 @@ export function jailFile(input: JailFileInput): string {
       `maxretry = ${jail.maxretry}`,
       `findtime = ${jail.findtime}`,
       `bantime  = ${jail.bantime}`,
+      ...(jail.bantimeMax === undefined ? [] : [
+        '# repeat offenders: each ban of the same address lasts twice the one before, up to maxtime',
+        'bantime.increment = true',
+        `bantime.maxtime = ${jail.bantimeMax}`,
+      ]),
       `ignoreip = ${input.ignoreip.join(' ')}`,
       ...(source.kind === 'journal'
         ? ['# the service logs to the journal: read it there (there may be no log file at all)', 'backend  = systemd']
@@ -90,6 +97,8 @@ actionstop =
 actioncheck =
 # Each entry carries the ban time, so the kernel expires it even if fail2ban is not running to unban it.
 actionban = <ipset> -exist add <ipmset> <ip> timeout <ipsettime>
+# fail2ban lengthens a repeat offender's ban after the fact (bantime.increment): -exist renews the entry's timeout.
+actionprolong = %(actionban)s
 actionunban = <ipset> -exist del <ipmset> <ip>
 # Stopping fail2ban leaves the entries in place (they expire on their own): a restart opens no window.
 actionflush = true

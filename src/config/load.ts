@@ -115,6 +115,11 @@ function readService(name: string, read: Reader, problems: ConfigProblem[], at: 
   }
   const upper = name.toUpperCase();
   const rate = f('RATE_LIMIT', known?.rateLimit ?? 'no');
+  const bantime = f('JAIL_BANTIME') ?? 600;
+  const bantimeMax = f('JAIL_BANTIME_MAX');
+  if (bantimeMax !== undefined && bantimeMax < bantime) {
+    problems.push({ key: `${prefix}JAIL_BANTIME_MAX`, line: at(`${prefix}JAIL_BANTIME_MAX`), message: `must be at least ${prefix}JAIL_BANTIME (${bantime}), got ${bantimeMax}` });
+  }
   const bans = f('BANS', known?.bans ? 'yes' : 'no');
   return {
     name,
@@ -129,7 +134,8 @@ function readService(name: string, read: Reader, problems: ConfigProblem[], at: 
       filter: f('JAIL_FILTER', known?.filter ?? name) ?? name,
       maxretry: f('JAIL_MAXRETRY') ?? 5,
       findtime: f('JAIL_FINDTIME') ?? 600,
-      bantime: f('JAIL_BANTIME') ?? 600,
+      bantime,
+      ...(bantimeMax === undefined ? {} : { bantimeMax }),
       logpath: f('JAIL_LOGPATH') ?? '',
     },
   };

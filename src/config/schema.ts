@@ -52,6 +52,8 @@ export const SERVICE_FIELDS = {
   JAIL_MAXRETRY: key('5', v.integer(1, 1000)),
   JAIL_FINDTIME: key('600', v.integer(1, 31_536_000)),
   JAIL_BANTIME: key('600', v.integer(1, 31_536_000)),
+  // The kernel's largest ipset timeout: an escalated ban must still expire on its own if fail2ban is down.
+  JAIL_BANTIME_MAX: key('', optional(v.integer(1, 2_147_483))),
   JAIL_LOGPATH: key('', optional(v.logPath)),
 } as const;
 

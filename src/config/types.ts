@@ -9,6 +9,11 @@ export interface JailConfig {
   readonly maxretry: number;
   readonly findtime: number;
   readonly bantime: number;
+  /**
+   * Repeat offenders: each new ban of the same address lasts twice the one before, up to this many seconds
+   * (fail2ban's bantime.increment). Undefined: every ban lasts bantime.
+   */
+  readonly bantimeMax?: number;
   /** Empty: read the journal when the service logs there, else the distro's log file. */
   readonly logpath: string;
 }

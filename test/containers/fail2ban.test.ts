@@ -22,7 +22,7 @@ let attacker: StartedTestContainer | undefined;
 let trusted: StartedTestContainer | undefined;
 let bundleDir = '';
 /** Addresses, filled in once the subnet is claimed. */
-const ip = { fw: '', attacker: '', burst: '', slow: '', inject: '', session: '', chain: '', trusted: '', victim: '' };
+const ip = { fw: '', attacker: '', burst: '', slow: '', inject: '', session: '', chain: '', repeat: '', trusted: '', victim: '' };
 
 function on(c: StartedTestContainer | undefined, argv: string[], timeoutMs = 60_000) {
   if (!c) throw new Error('container did not start');
@@ -30,15 +30,15 @@ function on(c: StartedTestContainer | undefined, argv: string[], timeoutMs = 60_
 }
 const tsfw = (...args: string[]) => on(fw, ['tsfirewall', ...args], 90_000);
 
-function configText(mode: 'ipset' | 'chain', fail2ban: 'yes' | 'auto'): string {
+function configText(mode: 'ipset' | 'chain', fail2ban: 'yes' | 'auto', extra: readonly string[]): string {
   return [
     'INTERFACE=eth0', 'TRUST_LOCAL_SUBNET=no', `TRUSTED_NETS=${ip.trusted}/32`, 'SERVICES=ssh', 'MODULES=',
-    `BAN_MODE=${mode}`, `FAIL2BAN=${fail2ban}`, `SERVICE_SSH_JAIL_MAXRETRY=${MAXRETRY}`, '',
+    `BAN_MODE=${mode}`, `FAIL2BAN=${fail2ban}`, `SERVICE_SSH_JAIL_MAXRETRY=${MAXRETRY}`, ...extra, '',
   ].join('\n');
 }
 
-async function configure(mode: 'ipset' | 'chain', fail2ban: 'yes' | 'auto' = 'yes'): Promise<void> {
-  await fw!.copyContentToContainer([{ content: configText(mode, fail2ban), target: '/etc/default/tsfirewall', mode: 0o644 }]);
+async function configure(mode: 'ipset' | 'chain', fail2ban: 'yes' | 'auto' = 'yes', extra: readonly string[] = []): Promise<void> {
+  await fw!.copyContentToContainer([{ content: configText(mode, fail2ban, extra), target: '/etc/default/tsfirewall', mode: 0o644 }]);
 }
 
 /** Polls, bounded in count and time. */
@@ -85,7 +85,7 @@ describe('fail2ban driven by tsfirewall, against a real sshd', () => {
     const first = Number(/\.(\d+)\/28$/.exec(subnet)![1]);
     const at = (n: number) => `${base}${first + n}`;
     Object.assign(ip, {
-      fw: at(2), attacker: at(3), burst: at(4), slow: at(5), inject: at(6), session: at(7), chain: at(8),
+      fw: at(2), attacker: at(3), burst: at(4), slow: at(5), inject: at(6), session: at(7), chain: at(8), repeat: at(9),
       trusted: at(10), victim: at(13),
     });
     [fw, attacker, trusted] = await Promise.all([
@@ -93,7 +93,7 @@ describe('fail2ban driven by tsfirewall, against a real sshd', () => {
       startPlainContainer({ network: NET, ip: ip.attacker }),
       startPlainContainer({ network: NET, ip: ip.trusted }),
     ]);
-    for (const a of [ip.burst, ip.slow, ip.inject, ip.session, ip.chain]) {
+    for (const a of [ip.burst, ip.slow, ip.inject, ip.session, ip.chain, ip.repeat]) {
       expect((await on(attacker, ['ip', 'addr', 'add', `${a}/28`, 'dev', 'eth0'])).exitCode).toBe(0);
     }
     await fw!.copyDirectoriesToContainer([{ source: bundleDir, target: '/opt/tsfirewall' }]);
@@ -219,6 +219,38 @@ describe('fail2ban driven by tsfirewall, against a real sshd', () => {
     const all = await tsfw('unban', '--all');
     expect(all.exitCode, all.stderr).toBe(0);
     expect(await banned()).toEqual([]);
+  });
+
+  it('a repeat offender\'s second ban lasts twice the first (BANTIME_MAX), and its set entry expires with it', async () => {
+    const BANTIME = 6;
+    await configure('ipset', 'yes', [`SERVICE_SSH_JAIL_BANTIME=${BANTIME}`, 'SERVICE_SSH_JAIL_BANTIME_MAX=3600']);
+    const r = await tsfw('reload');
+    expect(r.exitCode, r.stderr).toBe(0);
+    // The kernel's remaining time of the offender's entry in f2b-SSH, or undefined when it has none.
+    const entryTimeout = async () => {
+      const m = new RegExp(`^${ip.repeat.replace(/\./g, '\\.')} timeout (\\d+)$`, 'm').exec((await on(fw, ['ipset', 'list', 'f2b-SSH'])).stdout);
+      return m ? Number(m[1]) : undefined;
+    };
+    const offend = async (round: number) => {
+      // Each round's connections count in the hit-rate table (3 per 180 s): start from an empty one.
+      expect((await tsfw('recent', 'clear', 'SSH')).exitCode).toBe(0);
+      // The first attempt reaches sshd. fail2ban counts a known offender's failures for more (seen: banned at the
+      // second attempt of round 2), so the later attempts stop once the ban is in.
+      await refused(ip.repeat, `wrong-${round}-0`);
+      for (let i = 1; i < MAXRETRY && (await entryTimeout()) === undefined; i++) await login(ip.repeat, `wrong-${round}-${i}`);
+      let seen: number | undefined;
+      await until(`ban ${round} of the repeat offender`, async () => (seen = await entryTimeout()) !== undefined, 15);
+      return seen!;
+    };
+    expect(await offend(1)).toBeLessThanOrEqual(BANTIME);
+    await until('the first ban to expire', async () => (await entryTimeout()) === undefined, BANTIME + 10);
+    await offend(2);
+    // fail2ban may lengthen the ban just after placing it (actionprolong): wait for the longer entry.
+    await until('the second ban to outlast the first', async () => ((await entryTimeout()) ?? 0) > BANTIME, 10);
+    expect(await entryTimeout()).toBeLessThanOrEqual(2 * BANTIME);
+    expect((await tsfw('unban', ip.repeat)).exitCode).toBe(0);
+    await configure('ipset');
+    expect((await tsfw('reload')).exitCode).toBe(0);
   });
 
   it('chain mode: fail2ban inserts DROP rules into fail2ban-SSH, and they survive reload', async () => {

@@ -60,6 +60,27 @@ describe('jail.d/tsfirewall.conf', () => {
   });
 });
 
+describe('repeat offenders (SERVICE_<NAME>_JAIL_BANTIME_MAX)', () => {
+  const text = (mode: 'ipset' | 'chain') => sections(jailFile({
+    jails: jailsOf(config('SERVICE_SSH_JAIL_BANTIME=300\nSERVICE_SSH_JAIL_BANTIME_MAX=86400', mode)), ignoreip: [], logSources: journal(['tsfw-ssh']),
+  }))['tsfw-ssh']!;
+
+  test('turn on fail2ban\'s bantime.increment with the maximum, the first ban lasting BANTIME', () => {
+    expect(text('ipset')).toMatchObject({ bantime: '300', 'bantime.increment': 'true', 'bantime.maxtime': '86400' });
+    expect(text('chain')).toMatchObject({ 'bantime.increment': 'true', 'bantime.maxtime': '86400' });
+  });
+
+  test('in ipset mode each set entry expires with its own ban, however long fail2ban made it', () => {
+    expect(text('ipset').action).toBe('tsfirewall-ipset[name=SSH, ipsettime=<bantime>]');
+    expect(text('chain').action).toBe('tsfirewall-chain[name=SSH]');
+  });
+
+  test('without it nothing escalates', () => {
+    const plain = sections(jailFile({ jails: jailsOf(config()), ignoreip: [], logSources: journal(['tsfw-ssh']) }))['tsfw-ssh']!;
+    expect(Object.keys(plain).filter((k) => k.startsWith('bantime.'))).toEqual([]);
+  });
+});
+
 describe('action.d/tsfirewall-ipset.conf', () => {
   const s = sections(ipsetAction({ ipset: '/usr/sbin/ipset', ipv6: true }));
 
@@ -70,6 +91,8 @@ describe('action.d/tsfirewall-ipset.conf', () => {
   test('ban adds and unban deletes only our entry, IPv6 going to f2b6-NAME', () => {
     expect(s.Definition!.actionban).toBe('<ipset> -exist add <ipmset> <ip> timeout <ipsettime>');
     expect(s.Definition!.actionunban).toBe('<ipset> -exist del <ipmset> <ip>');
+    // A lengthened ban (bantime.increment) re-adds the entry: -exist renews its timeout.
+    expect(s.Definition!.actionprolong).toBe('%(actionban)s');
     expect(s.Init).toEqual({ ipset: '/usr/sbin/ipset', ipsettime: '0', ipmset: 'f2b-<name>' });
     expect(s['Init?family=inet6']).toEqual({ ipmset: 'f2b6-<name>' });
   });
