@@ -1,5 +1,7 @@
 // Issue 4, proven: the .deb installed with apt into a systemd container (start, status through the iptables
-// alias, reload, stop, enable + reboot, upgrade keeping the admin's config, purge leaving nothing) and into a plain
+// alias, reload, stop, the boot-time unit holding the host closed while the address is late, enable + reboot with
+// the early unit before the network and the main unit, upgrade keeping the admin's config, purge leaving
+// nothing) and into a plain
 // container driven by `service iptables ...` (the LSB init script); the .rpm's files, scriptlets and a scratch-root
 // install; lintian, rpmlint and shellcheck clean. The firewall only ever runs inside the containers, on an
 // --internal TEST-NET network.
@@ -54,6 +56,8 @@ async function waitForBoot(c: StartedTestContainer): Promise<string> {
 }
 
 const tsfwRules = (save: string) => save.split('\n').filter((l) => l.includes('tsfw:')).length;
+/** The empty chain that marks the boot-time ruleset (`start --early`) while it is the only one loaded. */
+const bootMarker = (save: string) => /^:tsfw-boot /m.test(save);
 
 beforeAll(async () => {
   built = await buildPackages();
@@ -95,7 +99,7 @@ describe('package checks (no container)', () => {
     const list = (await execa('dpkg-deb', ['-c', deb])).stdout;
     for (const path of ['./usr/lib/tsfirewall/tsfirewall.cjs', './usr/lib/tsfirewall/core.cjs', './usr/lib/tsfirewall/winston.cjs',
       './usr/lib/tsfirewall/systeminformation.cjs', './usr/sbin/tsfirewall', './lib/systemd/system/tsfirewall.service',
-      './etc/init.d/iptables', './etc/default/tsfirewall', './usr/share/man/man8/tsfirewall.8.gz',
+      './lib/systemd/system/tsfirewall-early.service', './etc/init.d/iptables', './etc/default/tsfirewall', './usr/share/man/man8/tsfirewall.8.gz',
       './usr/share/doc/tsfirewall/copyright', './usr/share/doc/tsfirewall/changelog.gz']) {
       expect(list).toContain(path);
     }
@@ -121,7 +125,7 @@ describe('package checks (no container)', () => {
     const files = (await q('-l')).split('\n');
     for (const path of ['/usr/lib/tsfirewall/tsfirewall.cjs', '/usr/lib/tsfirewall/core.cjs', '/usr/lib/tsfirewall/winston.cjs',
       '/usr/lib/tsfirewall/systeminformation.cjs', '/usr/sbin/tsfirewall', '/usr/lib/systemd/system/tsfirewall.service',
-      '/usr/lib/systemd/system/iptables.service', '/etc/rc.d/init.d/iptables', '/etc/default/tsfirewall',
+      '/usr/lib/systemd/system/tsfirewall-early.service', '/usr/lib/systemd/system/iptables.service', '/etc/rc.d/init.d/iptables', '/etc/default/tsfirewall',
       '/usr/share/man/man8/tsfirewall.8.gz', '/usr/share/licenses/tsfirewall/copyright']) {
       expect(files).toContain(path);
     }
@@ -140,14 +144,14 @@ describe('package checks (no container)', () => {
     const scripts = (await execa('rpm', ['-qp', '--scripts', rpm])).stdout;
     expect(scripts).toMatch(/postinstall scriptlet/);
     const [post, preun, postun] = await Promise.all([scriptletText(rpm, 'POSTIN'), scriptletText(rpm, 'PREUN'), scriptletText(rpm, 'POSTUN')]);
-    expect(await runScriptlet(post, 1, false)).toEqual(['systemctl --no-reload preset tsfirewall.service']);
+    expect(await runScriptlet(post, 1, false)).toEqual(['systemctl --no-reload preset tsfirewall.service tsfirewall-early.service']);
     expect(await runScriptlet(post, 2, true)).toEqual([]);
     // Upgrade: the old package's preun/postun run with $1 = 1.
     expect(await runScriptlet(preun, 1, true)).toEqual([]);
     expect(await runScriptlet(postun, 1, true)).toEqual(['systemctl daemon-reload', 'systemctl try-reload-or-restart tsfirewall.service']);
     // Erase, with the rules loaded by hand as well: opened while the program is still there.
     expect(await runScriptlet(preun, 0, true)).toEqual([
-      'systemctl --no-reload disable --now tsfirewall.service', 'tsfirewall status', 'tsfirewall stop']);
+      'systemctl --no-reload disable --now tsfirewall.service tsfirewall-early.service', 'tsfirewall status', 'tsfirewall stop']);
     expect(await runScriptlet(postun, 0, false)).toEqual(['systemctl daemon-reload']);
   });
 
@@ -178,12 +182,34 @@ describe('package checks (no container)', () => {
 
 describe('the .deb under systemd', () => {
   const unit = 'tsfirewall.service';
+  const early = 'tsfirewall-early.service';
   const invocation = async () => (await ok(sys, `systemctl show -p InvocationID --value ${unit}`)).trim();
+  const property = async (u: string, p: string) => (await ok(sys, `systemctl show -p ${p} --value ${u}`)).trim();
+  /** `tsfirewall status --json`'s state ("early", "running", ...), or its exit code when it printed no JSON. */
+  const statusState = async () => {
+    const r = await sh(sys, 'tsfirewall status --json');
+    try {
+      return (JSON.parse(r.stdout) as { state: string }).state;
+    } catch {
+      return `exit ${r.exitCode}: ${r.stderr.trim()}`;
+    }
+  };
+  /** Polls (bounded: ~30 s) until `read` returns `want`; returns the last value read. */
+  const waitFor = async (read: () => Promise<string>, want: string) => {
+    let got = '';
+    for (let i = 0; i < 60 && got !== want; i++) {
+      got = await read();
+      if (got !== want) await sleep(500);
+    }
+    return got;
+  };
 
-  it('installs with apt from the local file, enabled and started neither', async () => {
+  it('installs with apt from the local file, enabled and started neither (nor the boot-time unit)', async () => {
     await ok(sys, `apt-get install -y -q ${PKGS}/${built.deb}`, 0, 300_000);
-    expect((await sh(sys, `systemctl is-enabled ${unit}`)).stdout.trim()).toBe('disabled');
-    expect((await sh(sys, `systemctl is-active ${unit}`)).stdout.trim()).toBe('inactive');
+    for (const u of [unit, early]) {
+      expect((await sh(sys, `systemctl is-enabled ${u}`)).stdout.trim()).toBe('disabled');
+      expect((await sh(sys, `systemctl is-active ${u}`)).stdout.trim()).toBe('inactive');
+    }
     expect(tsfwRules(await ok(sys, 'iptables-save'))).toBe(0);
     // The alias works while the unit is not enabled (the package ships it as a static link).
     expect(await ok(sys, 'systemctl show -p Id --value iptables.service')).toMatch(/^tsfirewall\.service/);
@@ -235,39 +261,97 @@ describe('the .deb under systemd', () => {
     await ok(sys, 'service iptables status', 3);
   }, 120_000);
 
-  it('an address that comes late (DHCP) fails the start with 6, and the unit retries until it loads', async () => {
+  it('an address that comes late (DHCP): the early unit holds the host closed while the unit retries, then the full ruleset replaces it', async () => {
     // A veth pair in the container's own namespace (no dummy module here) stands in for a NIC waiting for a lease.
     const late = '192.0.2.77';
     await ok(sys, "ip link add tsfwdhcp0 type veth peer name tsfwdhcp1 && ip link set tsfwdhcp1 up && ip link set tsfwdhcp0 up && sed -i 's/^INTERFACE=eth0$/INTERFACE=tsfwdhcp0/' /etc/default/tsfirewall");
     try {
+      // As at boot: the early unit before the network, under the same hardening as the main unit.
+      await ok(sys, `systemctl start ${early}`);
+      expect(await property(early, 'ActiveState')).toBe('active');
+      expect((await property(early, 'CapabilityBoundingSet')).split(/\s+/).sort()).toEqual(['cap_net_admin', 'cap_net_raw', 'cap_sys_module']);
+      expect(await ok(sys, `journalctl -u ${early} --no-pager -o cat`)).toMatch(/^firewall started before the network: \d+ rules/m);
+      let save = await ok(sys, 'iptables-save');
+      expect(bootMarker(save)).toBe(true);
+      expect(tsfwRules(save)).toBeGreaterThan(5);
+      expect(save).toMatch(/^:INPUT DROP/m);
+      expect((await ok(sys, 'tsfirewall status')).split('\n')[0]).toMatch(/^tsfirewall: early \(/);
+      expect(await statusState()).toBe('early');
+
+      // The main unit finds no address: exit 6, retries, and the boot-time rules stay in.
       await ok(sys, `systemctl start ${unit}`, 1);
       expect((await ok(sys, `systemctl show -p ExecMainStatus -p SubState ${unit}`))).toMatch(/ExecMainStatus=6[\s\S]*SubState=auto-restart|SubState=auto-restart[\s\S]*ExecMainStatus=6/);
-      expect(tsfwRules(await ok(sys, 'iptables-save'))).toBe(0);
-      await ok(sys, `ip addr add ${late}/24 dev tsfwdhcp0`);
-      let state = '';
-      for (let i = 0; i < 60 && state !== 'active'; i++) {
-        state = (await sh(sys, `systemctl is-active ${unit}`)).stdout.trim();
-        if (state !== 'active') await sleep(500);
-      }
-      expect(state).toBe('active');
-      expect(await ok(sys, 'iptables-save')).toContain(`-s ${late}/32`);
-      expect(Number((await ok(sys, `systemctl show -p NRestarts --value ${unit}`)).trim())).toBeGreaterThanOrEqual(1);
-    } finally {
-      await sh(sys, `sed -i 's/^INTERFACE=tsfwdhcp0$/INTERFACE=eth0/' /etc/default/tsfirewall; systemctl stop ${unit}; systemctl reset-failed ${unit}; ip link del tsfwdhcp0`);
-    }
-    expect(tsfwRules(await ok(sys, 'iptables-save'))).toBe(0);
-  }, 120_000);
+      save = await ok(sys, 'iptables-save');
+      expect(bootMarker(save)).toBe(true);
+      expect(tsfwRules(save)).toBeGreaterThan(5);
+      expect(save).not.toContain(late);
+      // An upgrade now (postinst configure <old>) must leave the boot-time rules to the unit's next attempt: a
+      // reload by hand would have no address either and fail with a warning.
+      const postinst = await sh(sys, `DPKG_MAINTSCRIPT_PACKAGE=tsfirewall DPKG_MAINTSCRIPT_NAME=postinst /var/lib/dpkg/info/tsfirewall.postinst configure ${built.version}`);
+      expect(postinst.exitCode, postinst.stderr).toBe(0);
+      expect(postinst.stderr).not.toMatch(/reload failed/);
+      expect(bootMarker(await ok(sys, 'iptables-save'))).toBe(true);
 
-  it('enabled, it is up after a reboot, before the services it guards', async () => {
+      await ok(sys, `ip addr add ${late}/24 dev tsfwdhcp0`);
+      expect(await waitFor(() => property(unit, 'ActiveState'), 'active')).toBe('active');
+      save = await ok(sys, 'iptables-save');
+      expect(save).toContain(`-s ${late}/32`);
+      expect(bootMarker(save)).toBe(false);
+      expect(Number(await property(unit, 'NRestarts'))).toBeGreaterThanOrEqual(1);
+      // "running" once the ban daemon the main unit queued is up ("degraded" until then).
+      expect(await waitFor(statusState, 'running')).toBe('running');
+
+      // A repeated (or late) early start never replaces the full ruleset with the lesser one.
+      await ok(sys, `systemctl restart ${early}`);
+      expect(await ok(sys, `journalctl -u ${early} --no-pager -o cat`)).toMatch(/^firewall already loaded with its full ruleset; --early changes nothing$/m);
+      save = await ok(sys, 'iptables-save');
+      expect(bootMarker(save)).toBe(false);
+      expect(save).toContain(`-s ${late}/32`);
+    } finally {
+      await sh(sys, `sed -i 's/^INTERFACE=tsfwdhcp0$/INTERFACE=eth0/' /etc/default/tsfirewall; systemctl stop ${unit} ${early}; systemctl reset-failed ${unit} ${early}; ip link del tsfwdhcp0`);
+    }
+    // The early unit's stop changes nothing; the main unit's stop opened everything.
+    expect(tsfwRules(await ok(sys, 'iptables-save'))).toBe(0);
+  }, 180_000);
+
+  it('enabled (both units), it is up after a reboot: the early unit before the network and the main unit, which is before the services it guards', async () => {
     await ok(sys, `systemctl enable ${unit}`);
     expect((await ok(sys, 'readlink /etc/systemd/system/iptables.service')).trim()).toMatch(/tsfirewall\.service$/);
+    // Also= in the main unit's [Install]: one enable for both.
+    expect((await ok(sys, `systemctl is-enabled ${early}`)).trim()).toBe('enabled');
+    expect((await ok(sys, `readlink /etc/systemd/system/sysinit.target.wants/${early}`)).trim()).toMatch(/tsfirewall-early\.service$/);
     await sys!.restart({ timeout: 30_000 });
     await waitForBoot(sys!);
     await sh(sys, 'ip -4 route del default'); // as the harness left it before the reboot
     expect((await ok(sys, `systemctl is-active ${unit}`)).trim()).toBe('active');
-    expect(tsfwRules(await ok(sys, 'iptables-save'))).toBeGreaterThan(5);
+    expect((await ok(sys, `systemctl is-active ${early}`)).trim()).toBe('active');
+    expect(await property(early, 'ExecMainStatus')).toBe('0');
+    expect(await ok(sys, `journalctl -b -u ${early} --no-pager -o cat`)).toMatch(/^firewall started before the network: \d+ rules/m);
+    const save = await ok(sys, 'iptables-save');
+    expect(tsfwRules(save)).toBeGreaterThan(5);
+    expect(bootMarker(save)).toBe(false);
     expect(await ok(sys, 'systemctl show -p After --value ssh.service')).toMatch(/tsfirewall\.service/);
+    // The boot itself, on one clock: the early unit was up before the main unit's start and before the network.
+    // systemd breaks an ordering cycle by dropping a job and only logs it: none may involve our units.
+    expect(await ok(sys, 'journalctl -b --no-pager -o cat')).not.toMatch(/ordering cycle/i);
+    const earlyUp = Number(await property(early, 'ActiveEnterTimestampMonotonic'));
+    const mainStart = Number(await property(unit, 'ExecMainStartTimestampMonotonic'));
+    const networkPre = Number(await property('network-pre.target', 'ActiveEnterTimestampMonotonic'));
+    expect(earlyUp).toBeGreaterThan(0);
+    expect(earlyUp).toBeLessThan(mainStart);
+    // systemd 252 ships network-pre.target; the early unit's Wants= pulls it into the boot.
+    expect(await property('network-pre.target', 'LoadState')).toBe('loaded');
+    expect(networkPre).toBeGreaterThanOrEqual(earlyUp);
   }, 300_000);
+
+  it('systemctl disable tsfirewall disables both units (and stops neither); enable enables both again', async () => {
+    await ok(sys, `systemctl disable ${unit}`);
+    for (const u of [unit, early]) expect((await sh(sys, `systemctl is-enabled ${u}`)).stdout.trim()).toBe('disabled');
+    await ok(sys, 'test ! -e /etc/systemd/system/sysinit.target.wants/tsfirewall-early.service');
+    expect((await ok(sys, `systemctl is-active ${unit}`)).trim()).toBe('active');
+    await ok(sys, `systemctl enable ${unit}`);
+    for (const u of [unit, early]) expect((await ok(sys, `systemctl is-enabled ${u}`)).trim()).toBe('enabled');
+  }, 60_000);
 
   it('an upgrade keeps the edited /etc/default/tsfirewall and reloads instead of restarting', async () => {
     await ok(sys, "echo '# admin edit' >> /etc/default/tsfirewall");
@@ -279,6 +363,7 @@ describe('the .deb under systemd', () => {
     expect(config).toMatch(/^# admin edit$/m);
     expect(await invocation()).toBe(before);
     expect((await ok(sys, `systemctl is-active ${unit}`)).trim()).toBe('active');
+    for (const u of [unit, early]) expect((await ok(sys, `systemctl is-enabled ${u}`)).trim()).toBe('enabled');
     expect(await ok(sys, `journalctl -u ${unit} -b --no-pager -o cat`)).toMatch(/Reloaded tsfirewall\.service/);
     expect(tsfwRules(await ok(sys, 'iptables-save'))).toBeGreaterThan(5);
   }, 300_000);
@@ -289,10 +374,13 @@ describe('the .deb under systemd', () => {
     await ok(sys, 'dpkg -L tsfirewall', 1);
     const leftovers = await ok(sys, [
       'ls -d /etc/default/tsfirewall /etc/init.d/iptables /usr/lib/tsfirewall /usr/sbin/tsfirewall /var/lib/tsfirewall',
+      '/lib/systemd/system/tsfirewall.service /lib/systemd/system/tsfirewall-early.service /var/cache/tsfirewall',
       '/run/tsfirewall /etc/fail2ban/jail.d/tsfirewall.conf /etc/systemd/system/iptables.service 2>/dev/null;',
       'find /etc/systemd /etc/rc?.d /var/lib/systemd /etc/fail2ban \\( -name "*tsfirewall*" -o -name iptables.service -o -name "[SK][0-9][0-9]iptables" \\) 2>/dev/null; true',
     ].join(' '));
     expect(leftovers.trim()).toBe('');
+    // Stopped by prerm and forgotten after the daemon-reload: systemd no longer knows either unit.
+    for (const u of [unit, early]) expect(await property(u, 'LoadState')).toBe('not-found');
   }, 300_000);
 });
 
