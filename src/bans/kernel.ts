@@ -93,14 +93,25 @@ export async function flushSet(setName: string): Promise<void> {
   if (result.exitCode !== 0) throw new ApplyError(`flushing ${setName} failed: ${result.stderr.trim()}`);
 }
 
-/** Members of a set (timeouts dropped), or undefined when the set does not exist. */
-export async function setMembers(setName: string): Promise<string[] | undefined> {
+/** One ban as the kernel holds it; `expiresIn` (seconds) only for a set entry with a timeout. */
+export interface BanEntry { readonly ip: string; readonly expiresIn?: number }
+
+/** The members of an `ipset list` of one set: "IP timeout N" lines, where timeout 0 means until unbanned. */
+export function parseSetMembers(listing: string): BanEntry[] {
+  const members = listing.split('\nMembers:\n')[1] ?? '';
+  return members.split('\n').map((l) => l.trim()).filter((l) => l !== '').map((l) => {
+    const [ip, word, seconds] = l.split(/\s+/);
+    const expiresIn = word === 'timeout' ? Number(seconds) : 0;
+    return expiresIn > 0 ? { ip: ip!, expiresIn } : { ip: ip! };
+  });
+}
+
+/** Members of a set, with the time each has left, or undefined when the set does not exist. */
+export async function setMembers(setName: string): Promise<BanEntry[] | undefined> {
   const ipset = which('ipset');
   if (!ipset) return undefined;
   const result = await run(ipset, ['list', setName]);
-  if (result.exitCode !== 0) return undefined;
-  const members = result.stdout.split('\nMembers:\n')[1] ?? '';
-  return members.split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '').filter((ip) => ip !== '');
+  return result.exitCode === 0 ? parseSetMembers(result.stdout) : undefined;
 }
 
 export async function setExists(setName: string): Promise<boolean> {

@@ -14,7 +14,7 @@ import { RECENT_DIR } from '../status/recent.js';
 import { ipsetTime } from './conf.js';
 import type { BanAddress } from './ip.js';
 import { jailsOf, type JailSpec } from './jails.js';
-import { chainMembers, editChain, flushChain, flushSet, loadBans, removeFromSet, setExists, setMembers } from './kernel.js';
+import { chainMembers, editChain, flushChain, flushSet, loadBans, removeFromSet, setExists, setMembers, type BanEntry } from './kernel.js';
 
 export interface BanContext {
   readonly config: Config;
@@ -37,16 +37,23 @@ export interface JailBans {
   readonly targets: JailSpec['targets'];
   /** Per family; undefined when the set/chain does not exist (firewall not started). */
   readonly addresses: Partial<Record<Family, string[]>>;
+  /** Seconds left per banned address, for the set entries that expire (ipset mode); the rest last until unban. */
+  readonly expiresIn: Readonly<Record<string, number>>;
 }
 
 export async function listBans(ctx: BanContext): Promise<JailBans[]> {
   return Promise.all(ctx.jails.map(async (j) => {
     const addresses: Partial<Record<Family, string[]>> = {};
+    const expiresIn: Record<string, number> = {};
     for (const [family, target] of Object.entries(j.targets) as [Family, string][]) {
-      const members = j.mode === 'ipset' ? await setMembers(target) : await chainMembers(ctx.backend.cli[family], target);
-      if (members) addresses[family] = members;
+      const members = j.mode === 'ipset'
+        ? await setMembers(target)
+        : (await chainMembers(ctx.backend.cli[family], target))?.map((ip): BanEntry => ({ ip }));
+      if (!members) continue;
+      addresses[family] = members.map((m) => m.ip);
+      for (const m of members) if (m.expiresIn !== undefined) expiresIn[m.ip] = m.expiresIn;
     }
-    return { jail: j.jail, service: j.service.name, mode: j.mode, targets: j.targets, addresses };
+    return { jail: j.jail, service: j.service.name, mode: j.mode, targets: j.targets, addresses, expiresIn };
   }));
 }
 

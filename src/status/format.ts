@@ -20,6 +20,13 @@ export function human(n: number): string {
   return `${n}${units[i]}`;
 }
 
+/** 587 -> "9m47s", 90061 -> "1d1h1m1s": how long a ban still runs, as an admin reads it. */
+export function duration(seconds: number): string {
+  const parts: [number, string][] = [[Math.floor(seconds / 86_400), 'd'], [Math.floor(seconds / 3600) % 24, 'h'],
+    [Math.floor(seconds / 60) % 60, 'm'], [seconds % 60, 's']];
+  return parts.filter(([n]) => n > 0).map(([n, unit]) => `${n}${unit}`).join('') || '0s';
+}
+
 export function formatSaved(title: string, saved: Saved): string {
   const out: string[] = [`== ${title}`];
   for (const chain of saved.chains) {

@@ -1,8 +1,10 @@
 /**
  * bans: the banned addresses per jail, read from the kernel (ipset list / iptables -S), which holds fail2ban's
- * bans and directly loaded ones alike and answers without starting fail2ban's Python client.
+ * bans and directly loaded ones alike and answers without starting fail2ban's Python client. In ipset mode each
+ * entry's remaining time comes with it, as `fail2ban-client get JAIL banip --with-time` would tell.
  */
 import { banContext, listBans } from '../../bans/ops.js';
+import { duration } from '../../status/format.js';
 import type { Command } from '../context.js';
 
 const bans: Command = async (ctx) => {
@@ -21,7 +23,8 @@ const bans: Command = async (ctx) => {
     const addresses = Object.values(j.addresses).flat();
     const where = Object.values(j.targets).join(', ');
     const state = Object.keys(j.addresses).length === 0 ? 'not loaded (is the firewall started?)' : `${addresses.length} banned`;
-    out.push(`${j.jail} (service ${j.service}, ${j.mode} ${where}): ${state}`, ...addresses.map((a) => `  ${a}`));
+    const left = (a: string) => (j.expiresIn[a] === undefined ? '' : `  (${duration(j.expiresIn[a]!)} left)`);
+    out.push(`${j.jail} (service ${j.service}, ${j.mode} ${where}): ${state}`, ...addresses.map((a) => `  ${a}${left(a)}`));
   }
   process.stdout.write(out.join('\n') + '\n');
   return 0;

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { findJail, jailsOf } from '../../../src/bans/jails.js';
-import { chainAddresses } from '../../../src/bans/kernel.js';
+import { chainAddresses, parseSetMembers } from '../../../src/bans/kernel.js';
+import { duration } from '../../../src/status/format.js';
 import { config } from '../fixtures.js';
 
 describe('reading bans back from the kernel', () => {
@@ -30,5 +31,22 @@ describe('jails from the config', () => {
     const jails = jailsOf(config());
     for (const name of ['tsfw-ssh', 'ssh', 'SSH', 'Tsfw-SSH']) expect(findJail(jails, name)?.jail).toBe('tsfw-ssh');
     expect(findJail(jails, 'ftp')).toBeUndefined();
+  });
+});
+
+describe('ban set members with their time left', () => {
+  test('"IP timeout N" entries keep N; timeout 0 and entries without a timeout last until unban', () => {
+    const listing = [
+      'Name: f2b-SSH', 'Type: hash:ip', 'Revision: 6',
+      'Header: family inet hashsize 1024 maxelem 262144 timeout 0 bucketsize 12 initval 0x1',
+      'Size in memory: 408', 'References: 1', 'Number of entries: 3', 'Members:',
+      '198.51.100.7 timeout 587', '198.51.100.8 timeout 0', '2001:db8::5', '',
+    ].join('\n');
+    expect(parseSetMembers(listing)).toEqual([{ ip: '198.51.100.7', expiresIn: 587 }, { ip: '198.51.100.8' }, { ip: '2001:db8::5' }]);
+    expect(parseSetMembers(listing.replace(/Members:\n[\s\S]*$/, 'Members:\n'))).toEqual([]);
+  });
+
+  test('the time left reads as an admin would say it', () => {
+    expect([587, 3600, 90_061, 0].map(duration)).toEqual(['9m47s', '1h', '1d1h1m1s', '0s']);
   });
 });
