@@ -16,6 +16,17 @@ const SEGMENTS: Readonly<Record<Segment, { net: string; gw: string; net6: string
 export interface HostSpec { readonly name: string; readonly segment: Segment; readonly octet: number }
 
 /**
+ * The firewall under test at MYIP 192.0.2.10 with a neighbour on each segment: its local subnet (lan), the world
+ * (out) and a network the configs trust (friend), the hosts most packet tests need.
+ */
+export const FW_AND_NEIGHBOURS: readonly HostSpec[] = [
+  { name: 'fw', segment: 'lan', octet: 10 },
+  { name: 'lan', segment: 'lan', octet: 20 },
+  { name: 'out', segment: 'wan', octet: 20 },
+  { name: 'friend', segment: 'friends', octet: 20 },
+];
+
+/**
  * A host on its own point-to-point veth link behind another lab host (`via`), which gets `gwIp` on interface
  * `iface` (default eth1), forwards IPv4 and becomes this host's default gateway: for forwarding and SNAT tests.
  */

@@ -5,7 +5,7 @@
  * the boot-time rules in place, and a late --early never downgrades a complete ruleset.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
+import { createLab, FW_AND_NEIGHBOURS, listen, type Host, type Lab } from '../harness/netns.js';
 import { BACKENDS, connects, mustExec, savedRules, tsfw, useCliCopy } from './helpers.js';
 
 const MYIP = '192.0.2.10';
@@ -34,12 +34,7 @@ describe.each(BACKENDS)('start --early with iptables-%s', (backend) => {
   };
 
   beforeAll(async () => {
-    lab = await createLab([
-      { name: 'fw', segment: 'lan', octet: 10 },
-      { name: 'lan', segment: 'lan', octet: 20 },
-      { name: 'out', segment: 'wan', octet: 20 },
-      { name: 'friend', segment: 'friends', octet: 20 },
-    ]);
+    lab = await createLab(FW_AND_NEIGHBOURS);
     h = lab.hosts as typeof h;
     stopListening = await listen(h.fw, [23, 80]);
   });

@@ -3,7 +3,7 @@
  * MYIP, and IPv6 dropped or mirrored (2001:db8::/32 documentation addresses), once per iptables backend.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
+import { createLab, FW_AND_NEIGHBOURS, listen, type Host, type Lab } from '../harness/netns.js';
 import { BACKENDS, connects, fetchText, hasOurRules, listenPeer, mustExec, ruleCounter, savedRules, tool, tsfw, useCliCopy } from './helpers.js';
 
 const MYIP = '192.0.2.10';
@@ -21,12 +21,7 @@ describe.each(BACKENDS)('configured options with iptables-%s', (backend) => {
   };
 
   beforeAll(async () => {
-    lab = await createLab([
-      { name: 'fw', segment: 'lan', octet: 10 },
-      { name: 'lan', segment: 'lan', octet: 20 },
-      { name: 'out', segment: 'wan', octet: 20 },
-      { name: 'friend', segment: 'friends', octet: 20 },
-    ], {
+    lab = await createLab(FW_AND_NEIGHBOURS, {
       ipv6: true,
       // A /30 carved from the LAN's TEST-NET range: fw is the inner host's gateway, and its SNAT hides the inner
       // address (the router would have no way back to it).
