@@ -37,8 +37,13 @@ export function bootFacts(config: Config): HostFacts | BootHost {
 const staticFacts = (config: Config, iface: string | undefined): HostFacts =>
   ({ iface: iface ?? '', myip: config.myip!, prefix: config.netmask ?? 32, myip6: [], warnings: [] });
 
-export async function discoverHost(config: Config, procRoute = '/proc/net/route'): Promise<HostFacts> {
-  const iface = config.iface ?? defaultRouteIface(procRoute) ?? (await defaultIfaceFromSystemInformation());
+/**
+ * `scan: false` skips systeminformation's slow search for the default interface when /proc names none: for status,
+ * which only wants to know whether the address moved and must stay fast.
+ */
+export async function discoverHost(config: Config, opts: { procRoute?: string; scan?: boolean } = {}): Promise<HostFacts> {
+  const routed = config.iface ?? defaultRouteIface(opts.procRoute ?? '/proc/net/route');
+  const iface = routed ?? (opts.scan === false ? undefined : await defaultIfaceFromSystemInformation());
   if (config.myip !== undefined) return staticFacts(config, iface);
   if (!iface) {
     throw new DiscoveryError('no default route to find the interface from; set INTERFACE (or MYIP and NETMASK)');

@@ -6,7 +6,7 @@
 import { execa } from 'execa';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { coreHash } from '../../scripts/bundle.mjs';
 import { canConnect, startServer, type Host } from '../harness/netns.js';
@@ -90,10 +90,13 @@ export function useCliCopy(): { readonly path: string; readonly configs: ConfigD
   };
 }
 
-/** Runs `tsfirewall ARGS` inside the host's namespace with the backend forced; `config` is a path for --config. */
+/**
+ * Runs `tsfirewall ARGS` inside the host's namespace with the backend forced; `config` is a path for --config. Its
+ * run directory (journal, loaded-ruleset record) sits beside the CLI copy and goes with it, not in this machine's /run.
+ */
 export function tsfw(cli: string, host: Host, backend: BackendName, args: readonly string[], config?: string): Promise<Result> {
   return host.exec([process.execPath, cli, ...(config === undefined ? [] : ['--config', config]), ...args], {
-    env: { TSFIREWALL_BACKEND: backend, TSFIREWALL_LOG_LEVEL: 'info' },
+    env: { TSFIREWALL_BACKEND: backend, TSFIREWALL_LOG_LEVEL: 'info', TSFIREWALL_RUN_DIR: join(dirname(cli), 'run') },
     timeoutMs: 60_000,
   });
 }

@@ -4,7 +4,7 @@
  * one comparable string, and a way to start the CLI without waiting for it (to signal it at a fault point).
  */
 import { execa, type ResultPromise } from 'execa';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
@@ -29,9 +29,18 @@ export class Scratch {
     return bin;
   }
 
-  /** Files an unfinished apply would leave in the run directory (the journal, a confirm request). */
+  /**
+   * Files an unfinished apply would leave in the run directory (the journal, a confirm request); not the record of
+   * the last finished one (loaded.*), which status reads.
+   */
   leftovers(): string[] {
-    return existsSync(this.runDir) ? readdirSync(this.runDir).filter((f) => !f.startsWith('lock.')) : [];
+    return existsSync(this.runDir) ? readdirSync(this.runDir).filter((f) => !f.startsWith('lock.') && !f.startsWith('loaded.')) : [];
+  }
+
+  /** The record of the last finished apply (state/loaded.ts), which status compares with the config. */
+  loadedRecord(): string | undefined {
+    const name = existsSync(this.runDir) ? readdirSync(this.runDir).find((f) => f.startsWith('loaded.')) : undefined;
+    return name === undefined ? undefined : readFileSync(join(this.runDir, name), 'utf8');
   }
 
   dispose(): void { rmSync(this.dir, { recursive: true, force: true }); }

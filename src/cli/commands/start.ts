@@ -18,6 +18,7 @@ import { awaitConfirmation, MAX_CONFIRM_SECONDS } from '../../safety/confirm.js'
 import { exclusive } from '../../safety/exclusive.js';
 import { guardSession } from '../../safety/lockout.js';
 import { daemonState, startDaemon, stopDaemon } from '../../services/fail2ban.js';
+import { hostAddresses, recordLoaded, rulesText } from '../../state/loaded.js';
 import { isBootRuleset, isLoaded, parseSave } from '../../status/saved.js';
 import type { Command, Context } from '../context.js';
 import { say } from '../output.js';
@@ -45,6 +46,9 @@ const start: Command = async (ctx) => {
     const confirm = confirmSeconds === undefined ? undefined
       : () => awaitConfirmation(confirmSeconds, { say: (line) => log.warn(line), stdin: process.stdin });
     await applyPlan(plan, backend, { verb: ctx.verb, confirm, preflight });
+    if (!recordLoaded({ ...(boot ? {} : { addresses: hostAddresses(host) }), rules: rulesText(plan) })) {
+      log.debug('could not record the loaded ruleset; status will not tell when it is out of date');
+    }
     // Only once the new rules are in (and confirmed): a restart that fails or is rolled back keeps the daemon too.
     if (ctx.verb === 'restart') await stopDaemon(config);
     if (boot) {

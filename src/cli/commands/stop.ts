@@ -10,6 +10,7 @@ import type { Config } from '../../config/types.js';
 import { detectBackend } from '../../discover/backend.js';
 import { log } from '../../log.js';
 import { exclusive } from '../../safety/exclusive.js';
+import { forgetLoaded } from '../../state/loaded.js';
 import { stopDaemon } from '../../services/fail2ban.js';
 import type { Command } from '../context.js';
 import { say } from '../output.js';
@@ -28,6 +29,7 @@ const stop: Command = async (ctx) => exclusive(async () => {
   if (config) {
     await destroyIpsets(banSets(config).map((s) => s.name));
   }
+  forgetLoaded();
   say('firewall stopped: all policies ACCEPT, rules flushed');
   return 0;
 }, { bestEffort: true });

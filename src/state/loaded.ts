@@ -1,0 +1,63 @@
+/**
+ * What the last successful start or reload put in the kernel, as start compiled it: the rendered rulesets and the
+ * address they were made for. `status` compiles the same again and tells the admin when the two differ (the config
+ * was edited, or DHCP moved the address) instead of leaving a stale ruleset to be found by its effects. Kept in
+ * the run directory per network namespace, like the kernel's rules it describes: gone after a reboot.
+ */
+import type { HostFacts } from '../discover/host.js';
+import type { Plan } from '../model.js';
+import { renderRuleset } from '../render/iptables.js';
+import { netnsTag, runDir } from './dirs.js';
+import { readStateFile, removeStateFile, writeStateFile } from './write.js';
+
+export interface LoadedRecord {
+  /** MYIP, then the IPv6 addresses, the rules were compiled for; undefined for the boot-time ruleset. */
+  readonly addresses?: readonly string[];
+  readonly rules: string;
+}
+
+/** How the loaded ruleset differs from what `start` would load now, if it does. */
+export type Drift =
+  | { readonly reason: 'address'; readonly iface: string; readonly loadedFor: readonly string[]; readonly now: readonly string[] }
+  | { readonly reason: 'config' };
+
+const recordName = () => `loaded.${netnsTag()}.json`;
+
+export const rulesText = (plan: Plan) => plan.rulesets.map(renderRuleset).join('');
+
+/** The addresses a ruleset is compiled for, in the record's order. */
+export const hostAddresses = (host: Pick<HostFacts, 'myip' | 'myip6'>) => [host.myip, ...host.myip6];
+
+/** Best effort: a record that cannot be written only costs status its drift check, never the loaded firewall. */
+export function recordLoaded(record: LoadedRecord): boolean {
+  try {
+    writeStateFile(runDir(), recordName(), JSON.stringify(record));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function readLoaded(): LoadedRecord | undefined {
+  try {
+    const parsed = JSON.parse(readStateFile(runDir(), recordName()) ?? 'null') as Partial<LoadedRecord> | null;
+    if (typeof parsed?.rules !== 'string') return undefined;
+    const addresses = Array.isArray(parsed.addresses) ? parsed.addresses.filter((a): a is string => typeof a === 'string') : undefined;
+    return { rules: parsed.rules, ...(addresses ? { addresses } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+export function forgetLoaded(): void {
+  try { removeStateFile(runDir(), recordName()); } catch { /* nothing recorded, or nowhere to record */ }
+}
+
+/** Pure: the drift between a record and the ruleset compiled now for `myip`. */
+export function driftOf(record: LoadedRecord, now: { readonly iface: string; readonly addresses: readonly string[]; readonly rules: string }): Drift | undefined {
+  if (record.rules === now.rules) return undefined;
+  if (record.addresses !== undefined && record.addresses.join(' ') !== now.addresses.join(' ')) {
+    return { reason: 'address', iface: now.iface, loadedFor: record.addresses, now: now.addresses };
+  }
+  return { reason: 'config' };
+}

@@ -1,0 +1,74 @@
+/**
+ * The loaded-ruleset record and the drift status reports from it: kept per network namespace in the run
+ * directory, unreadable or foreign records are ignored, and the drift names the address when the address moved.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { compile } from '../../../src/compile/plan.js';
+import { netnsTag } from '../../../src/state/dirs.js';
+import { driftOf, forgetLoaded, hostAddresses, readLoaded, recordLoaded, rulesText } from '../../../src/state/loaded.js';
+import { describeDrift } from '../../../src/status/drift.js';
+import { SEED_HOST, config } from '../fixtures.js';
+
+let base: string;
+const saved = process.env.TSFIREWALL_RUN_DIR;
+beforeEach(() => {
+  base = mkdtempSync(join(tmpdir(), 'tsfw-loaded-'));
+  process.env.TSFIREWALL_RUN_DIR = join(base, 'run');
+});
+afterEach(() => {
+  if (saved === undefined) delete process.env.TSFIREWALL_RUN_DIR; else process.env.TSFIREWALL_RUN_DIR = saved;
+  rmSync(base, { recursive: true, force: true });
+});
+
+const now = (text = '', host = SEED_HOST) => ({ iface: host.iface, addresses: hostAddresses(host), rules: rulesText(compile(config(text), host)) });
+
+describe('the record start leaves', () => {
+  test('reads back as written, and is gone after forget', () => {
+    const record = { addresses: ['192.0.2.10', '2001:db8::10'], rules: now().rules };
+    expect(recordLoaded(record)).toBe(true);
+    expect(readLoaded()).toEqual(record);
+    forgetLoaded();
+    expect(readLoaded()).toBeUndefined();
+  });
+
+  test('a damaged record reads as none, so status only loses its drift check', () => {
+    recordLoaded({ rules: 'x' });
+    for (const text of ['{not json', '{"rules": 5}', 'null']) {
+      writeFileSync(join(base, 'run', `loaded.${netnsTag()}.json`), text);
+      expect(readLoaded()).toBeUndefined();
+    }
+  });
+
+  test('a run directory that cannot be used is reported, not thrown', () => {
+    writeFileSync(join(base, 'run'), 'a file where the directory should be');
+    expect(recordLoaded({ rules: 'x' })).toBe(false);
+  });
+});
+
+describe('drift between the record and what start would load now', () => {
+  const loaded = { addresses: hostAddresses(SEED_HOST), rules: now().rules };
+
+  test('none when the same config and address compile the same rules', () => {
+    expect(driftOf(loaded, now())).toBeUndefined();
+  });
+
+  test('an edited config', () => {
+    const drift = driftOf(loaded, now('SERVICES=ssh smtp'));
+    expect(drift).toEqual({ reason: 'config' });
+    expect(describeDrift(drift!)).toBe('pending: the config changed since the rules were loaded; "tsfirewall reload" applies it ("tsfirewall show" prints the new rules)');
+  });
+
+  test('a moved address (DHCP) is named, old and new', () => {
+    const moved = { ...SEED_HOST, myip: '192.0.2.11' };
+    const drift = driftOf(loaded, now('', moved));
+    expect(drift).toEqual({ reason: 'address', iface: 'eth0', loadedFor: ['192.0.2.10', '2001:db8::10'], now: ['192.0.2.11', '2001:db8::10'] });
+    expect(describeDrift(drift!)).toMatch(/^pending: eth0's address is now 192\.0\.2\.11, 2001:db8::10, the rules were loaded for 192\.0\.2\.10, 2001:db8::10;/);
+  });
+
+  test('the same address with other rules is the config, whatever the record of a boot-time ruleset says', () => {
+    expect(driftOf({ rules: 'boot' }, now())).toEqual({ reason: 'config' });
+  });
+});
