@@ -14,6 +14,8 @@ export interface Context {
   readonly force?: boolean;
   /** start/show/check: the boot-time ruleset, without the rules that need the interface's address. */
   readonly early?: boolean;
+  /** reload: only when running and the rules would change (the address watcher's reload). */
+  readonly ifChanged?: boolean;
 }
 
 /** A verb: resolves to the process exit code (LSB), or throws a TsfwError that carries one. */

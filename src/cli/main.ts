@@ -26,13 +26,14 @@ const COMMANDS: Readonly<Record<string, () => Promise<{ default: Command }>>> = 
   ban: () => import('./commands/ban.js'),
   unban: () => import('./commands/unban.js'),
   confirm: () => import('./commands/confirm.js'),
+  watch: () => import('./commands/watch.js'),
   [SANDBOX_VERB]: () => import('./commands/sandbox.js'),
 };
 
 /** The verbs that can work on the boot-time ruleset (the others act on whatever is loaded). */
 const EARLY_VERBS: ReadonlySet<string> = new Set(['start', 'show', 'check']);
 
-export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|force-reload|status|check|show|recent|mailguard|bans|ban|unban|confirm}
+export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|force-reload|status|check|show|recent|mailguard|bans|ban|unban|confirm|watch}
 
   start          load the firewall (atomically) and start the ban daemon
   stop           open the host: flush rules, policies ACCEPT, stop the ban daemon
@@ -49,6 +50,7 @@ export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|for
   ban IP...      ban addresses (through fail2ban when it runs); "ban -" reads them from stdin [--jail NAME]
   unban IP...    lift bans in every jail (or --jail NAME); "unban --all" lifts them all
   confirm        keep the ruleset a "start/reload/restart --confirm N" is waiting on
+  watch          follow this host's addresses (DHCP): reload --if-changed after each change; runs until stopped
 
 Options:
   -c, --config PATH   config file (default /etc/default/tsfirewall, or $TSFIREWALL_CONFIG)
@@ -59,6 +61,7 @@ Options:
       --force         start/reload/restart: load a ruleset even if it would lock out this SSH session
       --early         start/show/check: the boot-time ruleset, for before the network is up: every rule but
                       those that need the interface's address (a later "start" adds them); no ban daemon
+      --if-changed    reload: only if the firewall runs and the config or the interface's address changed
   -v, --verbose       debug logging, including every command run
   -h, --help          this help
   -V, --version       print the version
@@ -85,8 +88,10 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     if (values.json) setQuiet();
     setVerbose(values.verbose ?? false);
     const ctx: Context = { verb: verb!, args, configPath: values.config, json: values.json ?? false,
-      jail: values.jail, all: values.all, confirm: values.confirm, force: values.force ?? false, early: values.early ?? false };
+      jail: values.jail, all: values.all, confirm: values.confirm, force: values.force ?? false, early: values.early ?? false,
+      ifChanged: values['if-changed'] ?? false };
     if (ctx.early && !EARLY_VERBS.has(verb!)) throw new UsageError(`--early goes with ${[...EARLY_VERBS].join(', ')}, not ${verb}`);
+    if (ctx.ifChanged && verb !== 'reload' && verb !== 'force-reload') throw new UsageError(`--if-changed goes with reload, not ${verb}`);
     return await (await load()).default(ctx);
   } catch (err) {
     return report(err);

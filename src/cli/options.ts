@@ -12,6 +12,7 @@ export const OPTIONS = {
   confirm: { type: 'string' },
   force: { type: 'boolean' },
   early: { type: 'boolean' },
+  'if-changed': { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },

@@ -41,3 +41,31 @@ export async function run(file: string, args: readonly string[], opts: RunOption
   if (exitCode !== 0) log.debug(`exec: ${file} exited ${spawnError ?? exitCode}: ${String(r.stderr).trim()}`);
   return { exitCode, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), spawnError };
 }
+
+export interface Followed {
+  /** Ends the program (SIGTERM, then SIGKILL after 5 s). */
+  stop(): void;
+  /** Settles when the program has ended, for whatever reason. */
+  readonly done: Promise<RunResult>;
+}
+
+/**
+ * A long-running program whose output lines are handed over as they come (`ip monitor`): the same argv-only,
+ * logged start as run(), without a timeout, and ended with us.
+ */
+export function follow(file: string, args: readonly string[], onLine: (line: string) => void): Followed {
+  log.debug(`exec (following): ${file} ${args.join(' ')}`);
+  const sub = execa(file, args, { stdin: 'ignore', reject: false, buffer: false, forceKillAfterDelay: 5_000 });
+  sub.stdout?.setEncoding('utf8');
+  let rest = '';
+  sub.stdout?.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) onLine(line);
+  });
+  const done = sub.then((r) => ({
+    exitCode: r.exitCode ?? 127, stdout: '', stderr: String(r.stderr ?? ''),
+    spawnError: r.exitCode === undefined ? (r.isTerminated ? `${file} ended by ${r.signal}` : `cannot run ${file}: ${r.originalMessage ?? r.shortMessage}`) : undefined,
+  }));
+  return { stop: () => { sub.kill('SIGTERM'); }, done };
+}

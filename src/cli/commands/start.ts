@@ -18,7 +18,7 @@ import { awaitConfirmation, MAX_CONFIRM_SECONDS } from '../../safety/confirm.js'
 import { exclusive } from '../../safety/exclusive.js';
 import { guardSession } from '../../safety/lockout.js';
 import { daemonState, startDaemon, stopDaemon } from '../../services/fail2ban.js';
-import { hostAddresses, recordLoaded, rulesText } from '../../state/loaded.js';
+import { hostAddresses, readLoaded, recordLoaded, rulesText } from '../../state/loaded.js';
 import { isBootRuleset, isLoaded, parseSave } from '../../status/saved.js';
 import type { Command, Context } from '../context.js';
 import { say } from '../output.js';
@@ -29,8 +29,9 @@ const start: Command = async (ctx) => {
   return exclusive(async () => {
     const { config, host, plan, backend } = await prepare(ctx);
     const boot = isBootHost(host);
-    if (boot && (await fullRulesetLoaded(backend))) {
-      say('firewall already loaded with its full ruleset; --early changes nothing');
+    const skip = boot || ctx.ifChanged ? await reasonToSkip(backend, plan, boot) : undefined;
+    if (skip) {
+      say(skip);
       return 0;
     }
     if (!ctx.early && config.fail2ban === 'yes' && daemonState(config) === 'not-installed') {
@@ -71,13 +72,18 @@ const start: Command = async (ctx) => {
 const ruleCount = (plan: Plan) => plan.rulesets.reduce((n, r) => n + r.tables.reduce((m, t) => m + t.rules.length, 0), 0);
 
 /**
- * The early step must never replace a complete ruleset with a lesser one (a unit started by hand, or late): one
- * iptables-save, paid only by --early.
+ * Why this start has nothing to do, read from one iptables-save that only --early and --if-changed pay for. The
+ * early step must never replace a complete ruleset with a lesser one (a unit started by hand, or late);
+ * `reload --if-changed` (the address watcher's) reloads only a running firewall whose rules would change.
  */
-async function fullRulesetLoaded(backend: Backend): Promise<boolean> {
+async function reasonToSkip(backend: Backend, plan: Plan, boot: boolean): Promise<string | undefined> {
   const saved = await run(backend.save.ipv4, []);
   const parsed = parseSave(saved.exitCode === 0 ? saved.stdout : '');
-  return isLoaded(parsed) && !isBootRuleset(parsed);
+  const full = isLoaded(parsed) && !isBootRuleset(parsed);
+  if (boot) return full ? 'firewall already loaded with its full ruleset; --early changes nothing' : undefined;
+  if (!isLoaded(parsed)) return 'firewall not running: --if-changed starts nothing';
+  if (!full) return 'only the boot-time rules are loaded: "tsfirewall start" loads the full ruleset';
+  return readLoaded()?.rules === rulesText(plan) ? 'rules up to date: nothing to reload' : undefined;
 }
 
 function parseConfirm(raw: Context['confirm']): number | undefined {

@@ -22,6 +22,7 @@ describe('usage errors exit 2 and name the problem', () => {
     [['ban', '192.0.2.300'], /not a host address: "192\.0\.2\.300"; nothing was banned/],
     [['reload', '--early'], /--early goes with start, show, check, not reload/],
     [['status', '--early'], /--early goes with start, show, check, not status/],
+    [['start', '--if-changed'], /--if-changed goes with reload, not start/],
     [['start', '--confirm', '0'], /--confirm expects a number of seconds from 1 to 3600, got "0"/],
     [['frob'], /unknown command "frob"/],
     [[], /no command given/],

@@ -1,0 +1,54 @@
+/**
+ * watch: follows the interface's address, the reason the seed's rules lived in a script (DHCP). A new lease with
+ * another address would leave "not addressed to me" dropping everything sent to the new one. `ip -o monitor
+ * address` reports every address change in this network namespace; after a quiet second a `reload --if-changed`
+ * runs as a child process (the same lock, journal and rollback as any reload) and changes nothing unless the
+ * rules would. Runs until SIGTERM or SIGINT: tsfirewall-watch.service.
+ */
+import { which } from '../../discover/backend.js';
+import { NotInstalledError } from '../../errors.js';
+import { follow, run } from '../../exec/run.js';
+import { log } from '../../log.js';
+import type { Command } from '../context.js';
+import { say } from '../output.js';
+
+/** Address events come in bursts (a lease: delete, add, the IPv6 addresses): one reload after the last. */
+const QUIET_MS = 1_000;
+/** A reload waits up to 30 s for the verb lock; this bounds a child that hangs beyond that. */
+const RELOAD_TIMEOUT_MS = 180_000;
+
+const watch: Command = async (ctx) => {
+  const ip = which('ip');
+  if (!ip) throw new NotInstalledError('the ip program (iproute2) is not installed: watch follows addresses with `ip monitor address`');
+  const reloadArgv = [process.argv[1]!, ...(ctx.configPath ? ['--config', ctx.configPath] : []), 'reload', '--if-changed'];
+  let queue = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const reloadOnce = async () => {
+    const r = await run(process.execPath, reloadArgv, { timeoutMs: RELOAD_TIMEOUT_MS });
+    const said = r.stdout.trim();
+    if (r.exitCode !== 0) log.warn(`address changed, reload failed (exit ${r.exitCode}): ${r.spawnError ?? r.stderr.trim()}`);
+    else if (/^firewall reloaded/m.test(said)) log.info(`address changed: ${said.split('\n').join('; ')}`);
+    else log.debug(`address event: ${said}`);
+  };
+  const reloadSoon = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { queue = queue.then(reloadOnce); }, QUIET_MS);
+  };
+  const monitor = follow(ip, ['-o', 'monitor', 'address'], reloadSoon);
+  say(`watching this host's addresses: the rules follow them (reload --if-changed after each change)`);
+  // Changes made before the monitor started (a lease that came during boot) are caught up with once.
+  reloadSoon();
+  const ended = await new Promise<'signal' | 'monitor'>((resolve) => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve('signal'));
+    void monitor.done.then(() => resolve('monitor'));
+  });
+  clearTimeout(timer);
+  monitor.stop();
+  await queue;
+  if (ended === 'signal') return 0;
+  const r = await monitor.done;
+  log.error(`ip monitor ended (${r.spawnError ?? `exit ${r.exitCode}: ${r.stderr.trim()}`}); addresses are no longer followed`);
+  return 1;
+};
+
+export default watch;

@@ -1,0 +1,95 @@
+/**
+ * The rules follow the address (DHCP): `reload --if-changed` reloads only a running firewall whose rules would
+ * change, and `watch` runs it after each burst of address changes, so a new lease's address is reachable again
+ * within seconds instead of being dropped as "not addressed to me". In a namespace, with real packets.
+ */
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
+import { connects, mustExec, savedRules, sleep, tsfw, useCliCopy, type BackendName } from './helpers.js';
+
+const cli = useCliCopy();
+const { configs } = cli;
+const backend: BackendName = 'nft';
+
+/** Moves the firewall's address as a new lease would: the old one goes (taking the default route), the new comes. */
+async function moveAddress(fw: Host, from: string, to: string): Promise<void> {
+  await mustExec(fw, ['ip', 'addr', 'del', `${from}/24`, 'dev', 'eth0']);
+  await mustExec(fw, ['ip', 'addr', 'add', `${to}/24`, 'dev', 'eth0']);
+  await mustExec(fw, ['ip', 'route', 'replace', 'default', 'via', '192.0.2.1']);
+}
+
+/** Polls, bounded in count and time. */
+async function until(what: string, test: () => Promise<boolean>, seconds = 15): Promise<void> {
+  for (let i = 0; i < seconds * 4; i++) {
+    if (await test()) return;
+    await sleep(250);
+  }
+  throw new Error(`timed out after ${seconds}s waiting for ${what}`);
+}
+
+describe('following the address', () => {
+  let lab: Lab;
+  let fw: Host;
+  let out: Host;
+  let stopListening: (() => void) | undefined;
+  const config = configs.write('FAIL2BAN=no\nSERVICES=ssh web\n');
+  const run = (args: readonly string[]) => tsfw(cli.path, fw, backend, args, config);
+  const said = async (args: readonly string[]) => {
+    const r = await run(args);
+    expect(r.exitCode, r.stderr).toBe(0);
+    return r.stdout.trim();
+  };
+  const rules = () => savedRules(fw, backend);
+
+  beforeAll(async () => {
+    lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }, { name: 'out', segment: 'wan', octet: 20 }]);
+    ({ fw, out } = lab.hosts as Record<'fw' | 'out', Host>);
+    stopListening = await listen(fw, [80]);
+  });
+  afterAll(async () => { stopListening?.(); await lab?.destroy(); });
+
+  test('reload --if-changed starts nothing, reloads nothing that is up to date, and goes with reload only', async () => {
+    expect(await said(['reload', '--if-changed'])).toBe('firewall not running: --if-changed starts nothing');
+    expect(await rules()).not.toContain('tsfw:');
+    await said(['start']);
+    const before = await rules();
+    expect(await said(['reload', '--if-changed'])).toBe('rules up to date: nothing to reload');
+    expect(await rules()).toBe(before);
+    const wrong = await run(['start', '--if-changed']);
+    expect(wrong.exitCode).toBe(2);
+    expect(wrong.stderr).toMatch(/--if-changed goes with reload, not start/);
+  });
+
+  test('a moved address cuts the web service off until reload --if-changed follows it', async () => {
+    await moveAddress(fw, '192.0.2.10', '192.0.2.11');
+    expect(await connects(out, '192.0.2.11', 80, 1000)).toBe(false);
+    expect(await said(['reload', '--if-changed'])).toMatch(/^firewall reloaded: \d+ rules for 192\.0\.2\.11\/24 on eth0/);
+    expect(await connects(out, '192.0.2.11', 80)).toBe(true);
+  });
+
+  test('watch reloads after each change of address, and ends on SIGTERM', async () => {
+    const child = spawn('ip', ['netns', 'exec', fw.ns, process.execPath, cli.path, '--config', config, 'watch'], {
+      env: { ...process.env, TSFIREWALL_BACKEND: backend, TSFIREWALL_LOG_LEVEL: 'info', TSFIREWALL_RUN_DIR: join(dirname(cli.path), 'run') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await until('the watcher to start', async () => output.includes('watching this host\'s addresses'));
+      await moveAddress(fw, '192.0.2.11', '192.0.2.12');
+      await until('the rules to follow 192.0.2.12', async () => (await rules()).includes('-s 192.0.2.12/32'));
+      expect(await connects(out, '192.0.2.12', 80)).toBe(true);
+      expect(output).toMatch(/address changed: firewall reloaded: \d+ rules for 192\.0\.2\.12\/24/);
+      const status = JSON.parse(await said(['status', '--json'])) as { pending: unknown };
+      expect(status.pending).toBeNull();
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await Promise.race([exited, sleep(10_000).then(() => 'still running')])).toBe(0);
+    await said(['stop']);
+  });
+});
