@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { run } from '../../../src/exec/run.js';
+import { follow, run } from '../../../src/exec/run.js';
 
 const node = process.execPath;
 
@@ -34,5 +34,27 @@ describe('run', () => {
     const r = await run(node, ['-e', 'setTimeout(() => {}, 30000)'], { timeoutMs: 200 });
     expect(r.exitCode).toBe(127);
     expect(r.spawnError).toMatch(/timed out after 200 ms/);
+  });
+});
+
+describe('follow', () => {
+  test('hands over whole lines as they come, however the output is chunked, and stop() ends the program', async () => {
+    const lines: string[] = [];
+    const followed = follow(node, ['-e', [
+      'process.stdout.write("one\\ntw");',
+      'setTimeout(() => process.stdout.write("o\\nthree\\n"), 100);',
+      'setInterval(() => {}, 1000);',
+    ].join('')], (line) => lines.push(line));
+    for (let i = 0; i < 100 && lines.length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(lines).toEqual(['one', 'two', 'three']);
+    followed.stop();
+    const r = await followed.done;
+    expect(r.spawnError).toMatch(/ended by SIGTERM/);
+  });
+
+  test('a missing program settles done with a spawn error, not a throw', async () => {
+    const r = await follow('/nonexistent/tsfw-no-such-program', [], () => {}).done;
+    expect(r.exitCode).toBe(127);
+    expect(r.spawnError).toMatch(/ENOENT/);
   });
 });
