@@ -83,13 +83,21 @@ describe('following the address', () => {
       await moveAddress(fw, '192.0.2.11', '192.0.2.12');
       await until('the rules to follow 192.0.2.12', async () => (await rules()).includes('-s 192.0.2.12/32'));
       expect(await connects(out, '192.0.2.12', 80)).toBe(true);
-      expect(output).toMatch(/address changed: firewall reloaded: \d+ rules for 192\.0\.2\.12\/24/);
+      // The watcher logs the reload once its child has exited, a moment after the rules are in.
+      await until('the watcher to log the reload', async () => /address changed: firewall reloaded: \d+ rules for 192\.0\.2\.12\/24/.test(output), 10);
       const status = JSON.parse(await said(['status', '--json'])) as { pending: unknown };
       expect(status.pending).toBeNull();
     } finally {
       child.kill('SIGTERM');
     }
     expect(await Promise.race([exited, sleep(10_000).then(() => 'still running')])).toBe(0);
+  });
+
+  test('over the boot-time rules, the address having come, reload --if-changed loads the full ruleset', async () => {
+    await said(['stop']);
+    await said(['start', '--early']);
+    expect(await said(['reload', '--if-changed'])).toMatch(/^firewall reloaded: \d+ rules for 192\.0\.2\.12\/24 on eth0/);
+    expect((JSON.parse(await said(['status', '--json'])) as { state: string }).state).toBe('running');
     await said(['stop']);
   });
 });

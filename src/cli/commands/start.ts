@@ -74,7 +74,8 @@ const ruleCount = (plan: Plan) => plan.rulesets.reduce((n, r) => n + r.tables.re
 /**
  * Why this start has nothing to do, read from one iptables-save that only --early and --if-changed pay for. The
  * early step must never replace a complete ruleset with a lesser one (a unit started by hand, or late);
- * `reload --if-changed` (the address watcher's) reloads only a running firewall whose rules would change.
+ * `reload --if-changed` (the address watcher's) reloads only a running firewall whose rules would change, and the
+ * boot-time rules always would: the address they waited for has come (even if the unit gave up retrying).
  */
 async function reasonToSkip(backend: Backend, plan: Plan, boot: boolean): Promise<string | undefined> {
   const saved = await run(backend.save.ipv4, []);
@@ -82,8 +83,7 @@ async function reasonToSkip(backend: Backend, plan: Plan, boot: boolean): Promis
   const full = isLoaded(parsed) && !isBootRuleset(parsed);
   if (boot) return full ? 'firewall already loaded with its full ruleset; --early changes nothing' : undefined;
   if (!isLoaded(parsed)) return 'firewall not running: --if-changed starts nothing';
-  if (!full) return 'only the boot-time rules are loaded: "tsfirewall start" loads the full ruleset';
-  return readLoaded()?.rules === rulesText(plan) ? 'rules up to date: nothing to reload' : undefined;
+  return full && readLoaded()?.rules === rulesText(plan) ? 'rules up to date: nothing to reload' : undefined;
 }
 
 function parseConfirm(raw: Context['confirm']): number | undefined {
