@@ -61,7 +61,7 @@ Options:
       --force         start/reload/restart: load a ruleset even if it would lock out this SSH session
       --early         start/show/check: the boot-time ruleset, for before the network is up: every rule but
                       those that need the interface's address (a later "start" adds them); no ban daemon
-      --if-changed    reload: only if the firewall runs and its rules would change (config or address edited)
+      --if-changed    reload: only if the firewall runs and its rules would change (config edited, address moved)
   -v, --verbose       debug logging, including every command run
   -h, --help          this help
   -V, --version       print the version
