@@ -43,6 +43,8 @@ stage() {
 	install -D -m 0644 systemd/tsfirewall.service "$dest$unitdir/tsfirewall.service"
 	# The boot-time step before the network (tsfirewall start --early); the main unit names it in Also=.
 	install -D -m 0644 systemd/tsfirewall-early.service "$dest$unitdir/tsfirewall-early.service"
+	# The address watcher (tsfirewall watch): reloads the rules when a lease moves the address; also in Also=.
+	install -D -m 0644 systemd/tsfirewall-watch.service "$dest$unitdir/tsfirewall-watch.service"
 	# A static alias, so iptables.service means tsfirewall.service even while the unit is not enabled
 	# (otherwise systemd would generate an iptables.service from the init script of the same name).
 	ln -s tsfirewall.service "$dest$unitdir/iptables.service"

@@ -1,7 +1,7 @@
 // Issue 4, proven: the .deb installed with apt into a systemd container (start, status through the iptables
-// alias, reload, stop, the boot-time unit holding the host closed while the address is late, enable + reboot with
-// the early unit before the network and the main unit, upgrade keeping the admin's config, purge leaving
-// nothing) and into a plain
+// alias, reload, stop, the boot-time unit holding the host closed while the address is late, the address watcher
+// making the rules follow a moved address, enable + reboot with the early unit before the network and the main
+// unit and its watcher, upgrade keeping the admin's config, purge leaving nothing) and into a plain
 // container driven by `service iptables ...` (the LSB init script); the .rpm's files, scriptlets and a scratch-root
 // install; lintian, rpmlint and shellcheck clean. The firewall only ever runs inside the containers, on an
 // --internal TEST-NET network.
@@ -99,7 +99,7 @@ describe('package checks (no container)', () => {
     const list = (await execa('dpkg-deb', ['-c', deb])).stdout;
     for (const path of ['./usr/lib/tsfirewall/tsfirewall.cjs', './usr/lib/tsfirewall/core.cjs', './usr/lib/tsfirewall/winston.cjs',
       './usr/lib/tsfirewall/systeminformation.cjs', './usr/sbin/tsfirewall', './lib/systemd/system/tsfirewall.service',
-      './lib/systemd/system/tsfirewall-early.service', './etc/init.d/iptables', './etc/default/tsfirewall', './usr/share/man/man8/tsfirewall.8.gz',
+      './lib/systemd/system/tsfirewall-early.service', './lib/systemd/system/tsfirewall-watch.service', './etc/init.d/iptables', './etc/default/tsfirewall', './usr/share/man/man8/tsfirewall.8.gz',
       './usr/share/doc/tsfirewall/copyright', './usr/share/doc/tsfirewall/changelog.gz']) {
       expect(list).toContain(path);
     }
@@ -125,7 +125,7 @@ describe('package checks (no container)', () => {
     const files = (await q('-l')).split('\n');
     for (const path of ['/usr/lib/tsfirewall/tsfirewall.cjs', '/usr/lib/tsfirewall/core.cjs', '/usr/lib/tsfirewall/winston.cjs',
       '/usr/lib/tsfirewall/systeminformation.cjs', '/usr/sbin/tsfirewall', '/usr/lib/systemd/system/tsfirewall.service',
-      '/usr/lib/systemd/system/tsfirewall-early.service', '/usr/lib/systemd/system/iptables.service', '/etc/rc.d/init.d/iptables', '/etc/default/tsfirewall',
+      '/usr/lib/systemd/system/tsfirewall-early.service', '/usr/lib/systemd/system/tsfirewall-watch.service', '/usr/lib/systemd/system/iptables.service', '/etc/rc.d/init.d/iptables', '/etc/default/tsfirewall',
       '/usr/share/man/man8/tsfirewall.8.gz', '/usr/share/licenses/tsfirewall/copyright']) {
       expect(files).toContain(path);
     }
@@ -144,14 +144,15 @@ describe('package checks (no container)', () => {
     const scripts = (await execa('rpm', ['-qp', '--scripts', rpm])).stdout;
     expect(scripts).toMatch(/postinstall scriptlet/);
     const [post, preun, postun] = await Promise.all([scriptletText(rpm, 'POSTIN'), scriptletText(rpm, 'PREUN'), scriptletText(rpm, 'POSTUN')]);
-    expect(await runScriptlet(post, 1, false)).toEqual(['systemctl --no-reload preset tsfirewall.service tsfirewall-early.service']);
+    expect(await runScriptlet(post, 1, false)).toEqual(['systemctl --no-reload preset tsfirewall.service tsfirewall-early.service tsfirewall-watch.service']);
     expect(await runScriptlet(post, 2, true)).toEqual([]);
     // Upgrade: the old package's preun/postun run with $1 = 1.
     expect(await runScriptlet(preun, 1, true)).toEqual([]);
-    expect(await runScriptlet(postun, 1, true)).toEqual(['systemctl daemon-reload', 'systemctl try-reload-or-restart tsfirewall.service']);
+    expect(await runScriptlet(postun, 1, true)).toEqual(['systemctl daemon-reload', 'systemctl try-reload-or-restart tsfirewall.service',
+      'systemctl try-restart tsfirewall-watch.service']);
     // Erase, with the rules loaded by hand as well: opened while the program is still there.
     expect(await runScriptlet(preun, 0, true)).toEqual([
-      'systemctl --no-reload disable --now tsfirewall.service tsfirewall-early.service', 'tsfirewall status', 'tsfirewall stop']);
+      'systemctl --no-reload disable --now tsfirewall.service tsfirewall-early.service tsfirewall-watch.service', 'tsfirewall status', 'tsfirewall stop']);
     expect(await runScriptlet(postun, 0, false)).toEqual(['systemctl daemon-reload']);
   });
 
@@ -183,6 +184,7 @@ describe('package checks (no container)', () => {
 describe('the .deb under systemd', () => {
   const unit = 'tsfirewall.service';
   const early = 'tsfirewall-early.service';
+  const watch = 'tsfirewall-watch.service';
   const invocation = async () => (await ok(sys, `systemctl show -p InvocationID --value ${unit}`)).trim();
   const property = async (u: string, p: string) => (await ok(sys, `systemctl show -p ${p} --value ${u}`)).trim();
   /** `tsfirewall status --json`'s state ("early", "running", ...), or its exit code when it printed no JSON. */
@@ -194,6 +196,11 @@ describe('the .deb under systemd', () => {
       return `exit ${r.exitCode}: ${r.stderr.trim()}`;
     }
   };
+  /** "logged" once the watcher's journal says it reloaded the rules for `ip` (on the test's veth). */
+  const watcherReloadedFor = async (ip: string) => {
+    const line = new RegExp(`^address changed: firewall reloaded: \\d+ rules for ${ip.replace(/\./g, '\\.')}/24 on tsfwdhcp0`, 'm');
+    return line.test(await ok(sys, `journalctl -u ${watch} --no-pager -o cat`)) ? 'logged' : 'not yet';
+  };
   /** Polls (bounded: ~30 s) until `read` returns `want`; returns the last value read. */
   const waitFor = async (read: () => Promise<string>, want: string) => {
     let got = '';
@@ -204,9 +211,9 @@ describe('the .deb under systemd', () => {
     return got;
   };
 
-  it('installs with apt from the local file, enabled and started neither (nor the boot-time unit)', async () => {
+  it('installs with apt from the local file, enabled and started neither (nor the boot-time unit, nor the watcher)', async () => {
     await ok(sys, `apt-get install -y -q ${PKGS}/${built.deb}`, 0, 300_000);
-    for (const u of [unit, early]) {
+    for (const u of [unit, early, watch]) {
       expect((await sh(sys, `systemctl is-enabled ${u}`)).stdout.trim()).toBe('disabled');
       expect((await sh(sys, `systemctl is-active ${u}`)).stdout.trim()).toBe('inactive');
     }
@@ -261,11 +268,20 @@ describe('the .deb under systemd', () => {
     await ok(sys, 'service iptables status', 3);
   }, 120_000);
 
-  it('an address that comes late (DHCP): the early unit holds the host closed while the unit retries, then the full ruleset replaces it', async () => {
+  it('an address that comes late (DHCP): the early unit holds the host closed while the unit retries, then the full ruleset replaces it; a new lease: the watcher makes the rules follow', async () => {
     // A veth pair in the container's own namespace (no dummy module here) stands in for a NIC waiting for a lease.
     const late = '192.0.2.77';
+    const moved = '192.0.2.78';
+    const third = '192.0.2.79';
     await ok(sys, "ip link add tsfwdhcp0 type veth peer name tsfwdhcp1 && ip link set tsfwdhcp1 up && ip link set tsfwdhcp0 up && sed -i 's/^INTERFACE=eth0$/INTERFACE=tsfwdhcp0/' /etc/default/tsfirewall");
     try {
+      // Enabled as an admin would: Also= enables the boot-time unit and the address watcher, which the main unit
+      // then wants (a link in its .wants/), so starting the firewall starts the watcher.
+      await ok(sys, `systemctl enable ${unit}`);
+      for (const u of [unit, early, watch]) expect((await ok(sys, `systemctl is-enabled ${u}`)).trim()).toBe('enabled');
+      expect((await ok(sys, `readlink /etc/systemd/system/${unit}.wants/${watch}`)).trim()).toMatch(/tsfirewall-watch\.service$/);
+      expect(await property(watch, 'ActiveState')).toBe('inactive');
+
       // As at boot: the early unit before the network, under the same hardening as the main unit.
       await ok(sys, `systemctl start ${early}`);
       expect(await property(early, 'ActiveState')).toBe('active');
@@ -285,11 +301,26 @@ describe('the .deb under systemd', () => {
       expect(bootMarker(save)).toBe(true);
       expect(tsfwRules(save)).toBeGreaterThan(5);
       expect(save).not.toContain(late);
+      // The watcher came with the failed start (Wants= is weak, After= only orders) and leaves the boot-time rules
+      // alone: its catch-up reload finds no address either (exit 6, a warning in its journal).
+      expect(await waitFor(() => property(watch, 'ActiveState'), 'active')).toBe('active');
+      expect((await property(watch, 'CapabilityBoundingSet')).split(/\s+/).sort()).toEqual(['cap_net_admin', 'cap_net_raw', 'cap_sys_module']);
+      expect(await property(watch, 'ProtectSystem')).toBe('full');
+      expect(await property(watch, 'KillMode')).toBe('mixed');
+      const watcherRuns = new Set<string>();
+      for (let i = 0; i < 16; i++) {
+        watcherRuns.add(await property(watch, 'InvocationID'));
+        await sleep(500);
+      }
+      // systemd 252 passes each retry of the main unit on to the watcher as a restart (PartOf=): for the notes.
+      console.log(`watcher: ${watcherRuns.size} activation(s) in 8 s of main-unit retries (RestartSec=5s)`);
+      expect(bootMarker(await ok(sys, 'iptables-save'))).toBe(true);
+      expect(await ok(sys, `journalctl -u ${watch} --no-pager -o cat`)).not.toMatch(/firewall reloaded/);
       // An upgrade now (postinst configure <old>) must leave the boot-time rules to the unit's next attempt: a
       // reload by hand would have no address either and fail with a warning.
       const postinst = await sh(sys, `DPKG_MAINTSCRIPT_PACKAGE=tsfirewall DPKG_MAINTSCRIPT_NAME=postinst /var/lib/dpkg/info/tsfirewall.postinst configure ${built.version}`);
       expect(postinst.exitCode, postinst.stderr).toBe(0);
-      expect(postinst.stderr).not.toMatch(/reload failed/);
+      expect(postinst.stderr).not.toMatch(/reload failed|did not restart/);
       expect(bootMarker(await ok(sys, 'iptables-save'))).toBe(true);
 
       await ok(sys, `ip addr add ${late}/24 dev tsfwdhcp0`);
@@ -307,25 +338,75 @@ describe('the .deb under systemd', () => {
       save = await ok(sys, 'iptables-save');
       expect(bootMarker(save)).toBe(false);
       expect(save).toContain(`-s ${late}/32`);
+
+      // A new lease moves the address (delete the old one, add another): "not addressed to me" would now drop
+      // everything sent to it. The watcher reloads by itself, a second after the burst, in the same activation.
+      expect(await waitFor(() => property(watch, 'ActiveState'), 'active')).toBe('active');
+      const mainRun = await invocation();
+      await ok(sys, `ip addr del ${late}/24 dev tsfwdhcp0 && ip addr add ${moved}/24 dev tsfwdhcp0`);
+      const rulesFollow = async () => ((await ok(sys, 'iptables-save')).includes(`-s ${moved}/32`) ? 'moved' : 'not yet');
+      expect(await waitFor(rulesFollow, 'moved')).toBe('moved');
+      save = await ok(sys, 'iptables-save');
+      expect(save).not.toContain(`-s ${late}/32`);
+      expect(bootMarker(save)).toBe(false);
+      const status = await ok(sys, 'tsfirewall status');
+      expect(status.split('\n')[0]).toMatch(/^tsfirewall: running/);
+      expect(status).not.toMatch(/^pending:/m);
+      expect(await waitFor(() => watcherReloadedFor(moved), 'logged')).toBe('logged');
+      expect(await invocation()).toBe(mainRun);
+      expect(await property(unit, 'ActiveState')).toBe('active');
+
+      // What the resident watcher costs (node plus its `ip monitor`), for the notes.
+      const mainPid = await property(watch, 'MainPID');
+      const memoryCurrent = Number(await property(watch, 'MemoryCurrent'));
+      const rss = (await ok(sys, `ps -o rss=,args= -p ${mainPid} --ppid ${mainPid}`)).trim();
+      const pss = (await ok(sys, `grep -E '^(Pss|Private_Dirty):' /proc/${mainPid}/smaps_rollup`)).trim().replace(/\s+/g, ' ');
+      console.log(`watcher memory: MemoryCurrent ${(memoryCurrent / 2 ** 20).toFixed(1)} MiB; RSS (KiB) ${rss.replace(/\n\s*/g, ' | ')}; node ${pss}`);
+      expect(memoryCurrent).toBeGreaterThan(0);
+
+      // PartOf=: stopping the firewall stops the watcher first (it is ordered after it), cleanly.
+      await ok(sys, `systemctl stop ${unit}`);
+      expect(await property(watch, 'ActiveState')).toBe('inactive');
+      expect(await property(watch, 'Result')).toBe('success');
+      expect(tsfwRules(await ok(sys, 'iptables-save'))).toBe(0);
+
+      // The main unit gave up retrying (its start limit) before the lease came: the watcher, which outlives that,
+      // completes the boot. Emulated: the boot-time rules, no address, the main unit inactive, the watcher alone.
+      await ok(sys, `ip addr del ${moved}/24 dev tsfwdhcp0 && systemctl restart ${early} && systemctl start ${watch}`);
+      expect(bootMarker(await ok(sys, 'iptables-save'))).toBe(true);
+      expect(await waitFor(() => property(watch, 'ActiveState'), 'active')).toBe('active');
+      await ok(sys, `ip addr add ${third}/24 dev tsfwdhcp0`);
+      const fullRules = async () => {
+        const s = await ok(sys, 'iptables-save');
+        return s.includes(`-s ${third}/32`) && !bootMarker(s) ? 'full' : 'not yet';
+      };
+      expect(await waitFor(fullRules, 'full')).toBe('full');
+      expect(await waitFor(() => watcherReloadedFor(third), 'logged')).toBe('logged');
+      expect(await property(unit, 'ActiveState')).toBe('inactive');
+      await ok(sys, `systemctl stop ${watch} && tsfirewall stop`);
     } finally {
-      await sh(sys, `sed -i 's/^INTERFACE=tsfwdhcp0$/INTERFACE=eth0/' /etc/default/tsfirewall; systemctl stop ${unit} ${early}; systemctl reset-failed ${unit} ${early}; ip link del tsfwdhcp0`);
+      await sh(sys, `sed -i 's/^INTERFACE=tsfwdhcp0$/INTERFACE=eth0/' /etc/default/tsfirewall; systemctl stop ${unit} ${early} ${watch}; systemctl reset-failed ${unit} ${early} ${watch}; ip link del tsfwdhcp0`);
     }
     // The early unit's stop changes nothing; the main unit's stop opened everything.
     expect(tsfwRules(await ok(sys, 'iptables-save'))).toBe(0);
-  }, 180_000);
+  }, 300_000);
 
-  it('enabled (both units), it is up after a reboot: the early unit before the network and the main unit, which is before the services it guards', async () => {
+  it('enabled (all three units), it is up after a reboot: the early unit before the network and the main unit, which is before the services it guards, then its watcher', async () => {
     await ok(sys, `systemctl enable ${unit}`);
     expect((await ok(sys, 'readlink /etc/systemd/system/iptables.service')).trim()).toMatch(/tsfirewall\.service$/);
-    // Also= in the main unit's [Install]: one enable for both.
-    expect((await ok(sys, `systemctl is-enabled ${early}`)).trim()).toBe('enabled');
+    // Also= in the main unit's [Install]: one enable for all three.
+    for (const u of [early, watch]) expect((await ok(sys, `systemctl is-enabled ${u}`)).trim()).toBe('enabled');
     expect((await ok(sys, `readlink /etc/systemd/system/sysinit.target.wants/${early}`)).trim()).toMatch(/tsfirewall-early\.service$/);
+    expect((await ok(sys, `readlink /etc/systemd/system/${unit}.wants/${watch}`)).trim()).toMatch(/tsfirewall-watch\.service$/);
     await sys!.restart({ timeout: 30_000 });
     await waitForBoot(sys!);
     await sh(sys, 'ip -4 route del default'); // as the harness left it before the reboot
     expect((await ok(sys, `systemctl is-active ${unit}`)).trim()).toBe('active');
     expect((await ok(sys, `systemctl is-active ${early}`)).trim()).toBe('active');
     expect(await property(early, 'ExecMainStatus')).toBe('0');
+    // The main unit wanted its watcher at boot; it runs (Type=exec: active once it is executing).
+    expect(await waitFor(() => property(watch, 'ActiveState'), 'active')).toBe('active');
+    expect(await ok(sys, `journalctl -b -u ${watch} --no-pager -o cat`)).toMatch(/^watching this host's addresses: /m);
     expect(await ok(sys, `journalctl -b -u ${early} --no-pager -o cat`)).toMatch(/^firewall started before the network: \d+ rules/m);
     const save = await ok(sys, 'iptables-save');
     expect(tsfwRules(save)).toBeGreaterThan(5);
@@ -337,25 +418,28 @@ describe('the .deb under systemd', () => {
     const earlyUp = Number(await property(early, 'ActiveEnterTimestampMonotonic'));
     const mainStart = Number(await property(unit, 'ExecMainStartTimestampMonotonic'));
     const networkPre = Number(await property('network-pre.target', 'ActiveEnterTimestampMonotonic'));
+    const watchStart = Number(await property(watch, 'ExecMainStartTimestampMonotonic'));
     expect(earlyUp).toBeGreaterThan(0);
     expect(earlyUp).toBeLessThan(mainStart);
+    expect(watchStart).toBeGreaterThan(Number(await property(unit, 'ActiveEnterTimestampMonotonic')));
     // systemd 252 ships network-pre.target; the early unit's Wants= pulls it into the boot.
     expect(await property('network-pre.target', 'LoadState')).toBe('loaded');
     expect(networkPre).toBeGreaterThanOrEqual(earlyUp);
   }, 300_000);
 
-  it('systemctl disable tsfirewall disables both units (and stops neither); enable enables both again', async () => {
+  it('systemctl disable tsfirewall disables all three units (and stops none); enable enables them again', async () => {
     await ok(sys, `systemctl disable ${unit}`);
-    for (const u of [unit, early]) expect((await sh(sys, `systemctl is-enabled ${u}`)).stdout.trim()).toBe('disabled');
-    await ok(sys, 'test ! -e /etc/systemd/system/sysinit.target.wants/tsfirewall-early.service');
-    expect((await ok(sys, `systemctl is-active ${unit}`)).trim()).toBe('active');
+    for (const u of [unit, early, watch]) expect((await sh(sys, `systemctl is-enabled ${u}`)).stdout.trim()).toBe('disabled');
+    await ok(sys, `test ! -e /etc/systemd/system/sysinit.target.wants/${early} && test ! -e /etc/systemd/system/${unit}.wants/${watch}`);
+    for (const u of [unit, watch]) expect((await ok(sys, `systemctl is-active ${u}`)).trim()).toBe('active');
     await ok(sys, `systemctl enable ${unit}`);
-    for (const u of [unit, early]) expect((await ok(sys, `systemctl is-enabled ${u}`)).trim()).toBe('enabled');
+    for (const u of [unit, early, watch]) expect((await ok(sys, `systemctl is-enabled ${u}`)).trim()).toBe('enabled');
   }, 60_000);
 
-  it('an upgrade keeps the edited /etc/default/tsfirewall and reloads instead of restarting', async () => {
+  it('an upgrade keeps the edited /etc/default/tsfirewall and reloads instead of restarting; the watcher restarts onto the new version', async () => {
     await ok(sys, "echo '# admin edit' >> /etc/default/tsfirewall");
     const before = await invocation();
+    const watcherBefore = await property(watch, 'InvocationID');
     await ok(sys, `apt-get install -y -q ${PKGS}/${built.newerDeb}`, 0, 300_000);
     expect((await ok(sys, "dpkg-query -W -f '${Version}' tsfirewall")).trim()).toBe(built.newer);
     const config = await ok(sys, 'cat /etc/default/tsfirewall');
@@ -363,8 +447,11 @@ describe('the .deb under systemd', () => {
     expect(config).toMatch(/^# admin edit$/m);
     expect(await invocation()).toBe(before);
     expect((await ok(sys, `systemctl is-active ${unit}`)).trim()).toBe('active');
-    for (const u of [unit, early]) expect((await ok(sys, `systemctl is-enabled ${u}`)).trim()).toBe('enabled');
+    for (const u of [unit, early, watch]) expect((await ok(sys, `systemctl is-enabled ${u}`)).trim()).toBe('enabled');
     expect(await ok(sys, `journalctl -u ${unit} -b --no-pager -o cat`)).toMatch(/Reloaded tsfirewall\.service/);
+    // A running process keeps the code it started with: postinst restarted it (the rules stay as they are).
+    expect(await waitFor(() => property(watch, 'ActiveState'), 'active')).toBe('active');
+    expect(await property(watch, 'InvocationID')).not.toBe(watcherBefore);
     expect(tsfwRules(await ok(sys, 'iptables-save'))).toBeGreaterThan(5);
   }, 300_000);
 
@@ -374,13 +461,16 @@ describe('the .deb under systemd', () => {
     await ok(sys, 'dpkg -L tsfirewall', 1);
     const leftovers = await ok(sys, [
       'ls -d /etc/default/tsfirewall /etc/init.d/iptables /usr/lib/tsfirewall /usr/sbin/tsfirewall /var/lib/tsfirewall',
-      '/lib/systemd/system/tsfirewall.service /lib/systemd/system/tsfirewall-early.service /var/cache/tsfirewall',
+      '/lib/systemd/system/tsfirewall.service /lib/systemd/system/tsfirewall-early.service /lib/systemd/system/tsfirewall-watch.service',
+      '/var/cache/tsfirewall',
       '/run/tsfirewall /etc/fail2ban/jail.d/tsfirewall.conf /etc/systemd/system/iptables.service 2>/dev/null;',
       'find /etc/systemd /etc/rc?.d /var/lib/systemd /etc/fail2ban \\( -name "*tsfirewall*" -o -name iptables.service -o -name "[SK][0-9][0-9]iptables" \\) 2>/dev/null; true',
     ].join(' '));
     expect(leftovers.trim()).toBe('');
-    // Stopped by prerm and forgotten after the daemon-reload: systemd no longer knows either unit.
-    for (const u of [unit, early]) expect(await property(u, 'LoadState')).toBe('not-found');
+    // Stopped by prerm and forgotten after the daemon-reload: systemd no longer knows any of the three units.
+    for (const u of [unit, early, watch]) expect(await property(u, 'LoadState')).toBe('not-found');
+    // No watcher (or its ip monitor) outlives the package.
+    expect((await ok(sys, 'ps -eo args=')).split('\n').filter((l) => /tsfirewall\.cjs watch|ip -o monitor/.test(l))).toEqual([]);
   }, 300_000);
 });
 
