@@ -6,6 +6,7 @@
  * enabled level: a clean `status` never pays for it. Messages keep their order through one promise chain, and
  * `flushLogs()` (awaited by the CLI before exit) makes sure every line is written.
  */
+import { fstatSync } from 'node:fs';
 import type { Logger } from 'winston';
 
 const LEVELS = { error: 0, warn: 1, info: 2, debug: 3 } as const;
@@ -19,7 +20,7 @@ let logger: Promise<Logger> | undefined;
 
 async function createLogger(): Promise<Logger> {
   const { default: winston } = await import('winston');
-  const underJournal = process.env.JOURNAL_STREAM !== undefined;
+  const underJournal = isJournalStream(process.env.JOURNAL_STREAM, () => fstatSync(2));
   return winston.createLogger({
     level: 'debug',
     format: winston.format.printf(({ level, message }) => {
@@ -28,6 +29,20 @@ async function createLogger(): Promise<Logger> {
     }),
     transports: [new winston.transports.Console({ stderrLevels: Object.keys(LEVELS) })],
   });
+}
+
+/**
+ * systemd sets JOURNAL_STREAM to the journal stream's "device:inode", and it is inherited: only a stderr that is
+ * that very stream is the journal (not, say, a pipe to the watcher that runs us as its child).
+ */
+export function isJournalStream(value: string | undefined, stderr: () => { dev: number; ino: number }): boolean {
+  if (value === undefined) return false;
+  try {
+    const st = stderr();
+    return value === `${st.dev}:${st.ino}`;
+  } catch {
+    return false;
+  }
 }
 
 export const enabled = (level: Level) => LEVELS[level] <= LEVELS[threshold];

@@ -23,21 +23,24 @@ const watch: Command = async (ctx) => {
   const reloadArgv = [process.argv[1]!, ...(ctx.configPath ? ['--config', ctx.configPath] : []), 'reload', '--if-changed'];
   let queue = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
-  const reloadOnce = async () => {
+  const reloadOnce = async (why: string) => {
     const r = await run(process.execPath, reloadArgv, { timeoutMs: RELOAD_TIMEOUT_MS });
     const said = r.stdout.trim();
-    if (r.exitCode !== 0) log.warn(`address changed, reload failed (exit ${r.exitCode}): ${r.spawnError ?? r.stderr.trim()}`);
-    else if (/^firewall reloaded/m.test(said)) log.info(`address changed: ${said.split('\n').join('; ')}`);
-    else log.debug(`address event: ${said}`);
+    const reason = (r.spawnError ?? r.stderr.trim()).replace(/^(error|warn): /gm, '');
+    // 6 is "not configured": most often no address yet (a lease to come), which the next event will bring.
+    if (r.exitCode === 6) log.info(`${why}: rules left as they are: ${reason}`);
+    else if (r.exitCode !== 0) log.warn(`${why}: reload failed (exit ${r.exitCode}): ${reason}`);
+    else if (/^firewall reloaded/m.test(said)) log.info(`${why}: ${said.split('\n').join('; ')}`);
+    else log.debug(`${why}: ${said}`);
   };
-  const reloadSoon = () => {
+  const reloadSoon = (why: string) => {
     clearTimeout(timer);
-    timer = setTimeout(() => { queue = queue.then(reloadOnce); }, QUIET_MS);
+    timer = setTimeout(() => { queue = queue.then(() => reloadOnce(why)); }, QUIET_MS);
   };
-  const monitor = follow(ip, ['-o', 'monitor', 'address'], reloadSoon);
+  const monitor = follow(ip, ['-o', 'monitor', 'address'], () => reloadSoon('address changed'));
   say(`watching this host's addresses: the rules follow them (reload --if-changed after each change)`);
   // Changes made before the monitor started (a lease that came during boot) are caught up with once.
-  reloadSoon();
+  reloadSoon('catching up with the addresses at start');
   const ended = await new Promise<'signal' | 'monitor'>((resolve) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve('signal'));
     void monitor.done.then(() => resolve('monitor'));
