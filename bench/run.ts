@@ -39,6 +39,9 @@ function preflight(): void {
   // The verbs' code caches (src/cli/boot.ts) start empty in a directory of the bench's own; the agents inherit it.
   process.env.TSFIREWALL_CACHE_DIR = at('.cache/bench/v8-cache');
   rmSync(process.env.TSFIREWALL_CACHE_DIR, { recursive: true, force: true });
+  // Journals and loaded-ruleset records of the bench's namespaces stay out of this machine's /run.
+  process.env.TSFIREWALL_RUN_DIR = at('.cache/bench/run');
+  rmSync(process.env.TSFIREWALL_RUN_DIR, { recursive: true, force: true });
   for (const tool of ['ip', 'iptables', 'ipset', '/usr/bin/time']) {
     try { execFileSync('sh', ['-c', 'command -v "$1"', 'sh', tool], { stdio: 'ignore' }); } catch { throw new Error(`${tool} is not installed`); }
   }
