@@ -4,7 +4,7 @@
  * was edited, or DHCP moved the address) instead of leaving a stale ruleset to be found by its effects. Kept in
  * the run directory per network namespace, like the kernel's rules it describes: gone after a reboot.
  */
-import type { HostFacts } from '../discover/host.js';
+import { isBootHost, type BootHost, type HostFacts } from '../discover/host.js';
 import type { Plan } from '../model.js';
 import { renderRuleset } from '../render/iptables.js';
 import { netnsTag, runDir } from './dirs.js';
@@ -23,10 +23,14 @@ export type Drift =
 
 const recordName = () => `loaded.${netnsTag()}.json`;
 
-export const rulesText = (plan: Plan) => plan.rulesets.map(renderRuleset).join('');
-
-/** The addresses a ruleset is compiled for, in the record's order. */
-export const hostAddresses = (host: Pick<HostFacts, 'myip' | 'myip6'>) => [host.myip, ...host.myip6];
+/**
+ * The record of a plan compiled for a host, the one definition of it: what start writes once its apply is done,
+ * and what status and `reload --if-changed` compare the written one with.
+ */
+export function recordOf(host: HostFacts | BootHost, plan: Plan): LoadedRecord {
+  const rules = plan.rulesets.map(renderRuleset).join('');
+  return isBootHost(host) ? { rules } : { addresses: [host.myip, ...host.myip6], rules };
+}
 
 /** Best effort: a record that cannot be written only costs status its drift check, never the loaded firewall. */
 export function recordLoaded(record: LoadedRecord): boolean {
@@ -53,11 +57,11 @@ export function forgetLoaded(): void {
   try { removeStateFile(runDir(), recordName()); } catch { /* nothing recorded, or nowhere to record */ }
 }
 
-/** Pure: the drift between a record and the ruleset compiled now for `myip`. */
-export function driftOf(record: LoadedRecord, now: { readonly iface: string; readonly addresses: readonly string[]; readonly rules: string }): Drift | undefined {
-  if (record.rules === now.rules) return undefined;
-  if (record.addresses !== undefined && record.addresses.join(' ') !== now.addresses.join(' ')) {
-    return { reason: 'address', iface: now.iface, loadedFor: record.addresses, now: now.addresses };
+/** Pure: how the loaded record differs from the one of what start would load now on `iface`, if it does. */
+export function driftOf(loaded: LoadedRecord, now: LoadedRecord, iface: string): Drift | undefined {
+  if (loaded.rules === now.rules) return undefined;
+  if (loaded.addresses !== undefined && now.addresses !== undefined && loaded.addresses.join(' ') !== now.addresses.join(' ')) {
+    return { reason: 'address', iface, loadedFor: loaded.addresses, now: now.addresses };
   }
   return { reason: 'config' };
 }

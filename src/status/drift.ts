@@ -5,7 +5,7 @@
 import { compile } from '../compile/plan.js';
 import type { Config } from '../config/types.js';
 import { discoverHost } from '../discover/host.js';
-import { driftOf, hostAddresses, readLoaded, rulesText, type Drift } from '../state/loaded.js';
+import { driftOf, readLoaded, recordOf, type Drift } from '../state/loaded.js';
 
 /** Undefined when nothing differs, or when it cannot be told (no record, no address to compile for). */
 export async function currentDrift(config: Config): Promise<Drift | undefined> {
@@ -13,7 +13,7 @@ export async function currentDrift(config: Config): Promise<Drift | undefined> {
   if (!record) return undefined;
   const host = await discoverHost(config, { scan: false }).catch(() => undefined);
   if (!host) return undefined;
-  return driftOf(record, { iface: host.iface, addresses: hostAddresses(host), rules: rulesText(compile(config, host)) });
+  return driftOf(record, recordOf(host, compile(config, host)), host.iface);
 }
 
 /** The status line for a drift: what changed, and the verb that applies it. */

@@ -18,7 +18,7 @@ import { awaitConfirmation, MAX_CONFIRM_SECONDS } from '../../safety/confirm.js'
 import { exclusive } from '../../safety/exclusive.js';
 import { guardSession } from '../../safety/lockout.js';
 import { daemonState, startDaemon, stopDaemon } from '../../services/fail2ban.js';
-import { hostAddresses, readLoaded, recordLoaded, rulesText } from '../../state/loaded.js';
+import { readLoaded, recordLoaded, recordOf, type LoadedRecord } from '../../state/loaded.js';
 import { isBootRuleset, isLoaded, parseSave } from '../../status/saved.js';
 import type { Command, Context } from '../context.js';
 import { say } from '../output.js';
@@ -29,7 +29,8 @@ const start: Command = async (ctx) => {
   return exclusive(async () => {
     const { config, host, plan, backend } = await prepare(ctx);
     const boot = isBootHost(host);
-    const skip = boot || ctx.ifChanged ? await reasonToSkip(backend, plan, boot) : undefined;
+    const record = recordOf(host, plan);
+    const skip = boot || ctx.ifChanged ? await reasonToSkip(backend, record, boot) : undefined;
     if (skip) {
       say(skip);
       return 0;
@@ -47,7 +48,7 @@ const start: Command = async (ctx) => {
     const confirm = confirmSeconds === undefined ? undefined
       : () => awaitConfirmation(confirmSeconds, { say: (line) => log.warn(line), stdin: process.stdin });
     await applyPlan(plan, backend, { verb: ctx.verb, confirm, preflight });
-    if (!recordLoaded({ ...(boot ? {} : { addresses: hostAddresses(host) }), rules: rulesText(plan) })) {
+    if (!recordLoaded(record)) {
       log.debug('could not record the loaded ruleset; status will not tell when it is out of date');
     }
     // Only once the new rules are in (and confirmed): a restart that fails or is rolled back keeps the daemon too.
@@ -77,13 +78,13 @@ const ruleCount = (plan: Plan) => plan.rulesets.reduce((n, r) => n + r.tables.re
  * `reload --if-changed` (the address watcher's) reloads only a running firewall whose rules would change, and the
  * boot-time rules always would: the address they waited for has come (even if the unit gave up retrying).
  */
-async function reasonToSkip(backend: Backend, plan: Plan, boot: boolean): Promise<string | undefined> {
+async function reasonToSkip(backend: Backend, record: LoadedRecord, boot: boolean): Promise<string | undefined> {
   const saved = await run(backend.save.ipv4, []);
   const parsed = parseSave(saved.exitCode === 0 ? saved.stdout : '');
   const full = isLoaded(parsed) && !isBootRuleset(parsed);
   if (boot) return full ? 'firewall already loaded with its full ruleset; --early changes nothing' : undefined;
   if (!isLoaded(parsed)) return 'firewall not running: --if-changed starts nothing';
-  return full && readLoaded()?.rules === rulesText(plan) ? 'rules up to date: nothing to reload' : undefined;
+  return full && readLoaded()?.rules === record.rules ? 'rules up to date: nothing to reload' : undefined;
 }
 
 function parseConfirm(raw: Context['confirm']): number | undefined {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { compile } from '../../../src/compile/plan.js';
 import { netnsTag } from '../../../src/state/dirs.js';
-import { driftOf, forgetLoaded, hostAddresses, readLoaded, recordLoaded, rulesText } from '../../../src/state/loaded.js';
+import { driftOf, forgetLoaded, readLoaded, recordLoaded, recordOf } from '../../../src/state/loaded.js';
 import { describeDrift } from '../../../src/status/drift.js';
 import { SEED_HOST, config } from '../fixtures.js';
 
@@ -23,7 +23,7 @@ afterEach(() => {
   rmSync(base, { recursive: true, force: true });
 });
 
-const now = (text = '', host = SEED_HOST) => ({ iface: host.iface, addresses: hostAddresses(host), rules: rulesText(compile(config(text), host)) });
+const now = (text = '', host = SEED_HOST) => recordOf(host, compile(config(text), host));
 
 describe('the record start leaves', () => {
   test('reads back as written, and is gone after forget', () => {
@@ -49,26 +49,26 @@ describe('the record start leaves', () => {
 });
 
 describe('drift between the record and what start would load now', () => {
-  const loaded = { addresses: hostAddresses(SEED_HOST), rules: now().rules };
+  const loaded = now();
 
   test('none when the same config and address compile the same rules', () => {
-    expect(driftOf(loaded, now())).toBeUndefined();
+    expect(driftOf(loaded, now(), 'eth0')).toBeUndefined();
   });
 
   test('an edited config', () => {
-    const drift = driftOf(loaded, now('SERVICES=ssh smtp'));
+    const drift = driftOf(loaded, now('SERVICES=ssh smtp'), 'eth0');
     expect(drift).toEqual({ reason: 'config' });
     expect(describeDrift(drift!)).toBe('pending: the config changed since the rules were loaded; "tsfirewall reload" applies it ("tsfirewall show" prints the new rules)');
   });
 
   test('a moved address (DHCP) is named, old and new', () => {
     const moved = { ...SEED_HOST, myip: '192.0.2.11' };
-    const drift = driftOf(loaded, now('', moved));
+    const drift = driftOf(loaded, now('', moved), 'eth0');
     expect(drift).toEqual({ reason: 'address', iface: 'eth0', loadedFor: ['192.0.2.10', '2001:db8::10'], now: ['192.0.2.11', '2001:db8::10'] });
     expect(describeDrift(drift!)).toMatch(/^pending: eth0's address is now 192\.0\.2\.11, 2001:db8::10, the rules were loaded for 192\.0\.2\.10, 2001:db8::10;/);
   });
 
   test('the same address with other rules is the config, whatever the record of a boot-time ruleset says', () => {
-    expect(driftOf({ rules: 'boot' }, now())).toEqual({ reason: 'config' });
+    expect(driftOf({ rules: 'boot' }, now(), 'eth0')).toEqual({ reason: 'config' });
   });
 });
