@@ -33,13 +33,16 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     timeout,
     forceKillAfterDelay: 5_000,
   });
-  const spawnError = r.timedOut
-    ? `${file} timed out after ${timeout} ms`
-    : r.exitCode === undefined ? (r.isTerminated ? `${file} was killed with ${r.signal}` : `cannot run ${file}: ${r.originalMessage ?? r.shortMessage}`)
-      : undefined;
+  const spawnError = r.timedOut ? `${file} timed out after ${timeout} ms` : endedWithout(file, r);
   const exitCode = spawnError ? 127 : r.exitCode!;
   if (exitCode !== 0) log.debug(`exec: ${file} exited ${spawnError ?? exitCode}: ${String(r.stderr).trim()}`);
   return { exitCode, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), spawnError };
+}
+
+/** Why a program gave no exit code: killed by a signal, or never started (ENOENT, EACCES). */
+function endedWithout(file: string, r: { exitCode?: number; isTerminated: boolean; signal?: string; originalMessage?: string; shortMessage?: string }): string | undefined {
+  if (r.exitCode !== undefined) return undefined;
+  return r.isTerminated ? `${file} was killed with ${r.signal}` : `cannot run ${file}: ${r.originalMessage ?? r.shortMessage}`;
 }
 
 export interface Followed {
@@ -63,9 +66,6 @@ export function follow(file: string, args: readonly string[], onLine: (line: str
     rest = lines.pop() ?? '';
     for (const line of lines) onLine(line);
   });
-  const done = sub.then((r) => ({
-    exitCode: r.exitCode ?? 127, stdout: '', stderr: String(r.stderr ?? ''),
-    spawnError: r.exitCode === undefined ? (r.isTerminated ? `${file} ended by ${r.signal}` : `cannot run ${file}: ${r.originalMessage ?? r.shortMessage}`) : undefined,
-  }));
+  const done = sub.then((r) => ({ exitCode: r.exitCode ?? 127, stdout: '', stderr: String(r.stderr ?? ''), spawnError: endedWithout(file, r) }));
   return { stop: () => { sub.kill('SIGTERM'); }, done };
 }

@@ -49,7 +49,7 @@ describe('follow', () => {
     expect(lines).toEqual(['one', 'two', 'three']);
     followed.stop();
     const r = await followed.done;
-    expect(r.spawnError).toMatch(/ended by SIGTERM/);
+    expect(r.spawnError).toMatch(/was killed with SIGTERM/);
   });
 
   test('a missing program settles done with a spawn error, not a throw', async () => {
