@@ -10,6 +10,7 @@ import { bundleCliInto } from '../harness/bundle.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exec, startPlainContainer, startSystemdContainer, type StartedTestContainer } from '../harness/container.js';
 import { claimInternalNetwork, removeNetwork } from '../harness/network.js';
+import { until } from '../harness/poll.js';
 
 const NET = 'tsfw-fail2ban-test';
 // Other test files hold /28s of TEST-NET concurrently: take the first free one (bounded list).
@@ -39,16 +40,6 @@ function configText(mode: 'ipset' | 'chain', fail2ban: 'yes' | 'auto', extra: re
 
 async function configure(mode: 'ipset' | 'chain', fail2ban: 'yes' | 'auto' = 'yes', extra: readonly string[] = []): Promise<void> {
   await fw!.copyContentToContainer([{ content: configText(mode, fail2ban, extra), target: '/etc/default/tsfirewall', mode: 0o644 }]);
-}
-
-/** Polls, bounded in count and time. */
-async function until(what: string, test: () => Promise<boolean>, seconds = 20): Promise<number> {
-  const t0 = Date.now();
-  for (let i = 0; i < seconds * 4; i++) {
-    if (await test()) return Date.now() - t0;
-    await sleep(250);
-  }
-  throw new Error(`timed out after ${seconds}s waiting for ${what}`);
 }
 
 interface BansJson { jails: { jail: string; count: number; addresses: string[] }[] }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exec, startPlainContainer, startSystemdContainer, type StartedTestContainer } from '../harness/container.js';
 import { MAIL_NAME } from '../harness/image.js';
 import { claimInternalNetwork, removeNetwork } from '../harness/network.js';
+import { until } from '../harness/poll.js';
 
 const NET = 'tsfw-mailguard-test';
 // Other test files hold /28s of TEST-NET concurrently: take the first free one of these (bounded).
@@ -49,14 +50,6 @@ async function mailboxWith(account: string, marker: string): Promise<string> {
   throw new Error(`no message ${marker} in /var/mail/${account} after 30s:\n${log.stdout}`);
 }
 
-async function until(what: string, test: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 60; i++) {
-    if (await test()) return;
-    await sleep(500);
-  }
-  throw new Error(`timed out after 30s waiting for ${what}`);
-}
-
 const postconfN = async () => (await sh(['postconf', '-n'])).stdout;
 const mainCf = async () => (await sh(['sha256sum', '/etc/postfix/main.cf'])).stdout;
 
@@ -77,7 +70,7 @@ describe('mailguard against a real Postfix', () => {
     // The image's postfix postinst ran in a chroot with no network and left inet_protocols empty (no smtpd at all).
     expect((await sh(['postconf', '-e', 'inet_protocols=ipv4'])).exitCode).toBe(0);
     expect((await sh(['systemctl', 'restart', 'postfix'])).exitCode).toBe(0);
-    await until('smtpd listening on port 25', async () => /:25\s/.test((await sh(['ss', '-Hltn'])).stdout));
+    await until('smtpd listening on port 25', async () => /:25\s/.test((await sh(['ss', '-Hltn'])).stdout), 30);
   }, 20 * 60_000);
 
   afterAll(async () => {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
-import { BACKENDS, connects, mustExec, tool, tsfw, useCliCopy } from './helpers.js';
+import { BACKENDS, connects, mustExec, tool, tsfw, tsfwOk, useCliCopy } from './helpers.js';
 
 const cli = useCliCopy();
 const { configs } = cli;
@@ -17,11 +17,7 @@ describe.each(BACKENDS)('IPv6 bans with iptables-%s', (backend) => {
   let h: Record<'fw' | 'out' | 'lan', Host>;
   let stopListening: (() => void) | undefined;
   const run = (args: readonly string[], config: string) => tsfw(cli.path, h.fw, backend, args, config);
-  const ok = async (args: readonly string[], config: string) => {
-    const r = await run(args, config);
-    expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-    return r.stdout;
-  };
+  const ok = (args: readonly string[], config: string) => tsfwOk(cli.path, h.fw, backend, args, config);
   const bannedV6 = async (config: string) =>
     (JSON.parse(await ok(['bans', '--json'], config)) as { jails: { addresses: string[] }[] }).jails[0]!.addresses;
 

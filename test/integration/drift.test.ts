@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLab, type Host, type Lab } from '../harness/netns.js';
-import { BACKENDS, mustExec, tool, tsfw, useCliCopy } from './helpers.js';
+import { BACKENDS, mustExec, tool, tsfw, tsfwOk, useCliCopy } from './helpers.js';
 
 const cli = useCliCopy();
 const { configs } = cli;
@@ -20,7 +20,7 @@ describe.each(BACKENDS)('status and an out-of-date ruleset, iptables-%s', (backe
     expect(text.exitCode, text.stderr).toBe(0);
     return { text: text.stdout, pending: (JSON.parse(json.stdout) as { pending: unknown }).pending };
   };
-  const ok = async (args: readonly string[]) => expect((await run(args)).exitCode).toBe(0);
+  const ok = (args: readonly string[]) => tsfwOk(cli.path, fw, backend, args, config);
 
   beforeAll(async () => {
     lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }]);

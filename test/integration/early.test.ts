@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLab, FW_AND_NEIGHBOURS, listen, type Host, type Lab } from '../harness/netns.js';
-import { BACKENDS, connects, mustExec, savedRules, tsfw, useCliCopy } from './helpers.js';
+import { BACKENDS, connects, mustExec, savedRules, tsfw, tsfwOk, useCliCopy } from './helpers.js';
 
 const MYIP = '192.0.2.10';
 
@@ -19,11 +19,7 @@ describe.each(BACKENDS)('start --early with iptables-%s', (backend) => {
   let stopListening: (() => void) | undefined;
   const config = configs.write('INTERFACE=eth0\nFAIL2BAN=no\nTRUSTED_NETS=203.0.113.0/24\n');
   const run = (args: readonly string[], conf = config) => tsfw(cli.path, h.fw, backend, args, conf);
-  const ok = async (args: readonly string[], conf = config) => {
-    const r = await run(args, conf);
-    expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-    return r.stdout;
-  };
+  const ok = (args: readonly string[], conf = config) => tsfwOk(cli.path, h.fw, backend, args, conf);
   const state = async () => (JSON.parse(await ok(['status', '--json'])) as { state: string }).state;
   /** Port 23 is opened by no service rule: only trust lets it through. Port 80 is the web service, open to all. */
   const reach = async () => {

@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { coreHash } from '../../scripts/bundle.mjs';
 import { canConnect, startServer, type Host } from '../harness/netns.js';
 
@@ -99,6 +99,13 @@ export function tsfw(cli: string, host: Host, backend: BackendName, args: readon
     env: { TSFIREWALL_BACKEND: backend, TSFIREWALL_LOG_LEVEL: 'info', TSFIREWALL_RUN_DIR: join(dirname(cli), 'run') },
     timeoutMs: 60_000,
   });
+}
+
+/** tsfw() that must succeed: its stdout, or the test fails naming the command and its stderr. */
+export async function tsfwOk(cli: string, host: Host, backend: BackendName, args: readonly string[], config?: string): Promise<string> {
+  const r = await tsfw(cli, host, backend, args, config);
+  expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+  return r.stdout;
 }
 
 /** The backend's own program: iptables-nft, ip6tables-legacy-save, ... */

@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
-import { connects, mustExec, savedRules, sleep, tsfw, useCliCopy, type BackendName } from './helpers.js';
+import { until } from '../harness/poll.js';
+import { connects, mustExec, savedRules, sleep, tsfw, tsfwOk, useCliCopy, type BackendName } from './helpers.js';
 
 const cli = useCliCopy();
 const { configs } = cli;
@@ -20,15 +21,6 @@ async function moveAddress(fw: Host, from: string, to: string): Promise<void> {
   await mustExec(fw, ['ip', 'route', 'replace', 'default', 'via', '192.0.2.1']);
 }
 
-/** Polls, bounded in count and time. */
-async function until(what: string, test: () => Promise<boolean>, seconds = 15): Promise<void> {
-  for (let i = 0; i < seconds * 4; i++) {
-    if (await test()) return;
-    await sleep(250);
-  }
-  throw new Error(`timed out after ${seconds}s waiting for ${what}`);
-}
-
 describe('following the address', () => {
   let lab: Lab;
   let fw: Host;
@@ -36,11 +28,7 @@ describe('following the address', () => {
   let stopListening: (() => void) | undefined;
   const config = configs.write('FAIL2BAN=no\nSERVICES=ssh web\n');
   const run = (args: readonly string[]) => tsfw(cli.path, fw, backend, args, config);
-  const said = async (args: readonly string[]) => {
-    const r = await run(args);
-    expect(r.exitCode, r.stderr).toBe(0);
-    return r.stdout.trim();
-  };
+  const said = async (args: readonly string[]) => (await tsfwOk(cli.path, fw, backend, args, config)).trim();
   const rules = () => savedRules(fw, backend);
 
   beforeAll(async () => {
@@ -79,9 +67,9 @@ describe('following the address', () => {
     child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await until('the watcher to start', async () => output.includes('watching this host\'s addresses'));
+      await until('the watcher to start', async () => output.includes('watching this host\'s addresses'), 15);
       await moveAddress(fw, '192.0.2.11', '192.0.2.12');
-      await until('the rules to follow 192.0.2.12', async () => (await rules()).includes('-s 192.0.2.12/32'));
+      await until('the rules to follow 192.0.2.12', async () => (await rules()).includes('-s 192.0.2.12/32'), 15);
       expect(await connects(out, '192.0.2.12', 80)).toBe(true);
       // The watcher logs the reload once its child has exited, a moment after the rules are in.
       await until('the watcher to log the reload', async () => /address changed: firewall reloaded: \d+ rules for 192\.0\.2\.12\/24/.test(output), 10);
