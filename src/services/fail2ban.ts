@@ -36,11 +36,20 @@ async function systemdManages(): Promise<boolean> {
 }
 
 /**
- * True inside tsfirewall.service's own start or reload job. fail2ban.service is ordered After=iptables.service,
- * our alias, so a blocking `systemctl start fail2ban` from there would wait for the job that is waiting for it.
+ * fail2ban.service is ordered After=iptables.service, our alias, so a blocking `systemctl start fail2ban` waits
+ * for any job of tsfirewall.service, and that job may be waiting for us: our own start or reload, or a start
+ * retried while the address watcher's reload (or an admin's) holds the lock, which then gives up after 30 s.
+ * Queueing instead lets the job finish and fail2ban follow it. From inside any of our units (the watcher
+ * included) always queue: a job may begin between our look and our start.
  */
-function insideOwnUnit(): boolean {
-  try { return /\/tsfirewall\.service$/m.test(readFileSync('/proc/self/cgroup', 'utf8')); } catch { return false; }
+async function startWouldWaitOnUs(): Promise<boolean> {
+  if (insideOwnUnits()) return true;
+  const job = await run('systemctl', ['show', '-p', 'Job', '--value', 'tsfirewall.service']);
+  return job.exitCode === 0 && job.stdout.trim() !== '';
+}
+
+function insideOwnUnits(): boolean {
+  try { return /\/tsfirewall(-[a-z]+)?\.service$/m.test(readFileSync('/proc/self/cgroup', 'utf8')); } catch { return false; }
 }
 
 /** Runs fail2ban-client (argv only: jail names and addresses are validated before they get here). */
@@ -98,7 +107,7 @@ export async function startDaemon(config: Config, opts: StartOptions): Promise<{
       : { ok: false, message: `fail2ban reload failed (firewall is up): ${r.stderr.trim() || r.stdout.trim() || r.spawnError}`, warnings };
   }
   const viaSystemd = await systemdManages();
-  if (viaSystemd && insideOwnUnit()) {
+  if (viaSystemd && (await startWouldWaitOnUs())) {
     const queued = await run('systemctl', ['--no-block', 'start', 'fail2ban.service']);
     return queued.exitCode === 0
       ? { ok: true, message: `fail2ban start queued; it runs once the rules are in (jails: ${written.jails.join(', ')})`, warnings }

@@ -263,6 +263,30 @@ describe('the .deb under systemd', () => {
     expect(tsfwRules(await ok(sys, 'iptables-save'))).toBeGreaterThan(5);
   }, 120_000);
 
+  it('a start by hand while the unit has a job queues fail2ban instead of waiting for that job (which may wait for our lock)', async () => {
+    // fail2ban.service is After=iptables.service: a blocking start of it waits for every job of our unit. Hold one
+    // open for 20 s with a drop-in, as a retry that waits for the lock would.
+    await ok(sys, `systemctl stop ${unit}`);
+    expect((await sh(sys, 'systemctl is-active fail2ban.service')).stdout.trim()).toBe('inactive');
+    const dropIn = `/run/systemd/system/${unit}.d`;
+    await ok(sys, `mkdir -p ${dropIn} && printf '[Service]\\nExecStartPre=/bin/sleep 20\\n' > ${dropIn}/slow.conf && systemctl daemon-reload`);
+    try {
+      await ok(sys, `systemctl --no-block start ${unit}`);
+      expect(await property(unit, 'Job')).not.toBe('');
+      const began = Date.now();
+      const byHand = await sh(sys, 'timeout 60 tsfirewall start');
+      const tookMs = Date.now() - began;
+      expect(byHand.exitCode, byHand.stderr).toBe(0);
+      expect(byHand.stdout + byHand.stderr).toMatch(/fail2ban start queued/);
+      // Before the fix it returned only when the unit's job ended (>= 20 s), as the ban daemon's start did.
+      expect(tookMs).toBeLessThan(15_000);
+      expect(await waitFor(() => property(unit, 'ActiveState'), 'active')).toBe('active');
+      expect(await waitFor(async () => (await sh(sys, 'systemctl is-active fail2ban.service')).stdout.trim(), 'active')).toBe('active');
+    } finally {
+      await ok(sys, `rm -rf ${dropIn} && systemctl daemon-reload`);
+    }
+  }, 120_000);
+
   it('systemctl stop opens everything; service iptables status then exits 3', async () => {
     await ok(sys, `systemctl stop ${unit}`);
     const save = await ok(sys, 'iptables-save');
