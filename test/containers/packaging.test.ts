@@ -10,8 +10,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exec, startPlainContainer, startSystemdContainer, type StartedTestContainer } from '../harness/container.js';
+import { exec, startPlainContainer, startSystemdContainer, waitForSystemd, type StartedTestContainer } from '../harness/container.js';
 import { claimInternalNetwork, removeNetwork } from '../harness/network.js';
+import { waitFor } from '../harness/poll.js';
 import { buildPackages, ROOT, type Built } from './packaging/build.js';
 import { runScriptlet, scriptletText } from './packaging/rpm-scriptlets.js';
 
@@ -42,17 +43,6 @@ function hostIp(n: number): string {
   const octets = subnet.split('/')[0]!.split('.');
   octets[3] = String(Number(octets[3]) + n);
   return octets.join('.');
-}
-
-/** After a container restart systemd boots again: wait (bounded) until it settles. */
-async function waitForBoot(c: StartedTestContainer): Promise<string> {
-  let state = '';
-  for (let i = 0; i < 240; i++) {
-    state = (await exec(c, ['systemctl', 'is-system-running'], 15_000).catch(() => ({ stdout: '' }))).stdout.trim();
-    if (state === 'running' || state === 'degraded') return state;
-    await sleep(500);
-  }
-  throw new Error(`systemd did not settle after restart (state "${state}")`);
 }
 
 const tsfwRules = (save: string) => save.split('\n').filter((l) => l.includes('tsfw:')).length;
@@ -187,6 +177,8 @@ describe('the .deb under systemd', () => {
   const watch = 'tsfirewall-watch.service';
   const invocation = async () => (await ok(sys, `systemctl show -p InvocationID --value ${unit}`)).trim();
   const property = async (u: string, p: string) => (await ok(sys, `systemctl show -p ${p} --value ${u}`)).trim();
+  /** `systemctl is-active` exits non-zero unless active, so read the word, not the code. */
+  const fail2banActiveState = async () => (await sh(sys, 'systemctl is-active fail2ban.service')).stdout.trim();
   /** `tsfirewall status --json`'s state ("early", "running", ...), or its exit code when it printed no JSON. */
   const statusState = async () => {
     const r = await sh(sys, 'tsfirewall status --json');
@@ -203,15 +195,6 @@ describe('the .deb under systemd', () => {
   const watcherReloadedFor = async (ip: string) => {
     const line = new RegExp(`^(address changed|catching up with the addresses at start): firewall reloaded: \\d+ rules for ${ip.replace(/\./g, '\\.')}/24 on tsfwdhcp0`, 'm');
     return line.test(await ok(sys, `journalctl -u ${watch} --no-pager -o cat`)) ? 'logged' : 'not yet';
-  };
-  /** Polls (bounded: ~30 s) until `read` returns `want`; returns the last value read. */
-  const waitFor = async (read: () => Promise<string>, want: string) => {
-    let got = '';
-    for (let i = 0; i < 60 && got !== want; i++) {
-      got = await read();
-      if (got !== want) await sleep(500);
-    }
-    return got;
   };
 
   it('installs with apt from the local file, enabled and started neither (nor the boot-time unit, nor the watcher)', async () => {
@@ -238,12 +221,7 @@ describe('the .deb under systemd', () => {
     const started = journal.find((e) => /^firewall started: \d+ rules for /.test(e.MESSAGE ?? ''));
     expect(started?.PRIORITY).toBe('6');
     expect(started?.SYSLOG_IDENTIFIER).toBe('tsfirewall');
-    let f2b = '';
-    for (let i = 0; i < 60 && f2b !== 'active'; i++) {
-      f2b = (await sh(sys, 'systemctl is-active fail2ban.service')).stdout.trim();
-      if (f2b !== 'active') await sleep(500);
-    }
-    expect(f2b).toBe('active');
+    expect(await waitFor(fail2banActiveState, 'active')).toBe('active');
   }, 180_000);
 
   it('service iptables status and systemctl status iptables reach the unit (exit 0); tsfirewall status shows the rules', async () => {
@@ -267,7 +245,7 @@ describe('the .deb under systemd', () => {
     // fail2ban.service is After=iptables.service: a blocking start of it waits for every job of our unit. Hold one
     // open for 20 s with a drop-in, as a retry that waits for the lock would.
     await ok(sys, `systemctl stop ${unit}`);
-    expect((await sh(sys, 'systemctl is-active fail2ban.service')).stdout.trim()).toBe('inactive');
+    expect(await fail2banActiveState()).toBe('inactive');
     const dropIn = `/run/systemd/system/${unit}.d`;
     await ok(sys, `mkdir -p ${dropIn} && printf '[Service]\\nExecStartPre=/bin/sleep 20\\n' > ${dropIn}/slow.conf && systemctl daemon-reload`);
     try {
@@ -281,7 +259,7 @@ describe('the .deb under systemd', () => {
       // Before the fix it returned only when the unit's job ended (>= 20 s), as the ban daemon's start did.
       expect(tookMs).toBeLessThan(15_000);
       expect(await waitFor(() => property(unit, 'ActiveState'), 'active')).toBe('active');
-      expect(await waitFor(async () => (await sh(sys, 'systemctl is-active fail2ban.service')).stdout.trim(), 'active')).toBe('active');
+      expect(await waitFor(fail2banActiveState, 'active')).toBe('active');
     } finally {
       await ok(sys, `rm -rf ${dropIn} && systemctl daemon-reload`);
     }
@@ -431,7 +409,7 @@ describe('the .deb under systemd', () => {
     expect((await ok(sys, `readlink /etc/systemd/system/sysinit.target.wants/${early}`)).trim()).toMatch(/tsfirewall-early\.service$/);
     expect((await ok(sys, `readlink /etc/systemd/system/${unit}.wants/${watch}`)).trim()).toMatch(/tsfirewall-watch\.service$/);
     await sys!.restart({ timeout: 30_000 });
-    await waitForBoot(sys!);
+    await waitForSystemd(sys!);
     await sh(sys, 'ip -4 route del default'); // as the harness left it before the reboot
     expect((await ok(sys, `systemctl is-active ${unit}`)).trim()).toBe('active');
     expect((await ok(sys, `systemctl is-active ${early}`)).trim()).toBe('active');

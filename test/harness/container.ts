@@ -74,7 +74,8 @@ export async function exec(
   }
 }
 
-async function waitForSystemd(c: StartedTestContainer): Promise<void> {
+/** Until systemd has settled (a boot, or a reboot by the test): bounded, and names the failed units if not. */
+export async function waitForSystemd(c: StartedTestContainer): Promise<void> {
   const deadline = Date.now() + SYSTEMD_BOOT_MS;
   let state = '';
   for (let i = 0; i < 1_000 && Date.now() < deadline; i++) {
