@@ -96,10 +96,14 @@ export function useCliCopy(): { readonly path: string; readonly configs: ConfigD
  */
 export function tsfw(cli: string, host: Host, backend: BackendName, args: readonly string[], config?: string): Promise<Result> {
   return host.exec([process.execPath, cli, ...(config === undefined ? [] : ['--config', config]), ...args], {
-    env: { TSFIREWALL_BACKEND: backend, TSFIREWALL_LOG_LEVEL: 'info', TSFIREWALL_RUN_DIR: join(dirname(cli), 'run') },
+    env: tsfwEnv(cli, backend),
     timeoutMs: 60_000,
   });
 }
+
+/** The environment tsfw() runs the CLI copy in, for a test that starts it itself (a long-running `watch`). */
+export const tsfwEnv = (cli: string, backend: BackendName) =>
+  ({ TSFIREWALL_BACKEND: backend, TSFIREWALL_LOG_LEVEL: 'info', TSFIREWALL_RUN_DIR: join(dirname(cli), 'run') });
 
 /** tsfw() that must succeed: its stdout, or the test fails naming the command and its stderr. */
 export async function tsfwOk(cli: string, host: Host, backend: BackendName, args: readonly string[], config?: string): Promise<string> {

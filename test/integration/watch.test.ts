@@ -4,11 +4,10 @@
  * within seconds instead of being dropped as "not addressed to me". In a namespace, with real packets.
  */
 import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
 import { until } from '../harness/poll.js';
-import { connects, mustExec, savedRules, sleep, tsfw, tsfwOk, useCliCopy, type BackendName } from './helpers.js';
+import { connects, mustExec, savedRules, sleep, tsfw, tsfwEnv, tsfwOk, useCliCopy, type BackendName } from './helpers.js';
 
 const cli = useCliCopy();
 const { configs } = cli;
@@ -59,7 +58,7 @@ describe('following the address', () => {
 
   test('watch reloads after each change of address, and ends on SIGTERM', async () => {
     const child = spawn('ip', ['netns', 'exec', fw.ns, process.execPath, cli.path, '--config', config, 'watch'], {
-      env: { ...process.env, TSFIREWALL_BACKEND: backend, TSFIREWALL_LOG_LEVEL: 'info', TSFIREWALL_RUN_DIR: join(dirname(cli.path), 'run') },
+      env: { ...process.env, ...tsfwEnv(cli.path, backend) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
