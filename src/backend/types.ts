@@ -1,0 +1,115 @@
+/**
+ * The backend seam: everything that knows a firewall tool's syntax (iptables-restore text, `nft -f` documents, ipset
+ * scripts) sits behind this interface, so apply, status, stop, bans and the ban daemon work the same on nftables,
+ * iptables-nft and iptables-legacy. Backends return data and run their own programs; `apply/apply.ts` stays the one
+ * executor that orders them (lock, journal, confirm, rollback).
+ */
+import type { Family, Plan } from '../model.js';
+
+export type BackendName = 'nftables' | 'iptables-nft' | 'iptables-legacy';
+export const BACKEND_NAMES: readonly BackendName[] = ['nftables', 'iptables-nft', 'iptables-legacy'];
+
+/** One piece of a backend's document, titled with the program that loads it (for `show`). */
+export interface DocumentPart { readonly title: string; readonly text: string }
+
+/**
+ * What the kernel held of ours before an apply: JSON-serialisable, because the journal carries it past a SIGKILL so
+ * the next verb can put it back. Only the backend that took it reads `data`.
+ */
+export interface Snapshot { readonly backend: BackendName; readonly data: unknown }
+
+/**
+ * A plan rendered against a snapshot, ready to test and load. `parts` is what `show` prints; `data` is the backend's
+ * own, and also JSON-serialisable (the journal records what was attempted, so recovery can remove it).
+ */
+export interface Staged { readonly backend: BackendName; readonly parts: readonly DocumentPart[]; readonly data: unknown }
+
+/** One rule as the kernel holds it, with its counters; `group` is our tsfw:<group> marker, absent for foreign rules. */
+export interface LiveRule {
+  readonly table: string;
+  readonly chain: string;
+  readonly packets: number;
+  readonly bytes: number;
+  readonly group?: string;
+  /** The rule as the backend's own tool prints it, without the marker. */
+  readonly rule: string;
+}
+
+export interface LiveChain {
+  readonly table: string;
+  readonly name: string;
+  readonly policy?: string;
+  readonly packets: number;
+  readonly bytes: number;
+}
+
+/** One family's view of the kernel: the rules and chains status shows. */
+export interface LiveFamily { readonly chains: readonly LiveChain[]; readonly rules: readonly LiveRule[] }
+
+export interface LiveState {
+  readonly families: ReadonlyMap<Family, LiveFamily>;
+  /** Some rule of ours is in the kernel. */
+  readonly loaded: boolean;
+  /** Only the boot-time ruleset (`start --early`) is loaded. */
+  readonly boot: boolean;
+  /** Entry counts of the ban sets found (absent: that set does not exist). */
+  readonly setCounts: ReadonlyMap<string, number>;
+}
+
+/** Where one jail's bans for one family live: a set (ipset or nft) or a chain of DROP rules (the seed's). */
+export interface BanTarget { readonly family: Family; readonly name: string; readonly kind: 'set' | 'chain' }
+
+/** One ban as the kernel holds it; `expiresIn` (seconds) only for an entry with a timeout. */
+export interface BanEntry { readonly ip: string; readonly expiresIn?: number }
+
+/** The kernel's ban sets and chains: read and edited without fail2ban (whose Python start-up costs more). */
+export interface BanStore {
+  /** Members with their time left, or undefined when the target does not exist (firewall not started). */
+  members(target: BanTarget): Promise<BanEntry[] | undefined>;
+  /** Adds in one batch; `timeout` seconds (undefined or 0: until unbanned). Resolves to the number sent. */
+  add(target: BanTarget, ips: readonly string[], opts?: { readonly timeout?: number }): Promise<number>;
+  /** Removes; addresses not present are no error. */
+  remove(target: BanTarget, ips: readonly string[]): Promise<void>;
+  flush(target: BanTarget): Promise<void>;
+  /** Whether `ip` is banned there right now (the lock-out guard asks before an apply). */
+  holds(target: BanTarget, ip: string): Promise<boolean>;
+}
+
+/** One remembered source of the hit-rate limiter. `hits` are the kernel's timestamps where the backend has them. */
+export interface LimiterEntry { readonly src: string; readonly hits: number; readonly expiresIn?: number; readonly detail?: string }
+
+/** The fail2ban action files a backend needs, and the action line each jail uses. */
+export interface Fail2banActions {
+  /** action.d file name (without .conf) -> text; written by services/fail2ban. */
+  readonly files: ReadonlyMap<string, string>;
+  /** The jail's `action =` value for one ban name. */
+  action(banName: string, ipsettime: string): string;
+}
+
+export interface FirewallBackend {
+  readonly name: BackendName;
+  /** Where the rules go, for result lines: "nftables", "iptables-nft"... */
+  readonly label: string;
+  /** Stage 1 of start: read what the kernel holds of ours (the state a rollback returns to). */
+  snapshot(plan: Plan): Promise<Snapshot>;
+  /** Pure: the plan's document(s), completed against what the snapshot holds (carried-over ban chains...). */
+  stage(plan: Plan, before: Snapshot | undefined): Staged;
+  /** Validates the staged documents without changing this namespace; throws ApplyError naming the refusal. */
+  test(staged: Staged): Promise<void>;
+  /** Loads atomically (per transaction the tool offers); throws ApplyError on failure. */
+  load(staged: Staged): Promise<void>;
+  /** Puts back what the snapshot held and removes what only `attempted` added; false when that failed. */
+  rollback(before: Snapshot, attempted: Staged | undefined): Promise<boolean>;
+  /** What is loaded now: rules, counters, ban set sizes. `families` limits the reads. */
+  readLive(families: readonly Family[]): Promise<LiveState>;
+  /**
+   * stop: removes everything of ours (rules, chains, sets, policies we set), whatever the config says now, and
+   * nothing of anyone else's. `sets`: ban sets the config names, for backends whose sets live outside their table.
+   */
+  remove(opts: { readonly families: readonly Family[]; readonly sets: readonly string[] }): Promise<void>;
+  readonly bans: BanStore;
+  /** The hit-rate limiter's remembered sources per limiter name; `clear` forgets them (all names when empty). */
+  readLimiter(): Promise<Record<string, LimiterEntry[]>>;
+  clearLimiter(names: readonly string[], sources?: readonly string[]): Promise<readonly string[]>;
+  fail2banActions(opts: { readonly ipv6: boolean; readonly source?: string }): Fail2banActions;
+}
