@@ -4,7 +4,7 @@
  * `loadbans.mjs SET COUNT`; prints {"ms": ...} measured after Node and the module have loaded.
  */
 import { performance } from 'node:perf_hooks';
-import { loadBans } from '../../src/bans/kernel.js';
+import { loadBans } from '../../src/backend/iptables/bans.js';
 import { banSetSpec } from '../../src/compile/plan.js';
 import { banAddresses } from '../../test/harness/ban-addresses.js';
 

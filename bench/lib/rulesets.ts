@@ -7,7 +7,7 @@ import { compile } from '../../src/compile/plan.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { HostFacts } from '../../src/discover/host.js';
 import type { Family, Plan } from '../../src/model.js';
-import { renderRule, renderRuleset } from '../../src/render/iptables.js';
+import { renderRule, renderRuleset } from '../../src/backend/iptables/render.js';
 
 /** FAIL2BAN=no everywhere: a fail2ban installed on this machine must never be started from a bench namespace. */
 export const SEED_CONFIG = 'FAIL2BAN=no\nBAN_MODE=ipset\n';

@@ -3,7 +3,7 @@
  * against fail2ban's per-IP `iptables -I`, which is measured on 1k bans and extrapolated linearly (a lower bound
  * for fail2ban: each nft insert also re-reads a chain that keeps growing).
  */
-import { ipsetCreateScript } from '../../src/render/ipset.js';
+import { ipsetCreateScript } from '../../src/backend/iptables/ipset-text.js';
 import { chainCount, ipsetAdds, ipsetCount, perIpArgvs } from '../lib/bans.js';
 import { bar, ms, times, type Section } from '../lib/results.js';
 import { interleave, timed, timedSeq } from '../lib/rounds.js';

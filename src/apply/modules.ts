@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { release } from 'node:os';
 import { run } from '../exec/run.js';
-import { which } from '../discover/backend.js';
+import { which } from '../exec/which.js';
 
 /** Old and new names of the same module, so either spelling in MODULES works on old and new kernels. */
 const ALIASES: Readonly<Record<string, readonly string[]>> = {

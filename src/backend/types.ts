@@ -4,10 +4,10 @@
  * iptables-nft and iptables-legacy. Backends return data and run their own programs; `apply/apply.ts` stays the one
  * executor that orders them (lock, journal, confirm, rollback).
  */
+import type { BackendName } from '../config/types.js';
 import type { Family, Plan } from '../model.js';
 
-export type BackendName = 'nftables' | 'iptables-nft' | 'iptables-legacy';
-export const BACKEND_NAMES: readonly BackendName[] = ['nftables', 'iptables-nft', 'iptables-legacy'];
+export type { BackendName } from '../config/types.js';
 
 /** One piece of a backend's document, titled with the program that loads it (for `show`). */
 export interface DocumentPart { readonly title: string; readonly text: string }
@@ -76,32 +76,50 @@ export interface BanStore {
 }
 
 /** One remembered source of the hit-rate limiter. `hits` are the kernel's timestamps where the backend has them. */
-export interface LimiterEntry { readonly src: string; readonly hits: number; readonly expiresIn?: number; readonly detail?: string }
+export interface LimiterEntry {
+  readonly src: string;
+  readonly hits?: number;
+  readonly expiresIn?: number;
+  /** The kernel's own figures for this source, as its tool prints them. */
+  readonly detail?: string;
+}
 
 /** The fail2ban action files a backend needs, and the action line each jail uses. */
 export interface Fail2banActions {
   /** action.d file name (without .conf) -> text; written by services/fail2ban. */
   readonly files: ReadonlyMap<string, string>;
-  /** The jail's `action =` value for one ban name. */
-  action(banName: string, ipsettime: string): string;
+  /** The jail's `action =` value for one ban name and kind of target; `ipsettime` is how long a set entry lasts. */
+  action(jail: { readonly banName: string; readonly kind: BanTarget['kind'] }, ipsettime: string): string;
 }
 
 export interface FirewallBackend {
   readonly name: BackendName;
   /** Where the rules go, for result lines: "nftables", "iptables-nft"... */
   readonly label: string;
+  /** What `check` validates with, for its result line: "iptables-restore --test", "nft -c". */
+  readonly testedBy: string;
   /** Stage 1 of start: read what the kernel holds of ours (the state a rollback returns to). */
   snapshot(plan: Plan): Promise<Snapshot>;
   /** Pure: the plan's document(s), completed against what the snapshot holds (carried-over ban chains...). */
   stage(plan: Plan, before: Snapshot | undefined): Staged;
-  /** Validates the staged documents without changing this namespace; throws ApplyError naming the refusal. */
+  /**
+   * Creates what the documents need before they can even be tested (ipset's sets, which live outside iptables'
+   * transaction); rollback undoes it. A no-op where the document carries everything (nftables).
+   */
+  prepare(staged: Staged): Promise<void>;
+  /** Validates the staged documents without changing what filters packets; throws ApplyError naming the refusal. */
   test(staged: Staged): Promise<void>;
+  /** `check`: validates a plan with nothing prepared and nothing changed in this namespace (a sandbox if need be). */
+  check(plan: Plan): Promise<void>;
   /** Loads atomically (per transaction the tool offers); throws ApplyError on failure. */
   load(staged: Staged): Promise<void>;
-  /** Puts back what the snapshot held and removes what only `attempted` added; false when that failed. */
-  rollback(before: Snapshot, attempted: Staged | undefined): Promise<boolean>;
-  /** What is loaded now: rules, counters, ban set sizes. `families` limits the reads. */
-  readLive(families: readonly Family[]): Promise<LiveState>;
+  /**
+   * Puts back what the snapshot held and removes what only `attempted` added; false when that failed. `loaded`
+   * false: the load never began, so only what prepare made is undone.
+   */
+  rollback(before: Snapshot, attempted: Staged | undefined, opts: { readonly loaded: boolean }): Promise<boolean>;
+  /** What is loaded now: rules and counters of `families`, and the sizes of the named ban sets (none: not read). */
+  readLive(families: readonly Family[], sets: readonly string[]): Promise<LiveState>;
   /**
    * stop: removes everything of ours (rules, chains, sets, policies we set), whatever the config says now, and
    * nothing of anyone else's. `sets`: ban sets the config names, for backends whose sets live outside their table.

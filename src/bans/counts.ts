@@ -4,9 +4,8 @@
  * Python start-up alone costs more than all of status).
  */
 import type { Family } from '../model.js';
-import type { Saved } from '../status/saved.js';
+import type { LiveFamily } from '../backend/types.js';
 import type { JailSpec } from './jails.js';
-import { setCounts } from './kernel.js';
 
 export interface JailCount {
   readonly jail: string;
@@ -15,18 +14,17 @@ export interface JailCount {
   readonly count: number | null;
 }
 
-/** The set sizes the jails need (one `ipset list -t`), or none: status starts this beside its iptables-save calls. */
-export function setCountsFor(jails: readonly JailSpec[]): Promise<ReadonlyMap<string, number>> {
-  return jails.some((j) => j.mode === 'ipset') ? setCounts() : Promise.resolve(new Map());
-}
+/** The ban sets whose sizes status must read (none in chain mode, where the rules already tell). */
+export const setsToCount = (jails: readonly JailSpec[]): string[] =>
+  jails.filter((j) => j.kind === 'set').flatMap((j) => Object.values(j.targets));
 
-export function banCounts(jails: readonly JailSpec[], saved: ReadonlyMap<Family, Saved>, sets: ReadonlyMap<string, number>): JailCount[] {
+export function banCounts(jails: readonly JailSpec[], saved: ReadonlyMap<Family, LiveFamily>, sets: ReadonlyMap<string, number>): JailCount[] {
   return jails.map((j) => {
     const counts = (Object.entries(j.targets) as [Family, string][]).map(([family, target]) => {
-      if (j.mode === 'ipset') return sets.get(target);
+      if (j.kind === 'set') return sets.get(target);
       const s = saved.get(family);
-      if (!s?.chains.some((c) => c.table === 'filter' && c.name === target)) return undefined;
-      return s.rules.filter((r) => r.table === 'filter' && r.chain === target).length;
+      if (!s?.chains.some((c) => c.name === target)) return undefined;
+      return s.rules.filter((r) => r.chain === target).length;
     }).filter((n): n is number => n !== undefined);
     return { jail: j.jail, mode: j.mode, count: counts.length === 0 ? null : counts.reduce((a, b) => a + b, 0) };
   });

@@ -6,19 +6,24 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config/types.js';
-import { which, type Backend } from '../discover/backend.js';
+import type { FirewallBackend } from '../backend/types.js';
 import type { HostFacts } from '../discover/host.js';
-import { ACTION_NAMES, JAIL_FILE, chainAction, ignoreList, ipsetAction, jailFile, type LogSource } from './conf.js';
+import { JAIL_FILE, ignoreList, jailFile, type LogSource } from './conf.js';
 import { jailsOf } from './jails.js';
 import { chooseLogSource, probeLogs, type LogProbe } from './logsource.js';
 import { adminSources } from '../safety/admin.js';
 
 export const fail2banDir = () => process.env.TSFIREWALL_FAIL2BAN_DIR || '/etc/fail2ban';
 
+/**
+ * Every action file any backend has written: a host that switches backend, or stops having jails, must not keep
+ * an old one around (fail2ban would still read it).
+ */
+export const OUR_ACTIONS = ['tsfirewall-ipset', 'tsfirewall-chain', 'tsfirewall-nftables'] as const;
+
 export const ourFiles = (dir: string) => ({
   jail: join(dir, 'jail.d', `${JAIL_FILE}.conf`),
-  ipset: join(dir, 'action.d', `${ACTION_NAMES.ipset}.conf`),
-  chain: join(dir, 'action.d', `${ACTION_NAMES.chain}.conf`),
+  action: (name: string) => join(dir, 'action.d', `${name}.conf`),
 });
 
 /** True when the file now holds `text` and did not before. */
@@ -53,14 +58,12 @@ export interface WrittenConfig {
   readonly warnings: readonly string[];
 }
 
-const abs = (program: string) => which(program) ?? program;
-
 /** Writes (or, with no jails, removes) our files; never touches the admin's jail.local or the stock files. */
-export function writeFail2banConfig(config: Config, host: HostFacts, backend: Backend, dir = fail2banDir(), probe?: LogProbe): WrittenConfig {
+export function writeFail2banConfig(config: Config, host: HostFacts, backend: FirewallBackend, dir = fail2banDir(), probe?: LogProbe): WrittenConfig {
   const files = ourFiles(dir);
   const jails = config.fail2ban === 'no' ? [] : jailsOf(config);
   if (jails.length === 0) {
-    const removed = [files.jail, files.ipset, files.chain].map(removeIfPresent).some(Boolean);
+    const removed = [files.jail, ...OUR_ACTIONS.map(files.action)].map(removeIfPresent).some(Boolean);
     return { changed: removed, jails: [], warnings: [] };
   }
   const logs = probe ?? probeLogs(dir);
@@ -71,14 +74,15 @@ export function writeFail2banConfig(config: Config, host: HostFacts, backend: Ba
     warnings.push(...chosen.warnings);
     if (chosen.source) logSources.set(j.jail, chosen.source);
   }
-  const mirror = config.ipv6 === 'mirror';
+  const actions = backend.fail2banActions({ ipv6: config.ipv6 === 'mirror', source: config.source });
   const texts: [string, string][] = [
-    [files.ipset, ipsetAction({ ipset: abs('ipset'), ipv6: mirror, source: config.source })],
-    [files.chain, chainAction({ iptables: abs(backend.cli.ipv4), ip6tables: mirror ? abs(backend.cli.ipv6) : undefined, source: config.source })],
+    ...[...actions.files].map(([name, text]): [string, string] => [files.action(name), text]),
     // The jail last: it names the actions, which must be in place when fail2ban reads it.
     // The admin's own addresses (this SSH session and recent ones) are never banned, whatever the trust settings.
-    [files.jail, jailFile({ jails, ignoreip: [...new Set([...ignoreList(config, host), ...adminSources()])], logSources, source: config.source })],
+    [files.jail, jailFile({ jails, action: actions.action, ignoreip: [...new Set([...ignoreList(config, host), ...adminSources()])], logSources, source: config.source })],
   ];
-  const changed = texts.map(([path, text]) => writeIfChanged(path, text)).some(Boolean);
+  // Another backend's actions, left from before a switch: no jail names them any more.
+  const stale = OUR_ACTIONS.filter((name) => !actions.files.has(name)).map((name) => removeIfPresent(files.action(name)));
+  const changed = [...texts.map(([path, text]) => writeIfChanged(path, text)), ...stale].some(Boolean);
   return { changed, jails: jails.filter((j) => logSources.has(j.jail)).map((j) => j.jail), warnings };
 }

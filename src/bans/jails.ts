@@ -5,6 +5,7 @@
  */
 import { banChainName, banSetName } from '../compile/plan.js';
 import type { Config, ServiceConfig } from '../config/types.js';
+import type { BanTarget } from '../backend/types.js';
 import type { Family } from '../model.js';
 
 export type BanMode = 'ipset' | 'chain';
@@ -17,7 +18,13 @@ export interface JailSpec {
   readonly mode: BanMode;
   /** Set (ipset mode) or chain (chain mode) per family; IPv6 only when IPV6=mirror builds an IPv6 ruleset with it. */
   readonly targets: Readonly<Partial<Record<Family, string>>>;
+  /** Where the backend keeps these bans: a set, or the seed's chain of DROP rules. */
+  readonly kind: BanTarget['kind'];
 }
+
+/** The jail's ban targets, one per family, as the backend's ban store takes them. */
+export const banTargets = (j: JailSpec): BanTarget[] =>
+  (Object.entries(j.targets) as [Family, string][]).map(([family, name]) => ({ family, name, kind: j.kind }));
 
 export const JAIL_PREFIX = 'tsfw-';
 
@@ -32,6 +39,7 @@ export function jailsOf(config: Config): JailSpec[] {
     service,
     banName: service.bans!,
     mode,
+    kind: mode === 'ipset' ? 'set' as const : 'chain' as const,
     targets: Object.fromEntries(families.map((f) => [f, mode === 'ipset' ? banSetName(service, f) : banChainName(service)])),
   }));
 }

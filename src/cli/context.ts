@@ -21,5 +21,3 @@ export interface Context {
 /** A verb: resolves to the process exit code (LSB), or throws a TsfwError that carries one. */
 export type Command = (ctx: Context) => Promise<number>;
 
-/** The hidden verb `check` runs inside a throwaway network namespace (see apply/sandbox.ts). */
-export const SANDBOX_VERB = '__sandbox-test';

@@ -5,7 +5,8 @@
 import { parseArgs } from 'node:util';
 import { TsfwError, UsageError } from '../errors.js';
 import { flushLogs, log, setQuiet, setVerbose } from '../log.js';
-import { SANDBOX_VERB, type Command, type Context } from './context.js';
+import { SANDBOX_VERB } from '../backend/iptables/sandbox-verb.js';
+import type { Command, Context } from './context.js';
 import { OPTIONS } from './options.js';
 
 declare const __TSFW_VERSION__: string | undefined;

@@ -2,10 +2,12 @@
  * The one-way flow every rule-loading verb shares: config text -> Config -> host facts -> Plan, plus the
  * backend that will carry it. Nothing here touches the kernel.
  */
+import { detectBackend } from '../backend/choose.js';
+import type { FirewallBackend } from '../backend/types.js';
 import { compile } from '../compile/plan.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import { detectBackend, which, type Backend } from '../discover/backend.js';
+import { resolveHostChoices } from '../discover/choices.js';
 import { bootFacts, discoverHost, type BootHost, type HostFacts } from '../discover/host.js';
 import { log } from '../log.js';
 import type { Plan } from '../model.js';
@@ -16,26 +18,20 @@ export interface Prepared {
   /** A BootHost with --early when the config fixes no address: the boot-time ruleset, nothing discovered. */
   readonly host: HostFacts | BootHost;
   readonly plan: Plan;
-  readonly backend: Backend;
+  readonly backend: FirewallBackend;
 }
 
 export async function prepare(ctx: Context): Promise<Prepared> {
   const loaded = loadConfig(ctx.configPath);
   for (const w of loaded.warnings) log.warn(w);
-  const config = resolveHostChoices(loaded.config);
   const [host, backend] = await Promise.all([
-    ctx.early ? bootFacts(config) : discoverHost(config), detectBackend(config.backend),
+    ctx.early ? bootFacts(loaded.config) : discoverHost(loaded.config), detectBackend(loaded.config.backend),
   ]);
+  const config = resolveHostChoices(loaded.config, backend.name);
   const plan = compile(config, host);
   for (const w of plan.warnings) log.warn(w);
   return { config, host, plan, backend };
 }
 
-/** Families a config manages: stop and status look at these only. */
-export const managedFamilies = (config: Config) => (config.ipv6 === 'off' ? ['ipv4'] as const : ['ipv4', 'ipv6'] as const);
-
-/** Settles the "auto" choices that depend on what is installed, so compile stays a pure function. */
-export function resolveHostChoices(config: Config): Config {
-  if (config.banMode !== 'auto') return config;
-  return { ...config, banMode: which('ipset') ? 'ipset' : 'chain' };
-}
+/** Families a config manages: status looks at these only. */
+export const managedFamilies = (config: Pick<Config, 'ipv6'>) => (config.ipv6 === 'off' ? ['ipv4'] as const : ['ipv4', 'ipv6'] as const);

@@ -10,7 +10,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import type { AddrMatch, Match, Rule } from '../model.js';
-import { describeRule } from '../render/iptables.js';
+import { describeRule } from './describe.js';
 
 const TERMINAL = new Set(['ACCEPT', 'DROP', 'RETURN']);
 

@@ -7,7 +7,7 @@ import { closest } from 'fastest-levenshtein';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { readConfigText } from './file.js';
 import { scanLines } from './lines.js';
-import { GLOBAL_KEYS, SERVICE_FIELDS, SERVICE_KEY, type GlobalKey, type KeySpec, type ServiceField } from './schema.js';
+import { BACKEND_ALIASES, GLOBAL_KEYS, SERVICE_FIELDS, SERVICE_KEY, type GlobalKey, type KeySpec, type ServiceField } from './schema.js';
 import { KNOWN_SERVICES } from './services.js';
 import type { Config, ServiceConfig } from './types.js';
 import { ValueError } from './values.js';
@@ -95,6 +95,10 @@ export function parseConfig(text: string, source?: string): LoadedConfig {
   // Legal but almost certainly a slip: a /0 "friend" accepts every packet before any service rule is reached.
   for (const net of config.trustedNets.filter((n) => n.endsWith('/0'))) {
     warnings.push(`${where(source, at('TRUSTED_NETS'))}TRUSTED_NETS includes ${net}, which trusts every address: nothing is filtered`);
+  }
+  const oldBackend = values.BACKEND?.trim();
+  if (oldBackend !== undefined && oldBackend in BACKEND_ALIASES) {
+    warnings.push(`${where(source, at('BACKEND'))}BACKEND=${oldBackend} is the old name of ${BACKEND_ALIASES[oldBackend]}; write that instead`);
   }
   if (config.netmask === 0 && config.trustLocalSubnet) {
     warnings.push(`${where(source, at('NETMASK'))}NETMASK=0 with TRUST_LOCAL_SUBNET=yes makes every address a trusted local: nothing is filtered`);

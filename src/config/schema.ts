@@ -2,7 +2,11 @@
  * Every config key, its default and its parser, in one table: the loader validates against it, the unknown-key
  * check suggests from it, and a test holds the shipped example config to it. Defaults reproduce the seed.
  */
+import { BACKEND_NAMES, type BackendName } from './types.js';
 import * as v from './values.js';
+
+/** Old BACKEND values, still read (with a warning from the loader): nft meant iptables-nft before nftables came. */
+export const BACKEND_ALIASES: Readonly<Record<string, BackendName>> = { nft: 'iptables-nft', legacy: 'iptables-legacy' };
 
 export interface KeySpec<T> {
   readonly default: string;
@@ -31,7 +35,8 @@ export const GLOBAL_KEYS = {
   MODULES: key('nf_conntrack_ftp nf_nat', listOf(v.moduleName)),
   FAIL2BAN: key('auto', v.oneOf(['auto', 'yes', 'no'] as const)),
   BAN_MODE: key('auto', v.oneOf(['auto', 'ipset', 'chain'] as const)),
-  BACKEND: key('auto', v.oneOf(['auto', 'nft', 'legacy'] as const)),
+  // nft and legacy are the names before the native nftables backend, when nft meant iptables-nft.
+  BACKEND: key('auto', (raw: string) => BACKEND_ALIASES[raw.trim()] ?? v.oneOf(['auto', ...BACKEND_NAMES] as const)(raw)),
   MAILGUARD_ACCOUNT: key('notausers', v.accountName),
 } as const;
 

@@ -1,3 +1,7 @@
+/** The firewall tools tsfirewall can drive: chosen in the config, implemented behind src/backend/types.ts. */
+export type BackendName = 'nftables' | 'iptables-nft' | 'iptables-legacy';
+export const BACKEND_NAMES: readonly BackendName[] = ['nftables', 'iptables-nft', 'iptables-legacy'];
+
 /** The validated configuration: what the admin asked for, before any host facts are known. */
 export interface LogRate { readonly rate: string; readonly burst: number }
 
@@ -53,7 +57,8 @@ export interface Config {
   readonly fail2ban: 'auto' | 'yes' | 'no';
   /** auto: ipset when the ipset program is installed, else the seed's per-IP chain. */
   readonly banMode: 'auto' | 'ipset' | 'chain';
-  readonly backend: 'auto' | 'nft' | 'legacy';
+  /** auto: nftables where nft and nf_tables are present, else the iptables flavour the system uses. */
+  readonly backend: 'auto' | BackendName;
   /** Black-hole account for `mailguard enable`: Postfix's luser_relay target. */
   readonly mailguardAccount: string;
 }

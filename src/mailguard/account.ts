@@ -4,7 +4,7 @@
  * MAILGUARD_ACCOUNT cannot turn a real user's mailbox into a rubbish bin.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { which } from '../discover/backend.js';
+import { which } from '../exec/which.js';
 import { NotInstalledError, TsfwError } from '../errors.js';
 import { run } from '../exec/run.js';
 

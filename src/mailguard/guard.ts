@@ -2,7 +2,7 @@
  * enable / disable / status of the seed's SMTP defence. Order matters for "nothing half-applied": the account
  * exists and the original values are on disk before main.cf changes, and a failed edit is rolled back.
  */
-import { say } from '../cli/output.js';
+import { say } from '../output.js';
 import { log } from '../log.js';
 import { ensureAccount, lookupAccount } from './account.js';
 import { mailboxCandidates, measureMailbox, type Mailbox } from './mailbox.js';

@@ -3,7 +3,7 @@
  * (continuation lines, comments) and keeps the admin's layout. `postconf -n KEY` tells a parameter set in main.cf
  * (possibly to "") from one left at Postfix's default, which is what an exact restore needs.
  */
-import { which } from '../discover/backend.js';
+import { which } from '../exec/which.js';
 import { NotInstalledError, TsfwError } from '../errors.js';
 import { run } from '../exec/run.js';
 

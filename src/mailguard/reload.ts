@@ -4,7 +4,7 @@
  * Under systemd the unit is reloaded (so systemd's view stays right); otherwise postfix(1) is asked directly.
  */
 import { existsSync } from 'node:fs';
-import { which } from '../discover/backend.js';
+import { which } from '../exec/which.js';
 import { TsfwError } from '../errors.js';
 import { run } from '../exec/run.js';
 

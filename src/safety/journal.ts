@@ -5,23 +5,38 @@
  * kernel holds may be half new (one family loaded, the other not), so the previous ruleset is put back before anything else.
  * It lives in /run: after a reboot the kernel's rules are gone and so is the journal.
  */
-import { backendFor, type BackendName } from '../discover/backend.js';
+import { backendNamed } from '../backend/choose.js';
+import type { Snapshot, Staged } from '../backend/types.js';
+import { BACKEND_NAMES, type BackendName } from '../config/types.js';
 import { ApplyError } from '../errors.js';
 import { log } from '../log.js';
-import type { Family } from '../model.js';
 import { netnsTag, runDir } from '../state/dirs.js';
 import { readStateFile, removeStateFile, writeStateFile } from '../state/write.js';
 
 export interface Journal {
-  readonly version: 1;
+  readonly version: 2;
   readonly pid: number;
   readonly verb: string;
   readonly started: string;
-  readonly backend: BackendName;
-  /** iptables-save -c of each family before the apply. */
-  readonly before: Partial<Record<Family, string>>;
-  /** What the apply was loading, so rollback also clears tables only the new ruleset used. */
-  readonly attempted: Partial<Record<Family, string>>;
+  /** The backend's snapshot from before the apply; it names the backend that can put it back. */
+  readonly before: Snapshot;
+  /** What the apply was loading, so rollback also removes what only the new ruleset added. */
+  readonly attempted: Staged;
+}
+
+/** Journals before the backend seam held iptables-save text per family: read them as the iptables backend's. */
+interface JournalV1 {
+  readonly version: 1; readonly pid: number; readonly verb: string; readonly started: string;
+  readonly backend: 'nft' | 'legacy'; readonly before: Record<string, string>; readonly attempted: Record<string, string>;
+}
+
+function upgrade(j: JournalV1): Journal {
+  const backend: BackendName = j.backend === 'nft' ? 'iptables-nft' : 'iptables-legacy';
+  return {
+    version: 2, pid: j.pid, verb: j.verb, started: j.started,
+    before: { backend, data: { saved: j.before } },
+    attempted: { backend, parts: [], data: { texts: j.attempted, ipsets: [], created: [] } },
+  };
 }
 
 const journalName = () => `journal.${netnsTag()}.json`;
@@ -38,12 +53,14 @@ export function readJournal(): Journal | undefined {
   const text = readStateFile(runDir(), journalName());
   if (text === undefined) return undefined;
   try {
-    const j = JSON.parse(text) as Journal;
+    const j = JSON.parse(text) as Journal | JournalV1;
     const families = (o: unknown) => typeof o === 'object' && o !== null &&
       Object.entries(o).every(([k, v]) => (k === 'ipv4' || k === 'ipv6') && typeof v === 'string');
-    if (j.version === 1 && (j.backend === 'nft' || j.backend === 'legacy') && families(j.before) && families(j.attempted)) return j;
+    if (j.version === 1 && (j.backend === 'nft' || j.backend === 'legacy') && families(j.before) && families(j.attempted)) return upgrade(j);
+    const named = (o: { backend?: unknown } | undefined) => BACKEND_NAMES.includes(o?.backend as BackendName);
+    if (j.version === 2 && typeof j.pid === 'number' && named(j.before) && named(j.attempted) && j.before.backend === j.attempted.backend) return j;
   } catch { /* fall through */ }
-  throw new ApplyError(`${runDir()}/${journalName()} is corrupt; check the ruleset with iptables-save, then remove the file`);
+  throw new ApplyError(`${runDir()}/${journalName()} is corrupt; check the ruleset (tsfirewall status), then remove the file`);
 }
 
 /**
@@ -53,14 +70,12 @@ export function readJournal(): Journal | undefined {
 export async function recoverInterrupted(): Promise<string | undefined> {
   const journal = readJournal();
   if (!journal) return undefined;
-  // Imported here: recovery is rare and the apply module is not needed otherwise by stop.
-  const { rollback } = await import('../apply/apply.js');
-  const before = new Map(Object.entries(journal.before) as [Family, string][]);
-  const attempted = new Map(Object.entries(journal.attempted) as [Family, string][]);
-  const ok = await rollback(backendFor(journal.backend), before, [...before.keys()], attempted);
+  const backend = await backendNamed(journal.before.backend);
+  // The load may have begun: the kernel may hold any part of the attempt.
+  const ok = await backend.rollback(journal.before, journal.attempted, { loaded: true });
   if (!ok) {
     throw new ApplyError(`a previous "${journal.verb}" (pid ${journal.pid}, ${journal.started}) was interrupted and ` +
-      'restoring the ruleset it replaced failed; check iptables-save');
+      'restoring the ruleset it replaced failed; check the ruleset (tsfirewall status)');
   }
   clearJournal();
   const message = `a previous "${journal.verb}" (pid ${journal.pid}, started ${journal.started}) was interrupted mid-apply; ` +

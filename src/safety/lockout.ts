@@ -4,14 +4,11 @@
  * questions are whether a NEW connection from the admin's address to the SSH port would be accepted, and whether a
  * rule before the replies accept (the bans) would drop even the open one.
  */
-import ipaddr from 'ipaddr.js';
-import type { Backend } from '../discover/backend.js';
-import { which } from '../discover/backend.js';
+import type { BanTarget, FirewallBackend } from '../backend/types.js';
+import { describeRule } from '../compile/describe.js';
 import { TsfwError } from '../errors.js';
-import { run } from '../exec/run.js';
 import { log } from '../log.js';
 import type { Family, Plan, Rule } from '../model.js';
-import { describeRule } from '../render/iptables.js';
 import { sshSession, type SshSession } from './admin.js';
 import { evaluateInput } from './evaluate.js';
 
@@ -53,7 +50,7 @@ export function checkSession(plan: Plan, s: SshSession): LockoutCheck {
 }
 
 /** Throws LockoutError (exit 1) before anything is applied, unless `force`; a no-op outside SSH. */
-export async function guardSession(plan: Plan, backend: Backend, opts: { force: boolean; env?: NodeJS.ProcessEnv }): Promise<void> {
+export async function guardSession(plan: Plan, backend: FirewallBackend, opts: { force: boolean; env?: NodeJS.ProcessEnv }): Promise<void> {
   const session = sshSession(opts.env ?? process.env);
   if (!session) return;
   const check = checkSession(plan, session);
@@ -69,44 +66,17 @@ export async function guardSession(plan: Plan, backend: Backend, opts: { force: 
 }
 
 /**
- * Whether the kernel's ban sets/chains on the session's path hold the admin's address right now. Each set or
- * chain is asked once, all at once: the questions are reads, independent of each other.
+ * Whether the kernel's ban sets/chains on the session's path hold the admin's address right now. Each is asked
+ * once, all at once: the questions are reads, independent of each other.
  */
-async function liveBans(rules: readonly Rule[], client: string, backend: Backend): Promise<string[]> {
+async function liveBans(rules: readonly Rule[], client: string, backend: FirewallBackend): Promise<string[]> {
   const family: Family = client.includes(':') ? 'ipv6' : 'ipv4';
-  const ipset = which('ipset');
-  const questions = new Map<string, () => Promise<string | undefined>>();
+  const targets = new Map<string, BanTarget>();
   for (const rule of rules) {
-    const set = rule.match.srcSet;
-    if (set !== undefined) {
-      if (ipset) {
-        questions.set(`set ${set}`, async () => ((await run(ipset, ['test', set, client])).exitCode === 0
-          ? `your address ${client} is banned in ipset ${set} (unban it first)` : undefined));
-      }
-    } else if (rule.target.kind === 'jump') {
-      const chain = rule.target.chain;
-      questions.set(`chain ${chain}`, async () => {
-        const r = await run(backend.cli[family], ['-w', '5', '-S', chain]);
-        const hit = r.exitCode === 0 ? bannedBy(r.stdout.split('\n'), client) : undefined;
-        return hit ? `your address ${client} is banned in chain ${chain}: "${hit}" (unban it first)` : undefined;
-      });
-    }
+    if (rule.match.srcSet !== undefined) targets.set(`set ${rule.match.srcSet}`, { family, name: rule.match.srcSet, kind: 'set' });
+    else if (rule.target.kind === 'jump') targets.set(`chain ${rule.target.chain}`, { family, name: rule.target.chain, kind: 'chain' });
   }
-  const found = await Promise.all([...questions.values()].map((ask) => ask()));
+  const found = await Promise.all([...targets].map(async ([where, target]) =>
+    ((await backend.bans.holds(target, client)) ? `your address ${client} is banned in ${where} (unban it first)` : undefined)));
   return found.filter((f): f is string => f !== undefined);
-}
-
-/** The first `-A chain -s NET ... -j DROP|REJECT` line whose source covers `ip`. Pure. */
-export function bannedBy(lines: readonly string[], ip: string): string | undefined {
-  const addr = ipaddr.process(ip);
-  return lines.find((line) => {
-    const m = /^-A \S+ -s (\S+) .*-j (DROP|REJECT)\b/.exec(line.trim());
-    if (!m) return false;
-    try {
-      const [net, len] = ipaddr.parseCIDR(m[1]!.includes('/') ? m[1]! : `${m[1]}/${addr.kind() === 'ipv4' ? 32 : 128}`);
-      return net.kind() === addr.kind() && addr.match(net, len);
-    } catch {
-      return false;
-    }
-  })?.trim();
 }

@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFail2banConfig } from '../bans/files.js';
 import type { Config } from '../config/types.js';
-import { which, type Backend } from '../discover/backend.js';
+import type { FirewallBackend } from '../backend/types.js';
+import { which } from '../exec/which.js';
 import type { HostFacts } from '../discover/host.js';
 import { run } from '../exec/run.js';
 
@@ -78,7 +79,7 @@ export interface StartOptions {
   /** start, reload, force-reload or restart: reload keeps the daemon (and its bans), start skips an unchanged one. */
   readonly verb: string;
   readonly host: HostFacts;
-  readonly backend: Backend;
+  readonly backend: FirewallBackend;
 }
 
 /** Writes our jail and actions, then starts or reloads the daemon. Returns a message for the user; throws nothing. */

@@ -6,7 +6,6 @@
  */
 import { isBootHost, type BootHost, type HostFacts } from '../discover/host.js';
 import type { Plan } from '../model.js';
-import { renderRuleset } from '../render/iptables.js';
 import { netnsTag, runDir } from './dirs.js';
 import { readStateFile, removeStateFile, writeStateFile } from './write.js';
 
@@ -28,7 +27,8 @@ const recordName = () => `loaded.${netnsTag()}.json`;
  * and what status and `reload --if-changed` compare the written one with.
  */
 export function recordOf(host: HostFacts | BootHost, plan: Plan): LoadedRecord {
-  const rules = plan.rulesets.map(renderRuleset).join('');
+  // The plan itself, not one backend's text of it: the record must mean the same whichever backend loads it.
+  const rules = JSON.stringify({ rulesets: plan.rulesets, ipsets: plan.ipsets });
   return isBootHost(host) ? { rules } : { addresses: [host.myip, ...host.myip6], rules };
 }
 

@@ -2,9 +2,8 @@
  * The human status view: `iptables -L -vn` counters with the seed's annotations (friends, anti-spoofing,
  * replies, services, blockers) as headings, and the hit-rate tables as the seed shows them.
  */
+import type { LimiterEntry, LiveFamily } from '../backend/types.js';
 import type { Group } from '../model.js';
-import type { RecentEntry } from './recent.js';
-import type { Saved } from './saved.js';
 
 export const GROUP_TITLES: Readonly<Record<Group, string>> = {
   loopback: 'local host', antispoof: 'anti-spoofing', friends: 'friends (trusted nets)',
@@ -27,11 +26,11 @@ export function duration(seconds: number): string {
   return parts.filter(([n]) => n > 0).map(([n, unit]) => `${n}${unit}`).join('') || '0s';
 }
 
-export function formatSaved(title: string, saved: Saved): string {
+export function formatSaved(title: string, saved: LiveFamily): string {
   const out: string[] = [`== ${title}`];
   for (const chain of saved.chains) {
     const rules = saved.rules.filter((r) => r.table === chain.table && r.chain === chain.name);
-    if (chain.table !== 'filter' && rules.length === 0) continue;
+    if (chain.table !== 'filter' && chain.table !== 'tsfirewall' && rules.length === 0) continue;
     const policy = chain.policy ? `policy ${chain.policy} ${human(chain.packets)} packets, ${human(chain.bytes)} bytes` : `${rules.length} rules`;
     out.push(`Chain ${chain.name}${chain.table === 'filter' ? '' : ` (table ${chain.table})`} (${policy})`);
     if (rules.length > 0) out.push(`${'pkts'.padStart(8)} ${'bytes'.padStart(8)}  rule`);
@@ -46,14 +45,18 @@ export function formatSaved(title: string, saved: Saved): string {
   return out.join('\n');
 }
 
-export function formatRecent(tables: Record<string, RecentEntry[]>): string {
+export function formatRecent(tables: Record<string, readonly LimiterEntry[]>): string {
   const names = Object.keys(tables);
   if (names.length === 0) return '';
-  const out = ['== hit-rate limiter tables (/proc/net/xt_recent)'];
+  const out = ['== hit-rate limiter tables'];
   for (const name of names) {
     const entries = tables[name]!;
     out.push(`${name}: ${entries.length} source${entries.length === 1 ? '' : 's'}`);
-    for (const e of entries) out.push(`  src=${e.src} ttl: ${e.ttl} last_seen: ${e.lastSeen} hits: ${e.hits.length} last_pkts: ${e.hits.join(', ')}`);
+    for (const e of entries) {
+      const hits = e.hits === undefined ? '' : ` hits: ${e.hits}`;
+      const left = e.expiresIn === undefined ? '' : ` (${duration(e.expiresIn)} left)`;
+      out.push(`  src=${e.src}${hits}${left}${e.detail ? ` ${e.detail}` : ''}`);
+    }
   }
   return out.join('\n') + '\n';
 }

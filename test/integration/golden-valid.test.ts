@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 
 const CLI = new URL('../../dist/tsfirewall.cjs', import.meta.url).pathname;
-const GOLDEN = new URL('../unit/render/golden/', import.meta.url);
+const GOLDEN = new URL('../unit/backend/iptables/golden/', import.meta.url);
 const SETS = 'create f2b-SSH hash:ip family inet\ncreate f2b6-SSH hash:ip family inet6\n';
 
 describe.each(['nft', 'legacy'])('iptables-%s', (backend) => {

@@ -106,7 +106,7 @@ describe.each(BACKENDS)('lifecycle with iptables-%s', (backend) => {
     expect(status.stdout).toContain('anti-spoofing');
     const json = JSON.parse((await run(['status', '--json'], chainConfig)).stdout) as { state: string; backend: string };
     expect(json.state).toBe('running');
-    expect(json.backend).toBe(backend);
+    expect(json.backend).toBe(`iptables-${backend}`);
   });
 
   test('reload and restart leave the same ruleset and keep chain-mode ban entries', async () => {

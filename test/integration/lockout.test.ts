@@ -79,7 +79,7 @@ describe('bans on the admin', () => {
     await mustExec(fw, ['ipset', 'add', 'f2b-SSH', ADMIN]);
     const r = await run(['reload'], config);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/your address 198\.51\.100\.20 is banned in ipset f2b-SSH/);
+    expect(r.stderr).toMatch(/your address 198\.51\.100\.20 is banned in set f2b-SSH/);
     await mustExec(fw, ['ipset', 'del', 'f2b-SSH', ADMIN]);
     expect((await run(['reload'], config)).exitCode).toBe(0);
   });

@@ -11,8 +11,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { restoreTexts } from '../../src/apply/apply.js';
-import { ipsetCreateScript } from '../../src/render/ipset.js';
+import { restoreTexts } from '../../src/backend/iptables/transaction.js';
+import { ipsetCreateScript } from '../../src/backend/iptables/ipset-text.js';
 import { compile } from '../../src/compile/plan.js';
 import { parseConfig } from '../../src/config/load.js';
 import { KNOWN_SERVICES } from '../../src/config/services.js';
@@ -109,12 +109,12 @@ test('every valid config renders a ruleset iptables-restore --test accepts, and 
     await fc.assert(fc.asyncProperty(configText, host, fc.constantFrom('nft', 'legacy'), async (text, facts, backend) => {
       const { config } = parseConfig(text, 'generated.conf');
       const plan = compile(config, facts);
-      const docs = restoreTexts(plan, new Map());
+      const docs = Object.entries(restoreTexts(plan, {}));
       for (const f of ['sets', 'ipv4', 'ipv6', 'ipv4.saved', 'ipv6.saved']) rmSync(join(dir, f), { force: true });
       writeFileSync(join(dir, 'sets'), ipsetCreateScript(plan.ipsets));
       for (const [family, doc] of docs) writeFileSync(join(dir, family), doc);
       const r = await execa('unshare', ['--net', '--', 'sh', '-c', SANDBOX, 'sandbox', dir, backend], { reject: false, timeout: 60_000 });
-      const context = `${r.stderr}\n--- config ---\n${text}\n--- rules ---\n${[...docs.values()].join('\n')}`;
+      const context = `${r.stderr}\n--- config ---\n${text}\n--- rules ---\n${docs.map(([, d]) => d).join('\n')}`;
       expect(r.exitCode, context).toBe(0);
       for (const [family, doc] of docs) {
         expect(ruleLines(readFileSync(join(dir, `${family}.saved`), 'utf8')), context).toBe(ruleLines(doc));

@@ -11,7 +11,7 @@ import { UsageError } from '../../errors.js';
 import { log } from '../../log.js';
 import { daemonState, fail2banClient } from '../../services/fail2ban.js';
 import type { Command } from '../context.js';
-import { say } from '../output.js';
+import { say } from '../../output.js';
 
 /** Above this many addresses the batch path wins even when fail2ban runs. */
 export const CLIENT_MAX = 50;
@@ -47,7 +47,7 @@ const ban: Command = async (ctx) => {
     log.warn(`fail2ban refused the ban (${r.stderr.trim() || r.stdout.trim()}); banning directly in the kernel`);
   }
   const n = await banDirect(bctx, jail, ok);
-  const expiry = jail.mode === 'ipset' ? `expires after ${jail.service.jail.bantime}s` : 'until unban';
+  const expiry = jail.kind === 'set' ? `expires after ${jail.service.jail.bantime}s` : 'until unban';
   say(`banned ${ok.length} address${ok.length === 1 ? '' : 'es'} in ${jail.jail} (${n} new kernel entries, ${expiry})`);
   return 0;
 };

@@ -5,7 +5,7 @@
 import { confirmPending } from '../../safety/confirm.js';
 import { log } from '../../log.js';
 import type { Command } from '../context.js';
-import { say } from '../output.js';
+import { say } from '../../output.js';
 
 const confirm: Command = async () => {
   const outcome = confirmPending();

@@ -1,5 +1,5 @@
 /** The hidden verb behind `check`'s throwaway-namespace test; reads its payload from stdin. */
-import { runSandboxTests } from '../../apply/sandbox.js';
+import { runSandboxTests } from '../../backend/iptables/sandbox.js';
 import type { Command } from '../context.js';
 
 const sandbox: Command = async () => {

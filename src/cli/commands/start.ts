@@ -7,10 +7,9 @@
  */
 import { applyPlan } from '../../apply/apply.js';
 import { loadModules } from '../../apply/modules.js';
-import type { Backend } from '../../discover/backend.js';
+import type { FirewallBackend } from '../../backend/types.js';
 import { isBootHost } from '../../discover/host.js';
 import { NotInstalledError, UsageError } from '../../errors.js';
-import { run } from '../../exec/run.js';
 import { log } from '../../log.js';
 import type { Plan } from '../../model.js';
 import { rememberAdminSource } from '../../safety/admin.js';
@@ -19,9 +18,8 @@ import { exclusive } from '../../safety/exclusive.js';
 import { guardSession } from '../../safety/lockout.js';
 import { daemonState, startDaemon, stopDaemon } from '../../services/fail2ban.js';
 import { readLoaded, recordLoaded, recordOf, type LoadedRecord } from '../../state/loaded.js';
-import { isBootRuleset, isLoaded, parseSave } from '../../status/saved.js';
 import type { Command, Context } from '../context.js';
-import { say } from '../output.js';
+import { say } from '../../output.js';
 import { prepare } from '../pipeline.js';
 
 const start: Command = async (ctx) => {
@@ -54,12 +52,12 @@ const start: Command = async (ctx) => {
     // Only once the new rules are in (and confirmed): a restart that fails or is rolled back keeps the daemon too.
     if (ctx.verb === 'restart') await stopDaemon(config);
     if (boot) {
-      say(`firewall started before the network: ${ruleCount(plan)} rules (iptables-${backend.name}); those that need ` +
+      say(`firewall started before the network: ${ruleCount(plan)} rules (${backend.label}); those that need ` +
         `${host.iface ? `${host.iface}'s` : 'the interface\'s'} address follow with "tsfirewall start"`);
       return 0;
     }
     say(`firewall ${ctx.verb === 'start' ? 'started' : 'reloaded'}: ${ruleCount(plan)} rules for ${host.myip}/${host.prefix}` +
-      `${host.iface ? ` on ${host.iface}` : ''} (iptables-${backend.name})`);
+      `${host.iface ? ` on ${host.iface}` : ''} (${backend.label})`);
     // The boot-time step comes before the network and the ban daemon's own unit: it leaves fail2ban to them.
     if (ctx.early) return 0;
     const daemon = await startDaemon(config, { verb: ctx.verb, host, backend });
@@ -73,17 +71,16 @@ const start: Command = async (ctx) => {
 const ruleCount = (plan: Plan) => plan.rulesets.reduce((n, r) => n + r.tables.reduce((m, t) => m + t.rules.length, 0), 0);
 
 /**
- * Why this start has nothing to do, read from one iptables-save that only --early and --if-changed pay for. The
+ * Why this start has nothing to do, read from the kernel's ruleset, which only --early and --if-changed pay for. The
  * early step must never replace a complete ruleset with a lesser one (a unit started by hand, or late);
  * `reload --if-changed` (the address watcher's) reloads only a running firewall whose rules would change, and the
  * boot-time rules always would: the address they waited for has come (even if the unit gave up retrying).
  */
-async function reasonToSkip(backend: Backend, record: LoadedRecord, boot: boolean): Promise<string | undefined> {
-  const saved = await run(backend.save.ipv4, []);
-  const parsed = parseSave(saved.exitCode === 0 ? saved.stdout : '');
-  const full = isLoaded(parsed) && !isBootRuleset(parsed);
+async function reasonToSkip(backend: FirewallBackend, record: LoadedRecord, boot: boolean): Promise<string | undefined> {
+  const live = await backend.readLive(['ipv4'], []);
+  const full = live.loaded && !live.boot;
   if (boot) return full ? 'firewall already loaded with its full ruleset; --early changes nothing' : undefined;
-  if (!isLoaded(parsed)) return 'firewall not running: --if-changed starts nothing';
+  if (!live.loaded) return 'firewall not running: --if-changed starts nothing';
   return full && readLoaded()?.rules === record.rules ? 'rules up to date: nothing to reload' : undefined;
 }
 

@@ -9,7 +9,7 @@ import { UsageError } from '../../errors.js';
 import { log } from '../../log.js';
 import { daemonState, fail2banClient } from '../../services/fail2ban.js';
 import type { Command } from '../context.js';
-import { say } from '../output.js';
+import { say } from '../../output.js';
 import { addressArgs, pickJail } from './ban.js';
 
 const unban: Command = async (ctx) => {
@@ -30,7 +30,7 @@ const unban: Command = async (ctx) => {
     if (r && r.exitCode !== 0) log.warn(`fail2ban: ${r.stderr.trim() || r.stdout.trim()} (removing from the kernel anyway)`);
   }
   await unbanDirect(bctx, jails, ctx.all ? 'all' : ok);
-  forgetHits(jails, ok);
+  await forgetHits(bctx, jails, ok);
   say(`unbanned ${ctx.all ? 'everything' : `${ok.length} address${ok.length === 1 ? '' : 'es'}`} in ${jails.map((j) => j.jail).join(', ')}`);
   return 0;
 };

@@ -5,12 +5,12 @@
  * runs as a child process (the same lock, journal and rollback as any reload) and changes nothing unless the
  * rules would. Runs until SIGTERM or SIGINT: tsfirewall-watch.service.
  */
-import { which } from '../../discover/backend.js';
+import { which } from '../../exec/which.js';
 import { NotInstalledError } from '../../errors.js';
 import { follow, run } from '../../exec/run.js';
 import { log } from '../../log.js';
 import type { Command } from '../context.js';
-import { say } from '../output.js';
+import { say } from '../../output.js';
 
 /** Address events come in bursts (a lease: delete, add, the IPv6 addresses): one reload after the last. */
 const QUIET_MS = 1_000;

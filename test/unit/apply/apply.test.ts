@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { applyPlan } from '../../../src/apply/apply.js';
 import { compile } from '../../../src/compile/plan.js';
-import type { Backend } from '../../../src/discover/backend.js';
+import { iptablesBackend } from '../../../src/backend/iptables/index.js';
+import type { FirewallBackend } from '../../../src/backend/types.js';
 import { useFakeBin } from '../fake-bin.js';
 import { config, SEED_HOST } from '../fixtures.js';
 
@@ -17,7 +18,7 @@ const SAVED = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCE
 const OURS = 'hashsize 4096 maxelem 262144 timeout 0 bucketsize 12 initval 0x1';
 
 const bin = useFakeBin('apply');
-let backend: Backend;
+let backend: FirewallBackend;
 const savedRunDir = process.env.TSFIREWALL_RUN_DIR;
 
 function fake(name: string, body: string): string {
@@ -45,12 +46,12 @@ function setup(opts: { failLoad?: 'ipv4' | 'ipv6'; listed?: readonly string[] } 
     opts.listed === undefined ? '[ "$1" = list ] && { echo "ipset: cannot list (injected)" >&2; exit 1; }' : `[ "$1" = list ] && printf '${listing.replace(/\n/g, '\\n')}'`,
     'exit 0',
   ].join('\n'));
-  backend = {
-    name: 'legacy',
+  backend = iptablesBackend('legacy', {
+    flavour: 'legacy',
     save: { ipv4: program('ipv4').save, ipv6: program('ipv6').save },
     restore: { ipv4: restoreProgram('ipv4', 'ipv6', opts.failLoad === 'ipv4'), ipv6: restoreProgram('ipv6', 'ipv4', opts.failLoad === 'ipv6') },
     cli: { ipv4: 'false', ipv6: 'false' },
-  };
+  });
 }
 
 const calls = () => readFileSync(join(bin.dir, 'calls'), 'utf8').trimEnd().split('\n');

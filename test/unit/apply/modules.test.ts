@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, expect, test } from 'vitest';
 import { loadModules } from '../../../src/apply/modules.js';
-import { which } from '../../../src/discover/backend.js';
+import { which } from '../../../src/exec/which.js';
 import { useFakeBin } from '../fake-bin.js';
 
 const bin = useFakeBin('mod');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { ourFiles, writeFail2banConfig, writeIfChanged } from '../../../src/bans/files.js';
-import { backendFor } from '../../../src/discover/backend.js';
+import { iptablesBackend } from '../../../src/backend/iptables/index.js';
 import { SEED_HOST, config } from '../fixtures.js';
 
 const dirs: string[] = [];
@@ -25,20 +25,20 @@ describe('writing fail2ban\'s files', () => {
 
   test('the jail and both actions, reporting change only the first time', () => {
     const dir = scratch();
-    const first = writeFail2banConfig(config(), SEED_HOST, backendFor('nft'), dir, journal);
+    const first = writeFail2banConfig(config(), SEED_HOST, iptablesBackend('nft'), dir, journal);
     expect(first).toEqual({ changed: true, jails: ['tsfw-ssh'], warnings: [] });
     const files = ourFiles(dir);
     expect(readFileSync(files.jail, 'utf8')).toContain('[tsfw-ssh]');
-    expect(readFileSync(files.ipset, 'utf8')).toContain('actionban = <ipset> -exist add');
-    expect(readFileSync(files.chain, 'utf8')).toContain('-I fail2ban-<name> 1 -s <ip> -j DROP');
-    expect(writeFail2banConfig(config(), SEED_HOST, backendFor('nft'), dir, journal).changed).toBe(false);
+    expect(readFileSync(files.action('tsfirewall-ipset'), 'utf8')).toContain('actionban = <ipset> -exist add');
+    expect(readFileSync(files.action('tsfirewall-chain'), 'utf8')).toContain('-I fail2ban-<name> 1 -s <ip> -j DROP');
+    expect(writeFail2banConfig(config(), SEED_HOST, iptablesBackend('nft'), dir, journal).changed).toBe(false);
   });
 
   test('FAIL2BAN=no removes our files (and only ours)', () => {
     const dir = scratch();
-    writeFail2banConfig(config(), SEED_HOST, backendFor('nft'), dir, journal);
+    writeFail2banConfig(config(), SEED_HOST, iptablesBackend('nft'), dir, journal);
     writeIfChanged(join(dir, 'jail.d', 'admin.conf'), '[sshd]\n');
-    expect(writeFail2banConfig(config('FAIL2BAN=no'), SEED_HOST, backendFor('nft'), dir, journal).changed).toBe(true);
+    expect(writeFail2banConfig(config('FAIL2BAN=no'), SEED_HOST, iptablesBackend('nft'), dir, journal).changed).toBe(true);
     expect(readdirSync(join(dir, 'jail.d'))).toEqual(['admin.conf']);
     expect(readdirSync(join(dir, 'action.d'))).toEqual([]);
   });

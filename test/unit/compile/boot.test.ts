@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { compile } from '../../../src/compile/plan.js';
 import { bootFacts } from '../../../src/discover/host.js';
 import { BOOT_CHAIN, type Plan } from '../../../src/model.js';
-import { describeRule } from '../../../src/render/iptables.js';
+import { describeRule } from '../../../src/compile/describe.js';
 import { SEED_HOST, config } from '../fixtures.js';
 
 const BOOT = { boot: true, iface: 'eth0' } as const;

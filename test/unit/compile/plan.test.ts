@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { compile } from '../../../src/compile/plan.js';
 import type { Rule } from '../../../src/model.js';
-import { describeRule } from '../../../src/render/iptables.js';
+import { describeRule } from '../../../src/compile/describe.js';
 import { SEED_HOST, config } from '../fixtures.js';
 
 const input = (rules: readonly Rule[]) => rules.filter((r) => r.chain === 'INPUT');

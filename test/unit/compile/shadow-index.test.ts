@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { expect, test } from 'vitest';
 import { covers, findShadowed } from '../../../src/compile/shadow.js';
 import type { Rule } from '../../../src/model.js';
-import { describeRule } from '../../../src/render/iptables.js';
+import { describeRule } from '../../../src/compile/describe.js';
 
 // findShadowed indexes earlier rules by source network for speed; it must report exactly what the plain pairwise
 // definition reports: for each rule, the first earlier terminal rule of the same chain that covers it.

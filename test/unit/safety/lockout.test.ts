@@ -2,7 +2,8 @@ import { describe, expect, test } from 'vitest';
 import { compile } from '../../../src/compile/plan.js';
 import type { Ruleset } from '../../../src/model.js';
 import { evaluateInput } from '../../../src/safety/evaluate.js';
-import { bannedBy, checkSession } from '../../../src/safety/lockout.js';
+import { bannedBy } from '../../../src/backend/iptables/ban-store.js';
+import { checkSession } from '../../../src/safety/lockout.js';
 import { config, SEED_HOST } from '../fixtures.js';
 
 const plan = (text: string, banMode: 'ipset' | 'chain' = 'ipset') => compile(config(text, banMode), SEED_HOST);

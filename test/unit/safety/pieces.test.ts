@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { isEmptyOpenTable } from '../../../src/apply/undo.js';
+import { isEmptyOpenTable } from '../../../src/backend/iptables/undo.js';
 import { netnsTag } from '../../../src/state/dirs.js';
 import { confirmPending } from '../../../src/safety/confirm.js';
 import { checkpoint } from '../../../src/safety/interrupt.js';
@@ -38,17 +38,21 @@ test('a checkpoint whose name is not in TSFIREWALL_FAULT does nothing', async ()
 
 test('the journal round-trips, and a corrupt one is reported, not trusted', () => {
   expect(readJournal()).toBeUndefined();
-  writeJournal({ version: 1, pid: 1, verb: 'reload', started: 'now', backend: 'nft', before: { ipv4: '*filter\nCOMMIT\n' }, attempted: {} });
-  expect(readJournal()?.before.ipv4).toBe('*filter\nCOMMIT\n');
-  writeFileSync(join(base, 'run', `journal.${netnsTag()}.json`), '{"version":1,"backend":"nft","before":{"ipv4":5},"attempted":{}}');
-  expect(() => readJournal()).toThrow(/is corrupt; check the ruleset with iptables-save, then remove the file/);
+  const before = { backend: 'iptables-nft', data: { saved: { ipv4: '*filter\nCOMMIT\n' } } } as const;
+  writeJournal({ version: 2, pid: 1, verb: 'reload', started: 'now', before, attempted: { backend: 'iptables-nft', parts: [], data: {} } });
+  expect(readJournal()?.before).toEqual(before);
+  writeFileSync(join(base, 'run', `journal.${netnsTag()}.json`), '{"version":2,"pid":1,"before":{"backend":"nope"},"attempted":{}}');
+  expect(() => readJournal()).toThrow(/is corrupt; check the ruleset \(tsfirewall status\), then remove the file/);
+  // A journal from before the backend seam is read as the iptables backend's, so its rollback still happens.
+  writeFileSync(join(base, 'run', `journal.${netnsTag()}.json`), '{"version":1,"pid":1,"verb":"start","started":"","backend":"legacy","before":{"ipv4":"*filter\\nCOMMIT\\n"},"attempted":{}}');
+  expect(readJournal()?.before).toEqual({ backend: 'iptables-legacy', data: { saved: { ipv4: '*filter\nCOMMIT\n' } } });
   clearJournal();
   expect(readJournal()).toBeUndefined();
 });
 
 test('confirm refuses a request whose waiter is gone or whose deadline passed', () => {
   expect(confirmPending()).toEqual({ confirmed: false });
-  writeJournal({ version: 1, pid: 1, verb: 'x', started: '', backend: 'nft', before: {}, attempted: {} });
+  writeJournal({ version: 2, pid: 1, verb: 'x', started: '', before: { backend: 'iptables-nft', data: { saved: {} } }, attempted: { backend: 'iptables-nft', parts: [], data: {} } });
   const request = join(base, 'run', `confirm.${netnsTag()}`);
   writeFileSync(request, `999999999 ${Date.now() + 60_000}\n`);
   expect(confirmPending()).toEqual({ confirmed: false });

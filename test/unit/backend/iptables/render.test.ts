@@ -4,9 +4,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
-import { compile } from '../../../src/compile/plan.js';
-import { renderRuleset } from '../../../src/render/iptables.js';
-import { SEED_HOST, config } from '../fixtures.js';
+import { compile } from '../../../../src/compile/plan.js';
+import { renderRuleset } from '../../../../src/backend/iptables/render.js';
+import { SEED_HOST, config } from '../../fixtures.js';
 
 const RICH = [
   'TRUSTED_NETS=163.1.2.0/24 2001:db8:1::/48', 'SERVICES=ssh ftp smtp web dns', 'SERVICE_SMTP_FROM=129.67.1.0/24',

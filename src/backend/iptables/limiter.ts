@@ -3,7 +3,8 @@
  * them with `cat`, and cleared as the seed does with `echo clear >`.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { TsfwError } from '../errors.js';
+import { TsfwError } from '../../errors.js';
+import type { LimiterEntry } from '../types.js';
 
 export const RECENT_DIR = '/proc/net/xt_recent';
 
@@ -40,4 +41,25 @@ export function clearRecent(names: readonly string[], dir = RECENT_DIR): readonl
     writeFileSync(`${dir}/${name}`, '/\n');
   }
   return targets;
+}
+
+/** The seam's view of the tables: each source with its hit count and the kernel's own line of numbers. */
+export function limiterEntries(dir = RECENT_DIR): Record<string, LimiterEntry[]> {
+  return Object.fromEntries(Object.entries(readRecentTables(dir)).map(([name, entries]) => [name, entries.map((e) => ({
+    src: e.src, hits: e.hits.length, detail: `ttl: ${e.ttl} last_seen: ${e.lastSeen} last_pkts: ${e.hits.join(', ')}`,
+  }))]));
+}
+
+/**
+ * Forgets sources in the named tables (writing "-ADDR" removes one; one the table does not hold is no error), or
+ * empties the tables when no sources are given: an unbanned host must not stay cut off by the limiter's window.
+ */
+export function forgetSources(names: readonly string[], sources: readonly string[] | undefined, dir = RECENT_DIR): readonly string[] {
+  if (sources === undefined) return clearRecent(names, dir);
+  for (const name of names) {
+    for (const ip of sources) {
+      try { writeFileSync(`${dir}/${name}`, `-${ip}\n`); } catch { /* not in the table, or no table */ }
+    }
+  }
+  return names;
 }

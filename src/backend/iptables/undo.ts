@@ -3,10 +3,11 @@
  * ruleset used still exists afterwards (empty and open), and `iptables-save` would show it. Both are removed when
  * that is safe, so the kernel reads exactly as before the apply.
  */
-import { which, type Backend } from '../discover/backend.js';
-import { run } from '../exec/run.js';
-import { log } from '../log.js';
-import type { Family } from '../model.js';
+import { which } from '../../exec/which.js';
+import type { IptablesPrograms } from './programs.js';
+import { run } from '../../exec/run.js';
+import { log } from '../../log.js';
+import type { Family } from '../../model.js';
 import { tablesIn } from './restore-text.js';
 
 /** Destroys the named sets that did not exist before the apply (`existed`: what `ipset list -t` showed then). */
@@ -21,8 +22,8 @@ export async function destroySetsCreatedSince(names: readonly string[], existed:
  * empty with every policy ACCEPT, which is all a restore can do to them. Needs the nft program; without it the
  * empty table stays, which filters nothing.
  */
-export async function dropTablesCreatedSince(backend: Backend, family: Family, before: string, attempted: string): Promise<void> {
-  if (backend.name !== 'nft') return;
+export async function dropTablesCreatedSince(backend: IptablesPrograms, family: Family, before: string, attempted: string): Promise<void> {
+  if (backend.flavour !== 'nft') return;
   const had = new Set(tablesIn(before));
   const added = tablesIn(attempted).filter((t) => !had.has(t));
   if (added.length === 0) return;

@@ -8,11 +8,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { loadBans, removeFromSet } from '../../../src/bans/kernel.js';
-import { banSetSpec } from '../../../src/compile/plan.js';
-import { ipsetCreateLine } from '../../../src/render/ipset.js';
-import { banAddresses } from '../../harness/ban-addresses.js';
-import { useFakeBin } from '../fake-bin.js';
+import { loadBans, removeFromSet } from '../../../../src/backend/iptables/bans.js';
+import { banSetSpec } from '../../../../src/compile/plan.js';
+import { ipsetCreateLine } from '../../../../src/backend/iptables/ipset-text.js';
+import { banAddresses } from '../../../harness/ban-addresses.js';
+import { useFakeBin } from '../../fake-bin.js';
 
 const SSH = banSetSpec('f2b-SSH', 'ipv4');
 const CREATE = ipsetCreateLine(SSH).trimEnd();

@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { findJail, jailsOf } from '../../../src/bans/jails.js';
-import { chainAddresses, parseSetMembers } from '../../../src/bans/kernel.js';
-import { duration } from '../../../src/status/format.js';
-import { config } from '../fixtures.js';
+import { findJail, jailsOf } from '../../../../src/bans/jails.js';
+import { chainAddresses, parseSetMembers } from '../../../../src/backend/iptables/bans.js';
+import { duration } from '../../../../src/status/format.js';
+import { config } from '../../fixtures.js';
 
 describe('reading bans back from the kernel', () => {
   test('chain entries from iptables -S, host masks stripped, other rules ignored', () => {

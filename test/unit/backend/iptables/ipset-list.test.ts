@@ -1,7 +1,7 @@
 /** Reading every set's header from one `ipset list -t`. */
 import { describe, expect, test } from 'vitest';
-import { parseSetHeaders } from '../../../src/discover/ipsets.js';
-import { IPSET_LISTING } from '../fixtures.js';
+import { parseSetHeaders } from '../../../../src/backend/iptables/ipset-list.js';
+import { IPSET_LISTING } from '../../fixtures.js';
 
 describe('parseSetHeaders', () => {
   test('one header per set: type, the Header words, the entry count', () => {

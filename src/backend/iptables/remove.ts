@@ -3,14 +3,14 @@
  * gone, comms fully open. It must work even when the config is broken or iptables-restore is unhappy, so it falls
  * back to plain per-command calls.
  */
-import type { Backend } from '../discover/backend.js';
-import { which } from '../discover/backend.js';
-import { run } from '../exec/run.js';
-import { log } from '../log.js';
-import type { Family } from '../model.js';
+import { which } from '../../exec/which.js';
+import type { IptablesPrograms } from './programs.js';
+import { run } from '../../exec/run.js';
+import { log } from '../../log.js';
+import type { Family } from '../../model.js';
 import { MANAGED_TABLES, openTable, tablesIn } from './restore-text.js';
 
-export async function openFirewall(backend: Backend, families: readonly Family[]): Promise<void> {
+export async function openFirewall(backend: IptablesPrograms, families: readonly Family[]): Promise<void> {
   for (const family of families) {
     if (!which(backend.restore[family])) continue;
     const saved = await run(backend.save[family], []);

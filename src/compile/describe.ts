@@ -1,32 +1,16 @@
 /**
- * Ruleset -> iptables-restore text: one document per address family, loaded in a single atomic call.
- * Each rule carries a "tsfw:<group>" comment, which is how status groups rules and how stop/status recognise
- * that the kernel holds our ruleset.
+ * A rule in iptables' spelling ("-p tcp -m tcp --dport 22 -j ACCEPT"): how the seed, the docs and most admins write
+ * rules, so messages (shadowed rules, the lock-out guard) use it whatever backend loads the ruleset. The iptables
+ * backend renders with the same words, so what a message quotes is what iptables-save shows.
  */
-import { MARK, type Match, type Rule, type Ruleset, type Table, type Target } from '../model.js';
-
-export function renderRuleset(ruleset: Ruleset): string {
-  return ruleset.tables.map(renderTable).join('');
-}
-
-export function renderTable(table: Table): string {
-  const lines = [`*${table.name}`];
-  for (const chain of table.chains) lines.push(`:${chain.name} ${chain.policy ?? '-'} [0:0]`);
-  for (const rule of table.rules) lines.push(renderRule(rule));
-  lines.push('COMMIT', '');
-  return lines.join('\n');
-}
-
-export function renderRule(rule: Rule): string {
-  return ['-A', rule.chain, ...matchArgs(rule.match), '-m', 'comment', '--comment', `${MARK}:${rule.group}`, ...targetArgs(rule.target)].join(' ');
-}
+import type { Match, Rule, Target } from '../model.js';
 
 /** The rule without chain and comment, for messages: "-s 192.0.2.0/24 -j ACCEPT". */
 export function describeRule(rule: Rule): string {
   return [...matchArgs(rule.match), ...targetArgs(rule.target)].join(' ');
 }
 
-function matchArgs(m: Match): string[] {
+export function matchArgs(m: Match): string[] {
   const args: string[] = [];
   if (m.inIface) args.push('-i', m.inIface);
   if (m.outIface) args.push('-o', m.outIface);
@@ -49,7 +33,7 @@ function matchArgs(m: Match): string[] {
   return args;
 }
 
-function targetArgs(t: Target): string[] {
+export function targetArgs(t: Target): string[] {
   switch (t.kind) {
     case 'jump': return ['-j', t.chain];
     case 'LOG': return ['-j', 'LOG', '--log-prefix', `"${t.prefix} "`];

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { migrationScript } from '../../../src/apply/ipset-migrate.js';
-import { ipsetCreateScript } from '../../../src/render/ipset.js';
-import type { IpsetSpec } from '../../../src/model.js';
+import { migrationScript } from '../../../../src/backend/iptables/ipset-migrate.js';
+import { ipsetCreateScript } from '../../../../src/backend/iptables/ipset-text.js';
+import type { IpsetSpec } from '../../../../src/model.js';
 
 const SPEC: IpsetSpec = { name: 'f2b-SSH', family: 'inet', type: 'hash:ip', maxelem: 262144 };
 const OURS = 'create f2b-SSH hash:ip family inet hashsize 4096 maxelem 262144 timeout 0 bucketsize 12 initval 0x1\n';

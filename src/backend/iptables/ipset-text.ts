@@ -5,7 +5,7 @@
  * `timeout 0` lets each entry carry its own expiry (fail2ban's ban time), so a ban still ends when fail2ban is
  * not running to lift it.
  */
-import type { IpsetSpec } from '../model.js';
+import type { IpsetSpec } from '../../model.js';
 
 export const ipsetCreateLine = (s: IpsetSpec) =>
   `create ${s.name} ${s.type} family ${s.family} maxelem ${s.maxelem} hashsize 4096 timeout 0\n`;

@@ -5,13 +5,13 @@
  * `iptables-restore --noflush` however many addresses there are.
  */
 import { availableParallelism } from 'node:os';
-import { which } from '../discover/backend.js';
-import { readSetHeaders } from '../discover/ipsets.js';
-import { ApplyError, NotInstalledError } from '../errors.js';
-import { run } from '../exec/run.js';
-import type { IpsetSpec } from '../model.js';
-import { ipsetCreateLine } from '../render/ipset.js';
-import { parseBanAddress } from './ip.js';
+import { which } from '../../exec/which.js';
+import { readSetHeaders } from './ipset-list.js';
+import { ApplyError, NotInstalledError } from '../../errors.js';
+import { run } from '../../exec/run.js';
+import type { IpsetSpec } from '../../model.js';
+import { ipsetCreateLine } from './ipset-text.js';
+import { parseBanAddress } from '../../bans/ip.js';
 
 const SET_NAME = /^[A-Za-z0-9_-]{1,31}$/;
 
@@ -94,7 +94,7 @@ export async function flushSet(setName: string): Promise<void> {
 }
 
 /** One ban as the kernel holds it; `expiresIn` (seconds) only for a set entry with a timeout. */
-export interface BanEntry { readonly ip: string; readonly expiresIn?: number }
+import type { BanEntry } from '../types.js';
 
 /** The members of an `ipset list` of one set: "IP timeout N" lines, where timeout 0 means until unbanned. */
 export function parseSetMembers(listing: string): BanEntry[] {

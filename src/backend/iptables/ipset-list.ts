@@ -4,8 +4,8 @@
  * (apply/ipset-headers.ts decides from it what to create or rebuild), check reads it before testing, and status
  * reads the ban counts from it (bans/counts.ts).
  */
-import { run } from '../exec/run.js';
-import { which } from './backend.js';
+import { run } from '../../exec/run.js';
+import { which } from '../../exec/which.js';
 
 export interface SetHeader {
   readonly type: string;

@@ -2,10 +2,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { parseSetHeaders, type SetHeaders } from '../../../src/discover/ipsets.js';
-import { ensureIpsets } from '../../../src/apply/ipsets.js';
-import type { IpsetSpec } from '../../../src/model.js';
-import { useFakeBin } from '../fake-bin.js';
+import { parseSetHeaders, type SetHeaders } from '../../../../src/backend/iptables/ipset-list.js';
+import { ensureIpsets } from '../../../../src/backend/iptables/ipsets.js';
+import type { IpsetSpec } from '../../../../src/model.js';
+import { useFakeBin } from '../../fake-bin.js';
 
 const SSH: IpsetSpec = { name: 'f2b-SSH', family: 'inet', type: 'hash:ip', maxelem: 262144 };
 const WEB: IpsetSpec = { name: 'f2b-WEB', family: 'inet', type: 'hash:ip', maxelem: 262144 };

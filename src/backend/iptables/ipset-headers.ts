@@ -3,8 +3,8 @@
  * with our settings is left alone, so the usual restart runs no ipset program beyond that read; a missing one is
  * created; one with other settings is rebuilt with its entries kept.
  */
-import type { SetHeader, SetHeaders } from '../discover/ipsets.js';
-import type { IpsetSpec } from '../model.js';
+import type { SetHeader, SetHeaders } from './ipset-list.js';
+import type { IpsetSpec } from '../../model.js';
 
 /** The settings we care about: type, family, maxelem, and per-entry timeouts (fail2ban's ban time). */
 export function settingsMatch(set: SetHeader, spec: IpsetSpec): boolean {

@@ -5,7 +5,7 @@
  * atomically (rules that name the set keep working throughout) and the old one is destroyed; all in one
  * `ipset restore`.
  */
-import type { IpsetSpec } from '../model.js';
+import type { IpsetSpec } from '../../model.js';
 
 /** The restore script that rebuilds `spec.name` from its saved form, entries (and their timeouts) kept. */
 export function migrationScript(saved: string, spec: IpsetSpec, createLine: string): string {

@@ -2,25 +2,12 @@
  * Parses `iptables-save -c` into chains and rules with counters: the data behind `status --json` and the
  * "is our ruleset loaded" test.
  */
-import { BOOT_CHAIN, MARK } from '../model.js';
+import { BOOT_CHAIN, MARK } from '../../model.js';
+import type { LiveChain, LiveFamily, LiveRule } from '../types.js';
 
-export interface SavedRule {
-  readonly table: string;
-  readonly chain: string;
-  readonly packets: number;
-  readonly bytes: number;
-  /** Our group comment ("friends", "services"...), absent for rules someone else added. */
-  readonly group?: string;
-  readonly rule: string;
-}
-
-export interface SavedChain { readonly table: string; readonly name: string; readonly policy?: string; readonly packets: number; readonly bytes: number }
-
-export interface Saved { readonly chains: SavedChain[]; readonly rules: SavedRule[] }
-
-export function parseSave(text: string): Saved {
-  const chains: SavedChain[] = [];
-  const rules: SavedRule[] = [];
+export function parseSave(text: string): LiveFamily {
+  const chains: LiveChain[] = [];
+  const rules: LiveRule[] = [];
   let table = '';
   for (const line of text.split('\n')) {
     if (line.startsWith('*')) { table = line.slice(1).trim(); continue; }
@@ -38,7 +25,7 @@ export function parseSave(text: string): Saved {
   return { chains, rules };
 }
 
-export const isLoaded = (saved: Saved) => saved.rules.some((r) => r.group !== undefined);
+export const isLoaded = (saved: LiveFamily) => saved.rules.some((r) => r.group !== undefined);
 
 /** Only the boot-time ruleset is loaded (`start --early`): the address-bound rules are still to come. */
-export const isBootRuleset = (saved: Saved) => isLoaded(saved) && saved.chains.some((c) => c.table === 'filter' && c.name === BOOT_CHAIN);
+export const isBootRuleset = (saved: LiveFamily) => isLoaded(saved) && saved.chains.some((c) => c.table === 'filter' && c.name === BOOT_CHAIN);

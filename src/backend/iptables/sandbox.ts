@@ -6,12 +6,13 @@
  * reaches an argv or a shell.
  */
 import { readFileSync } from 'node:fs';
-import { which, type Backend } from '../discover/backend.js';
-import { ApplyError } from '../errors.js';
-import { run, type RunResult } from '../exec/run.js';
-import { SANDBOX_VERB } from '../cli/context.js';
-import type { Family } from '../model.js';
+import { which } from '../../exec/which.js';
+import type { IptablesPrograms } from './programs.js';
+import { ApplyError } from '../../errors.js';
+import { run, type RunResult } from '../../exec/run.js';
+import type { Family } from '../../model.js';
 import { tablesIn } from './restore-text.js';
+import { SANDBOX_VERB } from './sandbox-verb.js';
 
 export interface SandboxPayload {
   readonly ipsetScript: string;
@@ -47,9 +48,9 @@ export async function runSandboxTests(stdin: string): Promise<number> {
  * Whether `--test` in this namespace would change it: iptables-legacy registers, for good, every table a document
  * names, even one that is only tested (an empty open table then shows in iptables-save). nft's --test only parses.
  */
-export function hostTestLeavesTrace(backend: Pick<Backend, 'name'>, tests: readonly { family: Family; text: string }[],
+export function hostTestLeavesTrace(backend: Pick<IptablesPrograms, 'flavour'>, tests: readonly { family: Family; text: string }[],
   proc = '/proc/net'): boolean {
-  if (backend.name !== 'legacy') return false;
+  if (backend.flavour !== 'legacy') return false;
   return tests.some(({ family, text }) => {
     let registered: string[];
     try {

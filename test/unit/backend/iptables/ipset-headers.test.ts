@@ -1,9 +1,9 @@
 /** Deciding from the sets' headers (one `ipset list -t`) what start must still do about the ban sets. */
 import { describe, expect, test } from 'vitest';
-import { settingsMatch, setWork } from '../../../src/apply/ipset-headers.js';
-import { parseSetHeaders, type SetHeader } from '../../../src/discover/ipsets.js';
-import type { IpsetSpec } from '../../../src/model.js';
-import { IPSET_LISTING } from '../fixtures.js';
+import { settingsMatch, setWork } from '../../../../src/backend/iptables/ipset-headers.js';
+import { parseSetHeaders, type SetHeader } from '../../../../src/backend/iptables/ipset-list.js';
+import type { IpsetSpec } from '../../../../src/model.js';
+import { IPSET_LISTING } from '../../fixtures.js';
 
 const SSH: IpsetSpec = { name: 'f2b-SSH', family: 'inet', type: 'hash:ip', maxelem: 262144 };
 const SSH6: IpsetSpec = { name: 'f2b6-SSH', family: 'inet6', type: 'hash:ip', maxelem: 262144 };

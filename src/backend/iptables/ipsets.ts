@@ -2,13 +2,13 @@
  * The ban sets. `ipset restore -exist` creates the missing ones in one call and leaves existing ones (and their
  * entries) alone, which is what lets bans survive reload and restart.
  */
-import { which } from '../discover/backend.js';
-import { readSetHeaders, type SetHeaders } from '../discover/ipsets.js';
-import { ApplyError, NotInstalledError } from '../errors.js';
-import { run } from '../exec/run.js';
-import { log } from '../log.js';
-import type { IpsetSpec } from '../model.js';
-import { ipsetCreateLine, ipsetCreateScript } from '../render/ipset.js';
+import { which } from '../../exec/which.js';
+import { readSetHeaders, type SetHeaders } from './ipset-list.js';
+import { ApplyError, NotInstalledError } from '../../errors.js';
+import { run } from '../../exec/run.js';
+import { log } from '../../log.js';
+import type { IpsetSpec } from '../../model.js';
+import { ipsetCreateLine, ipsetCreateScript } from './ipset-text.js';
 import { setWork } from './ipset-headers.js';
 import { migrationScript } from './ipset-migrate.js';
 

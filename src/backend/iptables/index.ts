@@ -1,0 +1,55 @@
+/**
+ * The iptables backends (iptables-nft and iptables-legacy): the seam's operations over one flavour's programs,
+ * assembled from the modules beside this one. Loaded only when the chosen backend is an iptables one.
+ */
+import { which } from '../../exec/which.js';
+import { run } from '../../exec/run.js';
+import type { Family } from '../../model.js';
+import type { FirewallBackend, LiveFamily } from '../types.js';
+import { iptablesBanStore } from './ban-store.js';
+import { setCounts } from './bans.js';
+import { iptablesActions } from './fail2ban.js';
+import { limiterEntries, forgetSources } from './limiter.js';
+import { isBootRuleset, isLoaded, parseSave } from './parse.js';
+import { programsFor, type Flavour, type IptablesPrograms } from './programs.js';
+import { destroyIpsets, openFirewall } from './remove.js';
+import { checkPlan } from './check.js';
+import { loadStaged, prepareSets, rollbackTo, stageAgainst, takeSnapshot, testStaged } from './transaction.js';
+
+/** The backend for one flavour; its programs are named once, found on PATH when they run (tests may name others). */
+export function iptablesBackend(flavour: Flavour, p: IptablesPrograms = programsFor(flavour)): FirewallBackend {
+  const name = flavour === 'nft' ? 'iptables-nft' : 'iptables-legacy';
+  return {
+    name,
+    label: name,
+    testedBy: 'iptables-restore --test',
+    snapshot: (plan) => takeSnapshot(p, plan, name),
+    stage: (plan, before) => stageAgainst(p, plan, before, name),
+    prepare: prepareSets,
+    test: (staged) => testStaged(p, staged),
+    check: (plan) => checkPlan(p, plan),
+    load: (staged) => loadStaged(p, staged),
+    rollback: (before, attempted, { loaded }) => rollbackTo(p, before, attempted, loaded),
+    readLive: async (families, setNames) => {
+      const [sets, ...saved] = await Promise.all([
+        setNames.length > 0 && which('ipset') ? setCounts() : Promise.resolve(new Map<string, number>()),
+        ...families.map(async (family) => {
+          const r = await run(p.save[family], ['-c']);
+          return [family, parseSave(r.exitCode === 0 ? r.stdout : '')] as const;
+        }),
+      ]);
+      const first: LiveFamily = saved[0]?.[1] ?? { chains: [], rules: [] };
+      return { families: new Map<Family, LiveFamily>(saved), loaded: isLoaded(first), boot: isBootRuleset(first), setCounts: sets };
+    },
+    remove: async ({ families, sets }) => {
+      await openFirewall(p, families);
+      await destroyIpsets(sets);
+    },
+    bans: iptablesBanStore(p),
+    readLimiter: async () => limiterEntries(),
+    clearLimiter: async (names, sources) => forgetSources(names, sources),
+    fail2banActions: ({ ipv6, source }) => iptablesActions({
+      ipset: which('ipset') ?? 'ipset', iptables: which(p.cli.ipv4) ?? p.cli.ipv4, ip6tables: which(p.cli.ipv6) ?? p.cli.ipv6, ipv6, source,
+    }),
+  };
+}
