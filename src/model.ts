@@ -7,7 +7,9 @@ export type Family = 'ipv4' | 'ipv6';
 /** How the seed annotates its rules; status groups by it and every rule carries it as a comment. */
 export type Group =
   | 'loopback' | 'antispoof' | 'friends' | 'unicast' | 'bans' | 'replies' | 'icmp' | 'services' | 'dropped' | 'nat'
-  | 'helpers';
+  | 'helpers'
+  /** A backend's own: the final drop that stands for a chain's DROP policy, and the jump into our chains. */
+  | 'policy' | 'jump';
 
 export interface AddrMatch { readonly cidr: string; readonly negate?: boolean }
 

@@ -121,8 +121,9 @@ export interface FirewallBackend {
   /** What is loaded now: rules and counters of `families`, and the sizes of the named ban sets (none: not read). */
   readLive(families: readonly Family[], sets: readonly string[]): Promise<LiveState>;
   /**
-   * stop: removes everything of ours (rules, chains, sets, policies we set), whatever the config says now, and
-   * nothing of anyone else's. `sets`: ban sets the config names, for backends whose sets live outside their table.
+   * stop: removes everything of ours (rules, chains, sets, policies we set) in `families`, whatever the config says
+   * now, and nothing of anyone else's. `sets`: ban sets the config names, for backends whose sets live outside
+   * their table (others are found from our rules).
    */
   remove(opts: { readonly families: readonly Family[]; readonly sets: readonly string[] }): Promise<void>;
   readonly bans: BanStore;

@@ -86,7 +86,7 @@ describe('stop always opens the host', () => {
     });
     const r = await run(['stop'], configs.write('FAIL2BAN=no\n'), fakeBin);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/opening ipv4 rule by rule/);
+    expect(r.stderr).toMatch(/removing ipv4 rule by rule/);
     expect(isOpen(await kernelState(fw, backend))).toBe(true);
   });
 });

@@ -90,9 +90,10 @@ describe.each(BACKENDS)('lifecycle with iptables-%s', (backend) => {
     const r = await run(['show'], chainConfig);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^\*filter$/m);
-    expect(r.stdout).toMatch(/^:INPUT DROP \[0:0\]$/m);
+    expect(r.stdout).toMatch(/^-I INPUT 1 -m comment --comment tsfw:jump -j tsfw-input$/m);
+    expect(r.stdout).toMatch(/^-A tsfw-input -m comment --comment tsfw:policy -j DROP$/m);
     expect(r.stdout).toMatch(/^:fail2ban-SSH - \[0:0\]$/m);
-    expect(r.stdout).toMatch(/^-A INPUT -i lo -m comment --comment tsfw:loopback -j ACCEPT$/m);
+    expect(r.stdout).toMatch(/^-A tsfw-input -i lo -m comment --comment tsfw:loopback -j ACCEPT$/m);
     expect(r.stdout).toMatch(/^COMMIT$/m);
     expect((await run(['status'], chainConfig)).exitCode).toBe(3);
   });

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLab, FW_AND_NEIGHBOURS, listen, type Host, type Lab } from '../harness/netns.js';
-import { BACKENDS, connects, fetchText, hasOurRules, listenPeer, mustExec, ruleCounter, savedRules, tool, tsfw, useCliCopy } from './helpers.js';
+import { BACKENDS, closes, connects, fetchText, hasOurRules, listenPeer, mustExec, ruleCounter, savedRules, tool, tsfw, useCliCopy } from './helpers.js';
 
 const MYIP = '192.0.2.10';
 
@@ -55,7 +55,7 @@ describe.each(BACKENDS)('configured options with iptables-%s', (backend) => {
 
   test('SNAT_INTERFACE: traffic forwarded through fw leaves with MYIP as its source', async () => {
     await start('SNAT_INTERFACE=eth0\n');
-    expect(await savedRules(h.fw, backend)).toMatch(/^-A POSTROUTING -o eth0 .*tsfw:nat.* -j SNAT --to-source 192\.0\.2\.10$/m);
+    expect(await savedRules(h.fw, backend)).toMatch(/^-A tsfw-postrouting -o eth0 .*tsfw:nat.* -j SNAT --to-source 192\.0\.2\.10$/m);
     expect(await fetchText(h.inner, h.out.ip, 8080)).toBe(MYIP);
     // Without SNAT the nat table is left open and empty, and the inner address is no longer hidden.
     await start('');
@@ -83,8 +83,7 @@ describe.each(BACKENDS)('configured options with iptables-%s', (backend) => {
   test('IPV6=drop: ip6tables drops everything but loopback', async () => {
     await start('IPV6=drop\n');
     const saved = await savedRules(h.fw, backend, 'ipv6');
-    expect(saved).toMatch(/^:INPUT DROP/m);
-    expect(saved).toMatch(/^:OUTPUT DROP/m);
+    expect(closes(saved, 'INPUT') && closes(saved, 'OUTPUT') && closes(saved, 'FORWARD'), saved).toBe(true);
     expect(saved).toContain('tsfw:loopback');
     expect(saved).not.toContain('tsfw:services');
     expect(await connects(h.out, h.fw.ip6!, 80, 1000)).toBe(false);
@@ -94,7 +93,7 @@ describe.each(BACKENDS)('configured options with iptables-%s', (backend) => {
   test('IPV6=mirror: the service rules are mirrored for IPv6 and a service connects over IPv6', async () => {
     await start('IPV6=mirror\n');
     const saved = await savedRules(h.fw, backend, 'ipv6');
-    expect(saved).toMatch(/^:INPUT DROP/m);
+    expect(closes(saved), saved).toBe(true);
     expect(saved).toMatch(/^:OUTPUT ACCEPT/m);
     expect(saved).toContain('tsfw:services');
     expect(saved).toContain(`-s ${h.fw.ip6}/128 -m comment --comment "tsfw:antispoof" -j DROP`);

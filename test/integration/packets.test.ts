@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
-import { BACKENDS, connects, ftpPassive, hasOurRules, listenFtp, mustExec, ruleCounter, savedRules, tool, tsfw, useCliCopy } from './helpers.js';
+import { BACKENDS, closes, connects, ftpPassive, hasOurRules, listenFtp, mustExec, ruleCounter, savedRules, tool, tsfw, useCliCopy } from './helpers.js';
 
 const MYIP = '192.0.2.10';
 const SERVICE_PORTS = [21, 22, 80, 443];
@@ -43,7 +43,7 @@ describe.each(BACKENDS)('default ruleset with iptables-%s', (backend) => {
   test('the rules are loaded through the chosen backend only', async () => {
     const ours = await mustExec(h.fw, [tool(backend, 'ipv4', '-save')]);
     expect(hasOurRules(ours)).toBe(true);
-    expect(ours).toMatch(/^:INPUT DROP/m);
+    expect(closes(ours), ours).toBe(true);
     const other = await mustExec(h.fw, [tool(backend === 'nft' ? 'legacy' : 'nft', 'ipv4', '-save')]);
     expect(hasOurRules(other)).toBe(false);
     expect((await run(['status'])).exitCode).toBe(0);

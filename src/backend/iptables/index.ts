@@ -12,7 +12,7 @@ import { iptablesActions } from './fail2ban.js';
 import { limiterEntries, forgetSources } from './limiter.js';
 import { isBootRuleset, isLoaded, parseSave } from './parse.js';
 import { programsFor, type Flavour, type IptablesPrograms } from './programs.js';
-import { destroyIpsets, openFirewall } from './remove.js';
+import { removeOwned } from './remove.js';
 import { checkPlan } from './check.js';
 import { loadStaged, prepareSets, rollbackTo, stageAgainst, takeSnapshot, testStaged } from './transaction.js';
 
@@ -41,10 +41,7 @@ export function iptablesBackend(flavour: Flavour, p: IptablesPrograms = programs
       const first: LiveFamily = saved[0]?.[1] ?? { chains: [], rules: [] };
       return { families: new Map<Family, LiveFamily>(saved), loaded: isLoaded(first), boot: isBootRuleset(first), setCounts: sets };
     },
-    remove: async ({ families, sets }) => {
-      await openFirewall(p, families);
-      await destroyIpsets(sets);
-    },
+    remove: ({ families, sets }) => removeOwned(p, families, sets),
     bans: iptablesBanStore(p),
     readLimiter: async () => limiterEntries(),
     clearLimiter: async (names, sources) => forgetSources(names, sources),

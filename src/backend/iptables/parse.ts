@@ -1,28 +1,57 @@
 /**
- * Parses `iptables-save -c` into chains and rules with counters: the data behind `status --json` and the
- * "is our ruleset loaded" test.
+ * The one parser of `iptables-save [-c]` text: tables with their chains (policy, counters) and rules in order, each
+ * rule kept as the line iptables-save printed, so it can be fed back to iptables-restore (`-D` to delete it,
+ * `[p:b] -A` to put it back with its counters). status's view (LiveFamily) and the ownership model both read this.
  */
 import { BOOT_CHAIN, MARK } from '../../model.js';
-import type { LiveChain, LiveFamily, LiveRule } from '../types.js';
+import type { LiveFamily } from '../types.js';
 
-export function parseSave(text: string): LiveFamily {
-  const chains: LiveChain[] = [];
-  const rules: LiveRule[] = [];
-  let table = '';
-  for (const line of text.split('\n')) {
-    if (line.startsWith('*')) { table = line.slice(1).trim(); continue; }
+export interface SavedChain { readonly name: string; readonly policy?: string; readonly packets: number; readonly bytes: number }
+
+export interface SavedRule {
+  readonly chain: string;
+  /** "-A CHAIN ..." as saved, without the counters. */
+  readonly line: string;
+  readonly packets: number;
+  readonly bytes: number;
+  /** Our tsfw:<group> marker; absent for rules someone else wrote. */
+  readonly group?: string;
+}
+
+export interface SavedTable { readonly name: string; readonly chains: readonly SavedChain[]; readonly rules: readonly SavedRule[] }
+
+const GROUP = new RegExp(`--comment "?${MARK}:(\\w+)"?`);
+
+export function readSaved(text: string): SavedTable[] {
+  const tables: { name: string; chains: SavedChain[]; rules: SavedRule[] }[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trimEnd();
+    if (line.startsWith('*')) { tables.push({ name: line.slice(1).trim(), chains: [], rules: [] }); continue; }
+    const table = tables[tables.length - 1];
+    if (!table) continue;
     const chain = /^:(\S+) (\S+) \[(\d+):(\d+)\]/.exec(line);
     if (chain) {
-      chains.push({ table, name: chain[1]!, policy: chain[2] === '-' ? undefined : chain[2], packets: Number(chain[3]), bytes: Number(chain[4]) });
+      table.chains.push({ name: chain[1]!, ...(chain[2] === '-' ? {} : { policy: chain[2] }), packets: Number(chain[3]), bytes: Number(chain[4]) });
       continue;
     }
-    const rule = /^(?:\[(\d+):(\d+)\] )?-A (\S+) (.*)$/.exec(line);
+    const rule = /^(?:\[(\d+):(\d+)\] )?(-A (\S+) .*)$/.exec(line);
     if (!rule) continue;
-    const group = new RegExp(`--comment "?${MARK}:(\\w+)"?`).exec(rule[4]!)?.[1];
-    const text = rule[4]!.replace(/ -m comment --comment "?[^" ]+"?/, '');
-    rules.push({ table, chain: rule[3]!, packets: Number(rule[1] ?? 0), bytes: Number(rule[2] ?? 0), group, rule: text });
+    const group = GROUP.exec(rule[3]!)?.[1];
+    table.rules.push({ chain: rule[4]!, line: rule[3]!, packets: Number(rule[1] ?? 0), bytes: Number(rule[2] ?? 0), ...(group ? { group } : {}) });
   }
-  return { chains, rules };
+  return tables;
+}
+
+/** status's view of one family: every chain and rule, the rule text without the "-A CHAIN" and our marker. */
+export function parseSave(text: string): LiveFamily {
+  const tables = readSaved(text);
+  return {
+    chains: tables.flatMap((t) => t.chains.map((c) => ({ table: t.name, ...c }))),
+    rules: tables.flatMap((t) => t.rules.map((r) => ({
+      table: t.name, chain: r.chain, packets: r.packets, bytes: r.bytes, ...(r.group ? { group: r.group } : {}),
+      rule: r.line.replace(/^-A \S+ /, '').replace(/ -m comment --comment "?[^" ]+"?/, ''),
+    }))),
+  };
 }
 
 export const isLoaded = (saved: LiveFamily) => saved.rules.some((r) => r.group !== undefined);

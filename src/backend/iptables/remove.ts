@@ -1,38 +1,56 @@
 /**
- * The seed's `stop`: flush filter and nat (and raw, home of the FTP helper rule), every policy ACCEPT, our chains
- * gone, comms fully open. It must work even when the config is broken or iptables-restore is unhappy, so it falls
- * back to plain per-command calls.
+ * stop on iptables: everything tsfirewall owns goes (our chains, our jumps, the ban chains, and the policies of a
+ * table still in the old layout, which tsfirewall set), in one --noflush document per family, whatever the config
+ * says now; other tools' chains, rules and policies stay as they are. Then the ban sets: those the config names
+ * and those our rules named, once no rule of ours refers to them.
  */
-import { which } from '../../exec/which.js';
-import type { IptablesPrograms } from './programs.js';
 import { run } from '../../exec/run.js';
+import { which } from '../../exec/which.js';
 import { log } from '../../log.js';
 import type { Family } from '../../model.js';
-import { MANAGED_TABLES, openTable, tablesIn } from './restore-text.js';
+import { setsNamed, transition } from './ownership.js';
+import { readSaved } from './parse.js';
+import type { IptablesPrograms } from './programs.js';
 
-export async function openFirewall(backend: IptablesPrograms, families: readonly Family[]): Promise<void> {
+export async function removeOwned(p: IptablesPrograms, families: readonly Family[], configSets: readonly string[]): Promise<void> {
+  const sets = new Set(configSets);
   for (const family of families) {
-    if (!which(backend.restore[family])) continue;
-    const saved = await run(backend.save[family], []);
-    const tables = ['filter', ...tablesIn(saved.stdout).filter((t) => t !== 'filter' && t in MANAGED_TABLES)];
-    const result = await run(backend.restore[family], ['-w', '5'], { input: tables.map(openTable).join('') });
+    if (!which(p.restore[family])) continue;
+    const saved = await run(p.save[family], []);
+    if (saved.exitCode !== 0) {
+      log.warn(`cannot read the ${family} ruleset (${saved.stderr.trim() || saved.spawnError}); leaving it as it is`);
+      continue;
+    }
+    const tables = readSaved(saved.stdout);
+    for (const name of setsNamed(tables)) sets.add(name);
+    const text = transition(tables, new Map());
+    if (text === '') continue;
+    const result = await run(p.restore[family], ['-w', '5', '--noflush'], { input: text });
     if (result.exitCode === 0) continue;
-    log.warn(`${backend.restore[family]} failed (${result.stderr.trim()}); opening ${family} rule by rule`);
-    await openByCommands(backend.cli[family], tables);
+    log.warn(`${p.restore[family]} failed (${result.stderr.trim() || result.spawnError}); removing ${family} rule by rule`);
+    for (const argv of commandsOf(text)) await run(p.cli[family], ['-w', '5', ...argv]);
   }
+  await destroyIpsets([...sets]);
 }
 
-async function openByCommands(iptables: string, tables: readonly string[]): Promise<void> {
-  for (const table of tables) {
-    const chains = MANAGED_TABLES[table] ?? [];
-    for (const chain of chains) await run(iptables, ['-w', '5', '-t', table, '-P', chain, 'ACCEPT']);
-    await run(iptables, ['-w', '5', '-t', table, '-F']);
-    await run(iptables, ['-w', '5', '-t', table, '-X']);
+/**
+ * The same document as one iptables command per line, for when iptables-restore itself fails: slower and not
+ * atomic, but stop must open what we closed. Our lines hold no quoted spaces (markers are tsfw:<word>).
+ */
+export function commandsOf(text: string): string[][] {
+  let table = 'filter';
+  const out: string[][] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('*')) { table = line.slice(1); continue; }
+    const policy = /^:(\S+) (ACCEPT|DROP) /.exec(line);
+    if (policy) out.push(['-t', table, '-P', policy[1]!, policy[2]!]);
+    else if (/^-[DFXIA] /.test(line)) out.push(['-t', table, ...line.split(' ').map((w) => w.replace(/^"(.*)"$/, '$1'))]);
   }
+  return out;
 }
 
 /** Removes the ban sets once no rule refers to them; a set still in use elsewhere is left alone. */
-export async function destroyIpsets(names: readonly string[]): Promise<void> {
+async function destroyIpsets(names: readonly string[]): Promise<void> {
   const ipset = which('ipset');
   if (!ipset) return;
   for (const name of names) await run(ipset, ['destroy', name]);

@@ -13,8 +13,9 @@ import { readSetHeaders, type SetHeader, type SetHeaders } from './ipset-list.js
 import { ensureIpsets } from './ipsets.js';
 import { ipsetCreateScript } from './ipset-text.js';
 import type { IptablesPrograms } from './programs.js';
-import { renderRuleset } from './render.js';
-import { appendToFilter, chainEntries, completeAgainst } from './restore-text.js';
+import { ownedIn, transition } from './ownership.js';
+import { readSaved } from './parse.js';
+import { ownedRuleset } from './render.js';
 import { destroySetsCreatedSince, dropTablesCreatedSince } from './undo.js';
 
 /** What the snapshot holds: each family's saved text, and the ban sets' headers (undefined: the listing failed). */
@@ -47,12 +48,17 @@ export async function takeSnapshot(p: IptablesPrograms, plan: Plan, name: Snapsh
   return { backend: name, data };
 }
 
-/** Restore text per family: the new ruleset, with the ban chains' entries carried over from the snapshot. */
+/**
+ * The --noflush document per family that takes what we own in the snapshot to the new ruleset, the ban chains'
+ * entries carried over (fail2ban's bans survive a reload); nothing else in the tables is named.
+ */
 export function restoreTexts(plan: Plan, saved: Partial<Record<Family, string>>): Partial<Record<Family, string>> {
   return Object.fromEntries(plan.rulesets.map((ruleset) => {
-    const previous = saved[ruleset.family] ?? '';
-    const text = appendToFilter(renderRuleset(ruleset), chainEntries(previous, plan.banChains));
-    return [ruleset.family, completeAgainst(text, previous)];
+    const current = readSaved(saved[ruleset.family] ?? '');
+    const filter = current.find((t) => t.name === 'filter');
+    const carried = new Map(plan.banChains.map((chain) =>
+      [chain, (filter?.rules ?? []).filter((r) => r.chain === chain).map((r) => r.line)] as const));
+    return [ruleset.family, transition(current, ownedRuleset(ruleset, carried))];
   }));
 }
 
@@ -79,7 +85,7 @@ export async function prepareSets(staged: Staged): Promise<void> {
 
 /** `iptables-restore --test` of one family's document in this namespace. */
 export function testRestore(p: IptablesPrograms, family: Family, text: string): Promise<RunResult> {
-  return run(p.restore[family], ['-w', '5', '--test'], { input: text });
+  return run(p.restore[family], ['-w', '5', '--noflush', '--test'], { input: text });
 }
 
 export async function testStaged(p: IptablesPrograms, staged: Staged): Promise<void> {
@@ -104,14 +110,15 @@ export async function loadStaged(p: IptablesPrograms, staged: Staged): Promise<v
 }
 
 function restore(p: IptablesPrograms, family: Family, text: string, counters: boolean) {
-  return run(p.restore[family], ['-w', '5', ...(counters ? ['--counters'] : [])], { input: text });
+  return run(p.restore[family], ['-w', '5', '--noflush', ...(counters ? ['--counters'] : [])], { input: text });
 }
 
 /**
- * Puts back what the snapshot held, counters included, for every family the attempt touched. A table only the new
- * ruleset used is emptied and opened, then (nft) deleted, so `iptables-save` reads as before; legacy iptables
- * cannot unregister a table. Sets the attempt created are destroyed (only when the snapshot's listing was known:
- * otherwise no set is known to be ours).
+ * Puts back what we owned in the snapshot, counters included, for every family, from what we own now (read again:
+ * the load may or may not have happened); other tools' rules are not named. A table only the new ruleset used is
+ * deleted again when empty (nft), so iptables-save reads as before; legacy iptables cannot unregister a table.
+ * Sets the attempt created are destroyed (only when the snapshot's listing was known: otherwise no set is known
+ * to be ours).
  */
 export async function rollbackTo(p: IptablesPrograms, before: Snapshot, attempted: Staged | undefined, loaded: boolean): Promise<boolean> {
   const data = before.data as SnapshotData;
@@ -119,8 +126,10 @@ export async function rollbackTo(p: IptablesPrograms, before: Snapshot, attempte
   let ok = true;
   for (const family of loaded ? Object.keys(data.saved) as Family[] : []) {
     const saved = data.saved[family] ?? '';
-    const result = await restore(p, family, completeAgainst(saved, tried[family] ?? ''), true);
-    if (result.exitCode !== 0) {
+    const now = await run(p.save[family], []);
+    const text = now.exitCode === 0 ? transition(readSaved(now.stdout), ownedIn(readSaved(saved), true)) : undefined;
+    const result = text === '' ? undefined : text === undefined ? now : await restore(p, family, text, true);
+    if (result && result.exitCode !== 0) {
       ok = false;
       log.error(`rollback of ${family} failed: ${why(result)}`);
       continue;

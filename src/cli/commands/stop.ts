@@ -1,7 +1,7 @@
 /**
- * stop: always opens the host if the backend's tools exist, even when the config is broken (then both families are
- * opened and no ban sets outside the backend's own table are removed, since we cannot know their names). It waits
- * for the verb lock like the others, so it never interleaves with a start that is half-way through its apply.
+ * stop: removes everything tsfirewall loaded, in both families, whatever the config says now (IPV6=off after
+ * mirror, a broken config), and nothing any other tool loaded: the backend knows what is ours from the kernel
+ * itself. It waits for the verb lock like the others, so it never interleaves with a start half-way through.
  */
 import { detectBackend } from '../../backend/choose.js';
 import { banSets } from '../../compile/plan.js';
@@ -14,7 +14,6 @@ import { exclusive } from '../../safety/exclusive.js';
 import { stopDaemon } from '../../services/fail2ban.js';
 import { forgetLoaded } from '../../state/loaded.js';
 import type { Command } from '../context.js';
-import { managedFamilies } from '../pipeline.js';
 
 const stop: Command = async (ctx) => exclusive(async () => {
   let loaded: Config | undefined;
@@ -26,9 +25,9 @@ const stop: Command = async (ctx) => exclusive(async () => {
   const backend = await detectBackend(loaded?.backend ?? 'auto');
   const config = loaded && resolveHostChoices(loaded, backend.name);
   if (config) await stopDaemon(config);
-  await backend.remove({ families: config ? managedFamilies(config) : ['ipv4', 'ipv6'], sets: config ? banSets(config).map((s) => s.name) : [] });
+  await backend.remove({ families: ['ipv4', 'ipv6'], sets: config ? banSets(config).map((s) => s.name) : [] });
   forgetLoaded();
-  say(`firewall stopped: all policies ACCEPT, rules flushed (${backend.label})`);
+  say(`firewall stopped: tsfirewall's rules and ban sets removed, other tools' rules untouched (${backend.label})`);
   return 0;
 }, { bestEffort: true });
 

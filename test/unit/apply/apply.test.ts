@@ -1,7 +1,8 @@
 /**
  * The apply transaction's program chain, against fake iptables and ipset programs that log each call: the two
  * loads run at once (each waits, bounded, until the other has started, so a sequential apply fails), a failed load
- * restores both families, and rollback destroys only the ban sets the apply created.
+ * restores both families (reading what is loaded now, then putting back what we owned), and rollback destroys only
+ * the ban sets the apply created.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +15,9 @@ import { useFakeBin } from '../fake-bin.js';
 import { config, SEED_HOST } from '../fixtures.js';
 
 const PLAN = compile(config('IPV6=mirror'), SEED_HOST);
-const SAVED = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n';
+/** What both fake save programs print: a ruleset of ours is loaded, so a rollback has something to put back. */
+const SAVED = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:tsfw-input - [0:0]\n' +
+  '-A INPUT -m comment --comment tsfw:jump -j tsfw-input\n-A tsfw-input -m comment --comment tsfw:loopback -i lo -j ACCEPT\nCOMMIT\n';
 const OURS = 'hashsize 4096 maxelem 262144 timeout 0 bucketsize 12 initval 0x1';
 
 const bin = useFakeBin('apply');
@@ -76,8 +79,8 @@ test('the sets already there with our settings: three stages, no ipset restore, 
   await applyPlan(PLAN, backend);
   expect(stages(3, 2, 2)).toEqual([
     ['ipset list -t', 'save-ipv4 -c', 'save-ipv6 -c'],
-    ['restore-ipv4 -w 5 --test', 'restore-ipv6 -w 5 --test'],
-    ['restore-ipv4 -w 5', 'restore-ipv6 -w 5'],
+    ['restore-ipv4 -w 5 --noflush --test', 'restore-ipv6 -w 5 --noflush --test'],
+    ['restore-ipv4 -w 5 --noflush', 'restore-ipv6 -w 5 --noflush'],
   ]);
   expect(calls()).toHaveLength(7);
   expect(readdirSync(join(bin.dir, 'run'))).toEqual([]);
@@ -93,9 +96,10 @@ test('a missing set: one ipset restore -exist between the reads and the tests', 
 test.each(['ipv4', 'ipv6'] as const)('the %s load fails: both families are restored, only the set the apply created is destroyed', async (family) => {
   setup({ failLoad: family, listed: ['f2b-SSH'] });
   await expect(applyPlan(PLAN, backend)).rejects.toThrow(new RegExp(`loading the ${family} ruleset failed: .*injected fault.*; the previous ruleset was restored`));
+  // Each family: what we own now is read again, then put back as the snapshot had it.
   const after = calls().slice(8);
-  expect(after.slice(0, 2)).toEqual(['restore-ipv4 -w 5 --counters', 'restore-ipv6 -w 5 --counters']);
-  expect(after.slice(2)).toEqual(['ipset destroy f2b6-SSH']);
+  expect(after.slice(0, 4)).toEqual(['save-ipv4 ', 'restore-ipv4 -w 5 --noflush --counters', 'save-ipv6 ', 'restore-ipv6 -w 5 --noflush --counters']);
+  expect(after.slice(4)).toEqual(['ipset destroy f2b6-SSH']);
   expect(readdirSync(join(bin.dir, 'run'))).toEqual([]);
 });
 
