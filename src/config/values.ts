@@ -65,6 +65,10 @@ export function nonEmpty<T>(parse: (raw: string) => T[], what: string) {
 /** A host address or a network, IPv4 or IPv6; always returned in "addr/prefix" form, host bits cleared. */
 export function cidr(raw: string): string {
   const v = raw.trim();
+  // ipaddr reads "fe80::1%eth0" as an address; iptables cannot (a zone names a link, and a rule matches addresses).
+  if (v.includes('%')) {
+    return fail(`expected an IP address or network without a zone index (a "%..." names a link, which a firewall rule cannot match), got "${raw}"`);
+  }
   try {
     // ipaddr's family-guessing parsers try IPv6 first and throw for every IPv4 text (~60 µs each, ~60 ms for a
     // 1000-address config); a colon tells the family, so ask the right parser directly (same results).

@@ -43,6 +43,7 @@ describe('refused with exit 6, nothing applied', () => {
     ['55-non-utf8-value.conf', 'start', /:line 2: is not valid UTF-8 text/],
     ['27-proto-empty.conf', 'check', /:line 2: SERVICE_SSH_PROTO: expected at least one protocol/],
     ['14-service-from-empty.conf', 'show', /:line 2: SERVICE_SSH_FROM: expected at least one network, or "any"/],
+    ['60-cidr-ipv6-zone-index.conf', 'check', /:line 3: TRUSTED_NETS: .*zone index/],
   ])('%s (%s)', async (file, verb, message) => {
     const r = await run([verb], join(CORPUS, file));
     expect(r.exitCode, r.stderr).toBe(6);
