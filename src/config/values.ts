@@ -176,9 +176,11 @@ export function logPrefix(raw: string): string {
     : fail(`expected up to 28 letters, digits, spaces or _ : . , = # @ / + -, got "${raw}"`);
 }
 
-/** Kernel module names; modprobe gets them as argv, never through a shell. */
+/** Kernel module names; modprobe gets them as argv, never through a shell, and a leading "-" would be an option. */
 export function moduleName(raw: string): string {
-  return /^[A-Za-z0-9_-]{1,56}$/.test(raw) ? raw : fail(`expected a kernel module name, got "${raw}"`);
+  return /^[A-Za-z0-9_][A-Za-z0-9_-]{0,55}$/.test(raw)
+    ? raw
+    : fail(`expected a kernel module name (1-56 letters, digits, _ or -, not starting with -), got "${raw}"`);
 }
 
 /** fail2ban log paths: absolute, globs allowed, nothing that needs quoting. */
