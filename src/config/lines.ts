@@ -3,6 +3,7 @@
  * duplicate keys and skips lines it cannot read, and an admin deserves to hear about both, with line numbers.
  */
 import type { ConfigProblem } from '../errors.js';
+import { quoted } from './quote.js';
 
 export interface LineScan {
   readonly lineOf: ReadonlyMap<string, number>;
@@ -20,7 +21,7 @@ export function scanLines(text: string): LineScan {
     if (/^\s*(#.*)?$/.test(content)) return;
     const m = ASSIGNMENT.exec(content);
     if (!m) {
-      problems.push({ line, message: `expected KEY=VALUE or a # comment, got "${content.slice(0, 60)}"` });
+      problems.push({ line, message: `expected KEY=VALUE or a # comment, got ${quoted(content)}` });
       return;
     }
     const key = m[1]!;
