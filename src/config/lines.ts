@@ -12,6 +12,11 @@ export interface LineScan {
 
 const ASSIGNMENT = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=/;
 
+/** The key a line assigns, read as the line scan reads it, for messages about a line that fails before the scan. */
+export function assignedKey(line: string): string | undefined {
+  return ASSIGNMENT.exec(line)?.[1];
+}
+
 export function scanLines(text: string): LineScan {
   const lineOf = new Map<string, number>();
   const problems: ConfigProblem[] = [];

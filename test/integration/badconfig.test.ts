@@ -40,7 +40,7 @@ describe('refused with exit 6, nothing applied', () => {
     ['38-key-duplicate.conf', 'force-reload', /:line 4: SERVICES: set twice \(first on line 2\)/],
     ['40-shell-command-substitution.conf', 'start', /:line 2: INTERFACE: expected an interface name/],
     ['48-newline-in-quoted-value.conf', 'reload', /:line 2: SERVICE_SSH_LOG_PREFIX: value contains a newline/],
-    ['55-non-utf8-value.conf', 'start', /:line 2: is not valid UTF-8 text/],
+    ['55-non-utf8-value.conf', 'start', /:line 2: SERVICES: is not valid UTF-8 text/],
     ['27-proto-empty.conf', 'check', /:line 2: SERVICE_SSH_PROTO: expected at least one protocol/],
     ['14-service-from-empty.conf', 'show', /:line 2: SERVICE_SSH_FROM: expected at least one network, or "any"/],
     ['60-cidr-ipv6-zone-index.conf', 'check', /:line 3: TRUSTED_NETS: .*zone index/],
