@@ -1,11 +1,13 @@
 /**
  * Finding and reading the config file. The rules: --config or TSFIREWALL_CONFIG name a file that must exist;
  * the default path may be absent (then the embedded default applies). Size and encoding are checked here so
- * that a binary or runaway file gives one clear message instead of a parse storm.
+ * that a binary or runaway file gives one clear message instead of a parse storm, and so is who can write it
+ * (trust.ts): a file others can change is not obeyed.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { assignedKey } from './lines.js';
+import { configTrustProblems } from './trust.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/default/tsfirewall';
 const MAX_BYTES = 1024 * 1024;
@@ -24,6 +26,8 @@ export function readConfigText(flag?: string, env = process.env): ConfigText {
   try {
     const st = statSync(path);
     if (!st.isFile()) throw problem('is not a regular file');
+    const untrusted = configTrustProblems(path);
+    if (untrusted.length > 0) throw new ConfigError(untrusted.map((message) => ({ message })), path);
     size = st.size;
   } catch (err) {
     if (err instanceof ConfigError) throw err;

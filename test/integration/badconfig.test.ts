@@ -4,7 +4,7 @@
  * and the loaded ruleset is untouched. `stop` opens the host whatever state the config is in, and even when
  * iptables-restore itself fails.
  */
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { createLab, type Host, type Lab } from '../harness/netns.js';
@@ -62,6 +62,16 @@ describe('refused with exit 6, nothing applied', () => {
     const missing = await run(['reload'], join(configs.dir, 'nope.conf'));
     expect(missing.exitCode).toBe(6);
     expect(missing.stderr).toMatch(/config file not found/);
+    expect(await kernelState(fw, backend)).toBe(before);
+  });
+
+  test('a config file others can write is not obeyed, and the message says how to fix it', async () => {
+    const loose = configs.write('FAIL2BAN=no\nTRUSTED_NETS=0.0.0.0/0\n');
+    chmodSync(loose, 0o666);
+    const r = await run(['reload'], loose);
+    expect(r.exitCode, r.stderr).toBe(6);
+    expect(r.stderr).toContain(`config file ${loose} is writable by group and others (mode 0666)`);
+    expect(r.stderr).toContain(`fix: chmod go-w ${loose}`);
     expect(await kernelState(fw, backend)).toBe(before);
   });
 });
