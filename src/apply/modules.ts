@@ -33,7 +33,8 @@ export async function loadModules(
     }
     let loaded = false;
     for (const name of ALIASES[module] ?? [module]) {
-      if ((await run(modprobe, ['-q', name])).exitCode === 0) { loaded = true; break; }
+      // "--": whatever the name, modprobe reads it as a module, never as an option.
+      if ((await run(modprobe, ['-q', '--', name])).exitCode === 0) { loaded = true; break; }
     }
     if (!loaded) warnings.push(`module ${module} could not be loaded (modprobe failed); carrying on without it`);
   }

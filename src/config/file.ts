@@ -1,10 +1,13 @@
 /**
  * Finding and reading the config file. The rules: --config or TSFIREWALL_CONFIG name a file that must exist;
  * the default path may be absent (then the embedded default applies). Size and encoding are checked here so
- * that a binary or runaway file gives one clear message instead of a parse storm.
+ * that a binary or runaway file gives one clear message instead of a parse storm, and so is who can write it
+ * (trust.ts): a file others can change is not obeyed.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { ConfigError } from '../errors.js';
+import { ConfigError, type ConfigProblem } from '../errors.js';
+import { assignedKey } from './lines.js';
+import { configTrustProblems } from './trust.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/default/tsfirewall';
 const MAX_BYTES = 1024 * 1024;
@@ -23,6 +26,8 @@ export function readConfigText(flag?: string, env = process.env): ConfigText {
   try {
     const st = statSync(path);
     if (!st.isFile()) throw problem('is not a regular file');
+    const untrusted = configTrustProblems(path);
+    if (untrusted.length > 0) throw new ConfigError(untrusted.map((message) => ({ message })), path);
     size = st.size;
   } catch (err) {
     if (err instanceof ConfigError) throw err;
@@ -40,21 +45,32 @@ export function readConfigText(flag?: string, env = process.env): ConfigText {
   try {
     return { path, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
   } catch {
-    const line = badUtf8Line(bytes);
-    throw new ConfigError([{ line, message: 'is not valid UTF-8 text' }], path);
+    throw new ConfigError(badUtf8Lines(bytes), path);
   }
 }
 
-function badUtf8Line(bytes: Buffer): number {
+/**
+ * Every line that is not UTF-8, with the key it assigns when that much is readable: keys are ASCII, so the bytes
+ * before the "=" are read as Latin-1 (one character a byte) to name it, as every other config message does.
+ */
+function badUtf8Lines(bytes: Buffer): ConfigProblem[] {
   const decoder = new TextDecoder('utf-8', { fatal: true });
+  const problems: ConfigProblem[] = [];
   let start = 0;
   let line = 1;
   for (let i = 0; i <= bytes.length; i++) {
     if (i === bytes.length || bytes[i] === 0x0a) {
-      try { decoder.decode(bytes.subarray(start, i)); } catch { return line; }
+      const raw = bytes.subarray(start, i);
+      try {
+        decoder.decode(raw);
+      } catch {
+        const key = assignedKey(raw.toString('latin1'));
+        problems.push({ line, ...(key === undefined ? {} : { key }), message: 'is not valid UTF-8 text' });
+      }
       start = i + 1;
       line++;
     }
   }
-  return line;
+  // Never reached (a newline byte cannot be part of a multi-byte character), but a refusal must say something.
+  return problems.length > 0 ? problems : [{ message: 'is not valid UTF-8 text' }];
 }

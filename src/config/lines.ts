@@ -3,6 +3,7 @@
  * duplicate keys and skips lines it cannot read, and an admin deserves to hear about both, with line numbers.
  */
 import type { ConfigProblem } from '../errors.js';
+import { quoted } from './quote.js';
 
 export interface LineScan {
   readonly lineOf: ReadonlyMap<string, number>;
@@ -10,6 +11,11 @@ export interface LineScan {
 }
 
 const ASSIGNMENT = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=/;
+
+/** The key a line assigns, read as the line scan reads it, for messages about a line that fails before the scan. */
+export function assignedKey(line: string): string | undefined {
+  return ASSIGNMENT.exec(line)?.[1];
+}
 
 export function scanLines(text: string): LineScan {
   const lineOf = new Map<string, number>();
@@ -20,7 +26,7 @@ export function scanLines(text: string): LineScan {
     if (/^\s*(#.*)?$/.test(content)) return;
     const m = ASSIGNMENT.exec(content);
     if (!m) {
-      problems.push({ line, message: `expected KEY=VALUE or a # comment, got "${content.slice(0, 60)}"` });
+      problems.push({ line, message: `expected KEY=VALUE or a # comment, got ${quoted(content)}` });
       return;
     }
     const key = m[1]!;

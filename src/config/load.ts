@@ -7,6 +7,7 @@ import { closest } from 'fastest-levenshtein';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { readConfigText } from './file.js';
 import { scanLines } from './lines.js';
+import { quoted } from './quote.js';
 import { BACKEND_ALIASES, GLOBAL_KEYS, SERVICE_FIELDS, SERVICE_KEY, type GlobalKey, type KeySpec, type ServiceField } from './schema.js';
 import { KNOWN_SERVICES } from './services.js';
 import type { Config, ServiceConfig } from './types.js';
@@ -115,7 +116,7 @@ function readService(name: string, read: Reader, problems: ConfigProblem[], at: 
     read(prefix + field, SERVICE_FIELDS[field] as KeySpec<ReturnType<(typeof SERVICE_FIELDS)[K]['parse']>>, fallback);
   const portsGiven = at(prefix + 'PORTS') !== undefined;
   if (!known && !portsGiven) {
-    problems.push({ key: 'SERVICES', line: at('SERVICES'), message: `service "${name}" is not built in; set ${prefix}PORTS (and ${prefix}PROTO)` });
+    problems.push({ key: 'SERVICES', line: at('SERVICES'), message: `service ${quoted(name)} is not built in; set ${prefix}PORTS (and ${prefix}PROTO)` });
   }
   const upper = name.toUpperCase();
   const rate = f('RATE_LIMIT', known?.rateLimit ?? 'no');

@@ -5,7 +5,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { readFileSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import type { Config } from '../config/types.js';
 import { DiscoveryError } from '../errors.js';
 
@@ -34,21 +34,40 @@ export function bootFacts(config: Config): HostFacts | BootHost {
   return config.myip !== undefined ? staticFacts(config, config.iface) : { boot: true, iface: config.iface };
 }
 
-const staticFacts = (config: Config, iface: string | undefined): HostFacts =>
-  ({ iface: iface ?? '', myip: config.myip!, prefix: config.netmask ?? 32, myip6: [], warnings: [] });
+/** The addresses on this host's interfaces, as node:os reports them (interfaces without any are left out). */
+export type LocalInterfaces = NodeJS.Dict<NetworkInterfaceInfo[]>;
+
+/**
+ * MYIP as the config fixes it. With `local` (the host's addresses now) a MYIP that none of them has is warned about:
+ * the rules would be made for someone else's address. Without (at boot, before the network is up) it cannot be.
+ */
+function staticFacts(config: Config, iface: string | undefined, local?: LocalInterfaces): HostFacts {
+  const myip = config.myip!;
+  const v4 = Object.entries(local ?? {}).flatMap(([name, addrs]) =>
+    (addrs ?? []).filter((a) => a.family === 'IPv4').map((a) => ({ name, ...a })));
+  const present = v4.length > 0 ? `interfaces: ${v4.map((a) => `${a.name} ${a.cidr ?? a.address}`).join(', ')}` : 'no interface has an IPv4 address';
+  const warnings = local === undefined || v4.some((a) => a.address === myip) ? [] : [
+    `MYIP=${myip} is on no interface of this host (${present}): the rules are made for an address this host does not have; ` +
+      'check MYIP, or leave it empty to read the address from the interface',
+  ];
+  return { iface: iface ?? '', myip, prefix: config.netmask ?? 32, myip6: [], warnings };
+}
 
 /**
  * `scan: false` skips systeminformation's slow search for the default interface when /proc names none: for status,
- * which only wants to know whether the address moved and must stay fast.
+ * which only wants to know whether the address moved and must stay fast. `interfaces` stands in for node:os.
  */
-export async function discoverHost(config: Config, opts: { procRoute?: string; scan?: boolean } = {}): Promise<HostFacts> {
+export async function discoverHost(
+  config: Config,
+  opts: { procRoute?: string; scan?: boolean; interfaces?: () => LocalInterfaces } = {},
+): Promise<HostFacts> {
   const routed = config.iface ?? defaultRouteIface(opts.procRoute ?? '/proc/net/route');
   const iface = routed ?? (opts.scan === false ? undefined : await defaultIfaceFromSystemInformation());
-  if (config.myip !== undefined) return staticFacts(config, iface);
+  const all = (opts.interfaces ?? networkInterfaces)();
+  if (config.myip !== undefined) return staticFacts(config, iface, all);
   if (!iface) {
     throw new DiscoveryError('no default route to find the interface from; set INTERFACE (or MYIP and NETMASK)');
   }
-  const all = networkInterfaces();
   const addrs = all[iface] ?? [];
   if (addrs.length === 0) {
     const present = interfaceNames() ?? Object.keys(all);

@@ -7,7 +7,7 @@
  */
 import { createConnection, createServer, type Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TsfwError } from '../errors.js';
+import { TsfwError, UsageError } from '../errors.js';
 import { log } from '../log.js';
 
 /** Another tsfirewall held the lock for the whole bounded wait: nothing was changed (LSB generic failure). */
@@ -18,16 +18,22 @@ export class LockBusyError extends TsfwError {
 export interface Lock { release(): void }
 
 const DEFAULT_WAIT_SECONDS = 30;
+const MAX_WAIT_SECONDS = 600;
 const POLL_MS = 50;
 
 /** The abstract socket's name ($TSFIREWALL_LOCK_NAME lets tests keep their own). */
 const lockName = (env: NodeJS.ProcessEnv = process.env) => `\0${env.TSFIREWALL_LOCK_NAME ?? 'tsfirewall.lock'}`;
 
-/** Seconds to wait for the lock: $TSFIREWALL_LOCK_WAIT (0-600), else 30, which outlasts any apply but a confirm window. */
+/**
+ * Seconds to wait for the lock: $TSFIREWALL_LOCK_WAIT (0-600), else 30, which outlasts any apply but a confirm window.
+ * Anything else is a usage error, not a quiet 30: whoever set it meant something else. Empty counts as unset (how a
+ * caller blanks an inherited value).
+ */
 export function lockWaitSeconds(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.TSFIREWALL_LOCK_WAIT;
-  const n = raw !== undefined && /^\d{1,3}$/.test(raw) ? Number(raw) : DEFAULT_WAIT_SECONDS;
-  return Math.min(n, 600);
+  if (raw === undefined || raw === '') return DEFAULT_WAIT_SECONDS;
+  if (/^(?:0|[1-9]\d{0,2})$/.test(raw) && Number(raw) <= MAX_WAIT_SECONDS) return Number(raw);
+  throw new UsageError(`TSFIREWALL_LOCK_WAIT must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS} (unset: ${DEFAULT_WAIT_SECONDS}), got ${JSON.stringify(raw)}`);
 }
 
 export async function acquireLock(waitSeconds = lockWaitSeconds()): Promise<Lock> {

@@ -4,7 +4,7 @@
  * and the loaded ruleset is untouched. `stop` opens the host whatever state the config is in, and even when
  * iptables-restore itself fails.
  */
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { createLab, type Host, type Lab } from '../harness/netns.js';
@@ -40,9 +40,10 @@ describe('refused with exit 6, nothing applied', () => {
     ['38-key-duplicate.conf', 'force-reload', /:line 4: SERVICES: set twice \(first on line 2\)/],
     ['40-shell-command-substitution.conf', 'start', /:line 2: INTERFACE: expected an interface name/],
     ['48-newline-in-quoted-value.conf', 'reload', /:line 2: SERVICE_SSH_LOG_PREFIX: value contains a newline/],
-    ['55-non-utf8-value.conf', 'start', /:line 2: is not valid UTF-8 text/],
+    ['55-non-utf8-value.conf', 'start', /:line 2: SERVICES: is not valid UTF-8 text/],
     ['27-proto-empty.conf', 'check', /:line 2: SERVICE_SSH_PROTO: expected at least one protocol/],
     ['14-service-from-empty.conf', 'show', /:line 2: SERVICE_SSH_FROM: expected at least one network, or "any"/],
+    ['60-cidr-ipv6-zone-index.conf', 'check', /:line 3: TRUSTED_NETS: .*zone index/],
   ])('%s (%s)', async (file, verb, message) => {
     const r = await run([verb], join(CORPUS, file));
     expect(r.exitCode, r.stderr).toBe(6);
@@ -61,6 +62,16 @@ describe('refused with exit 6, nothing applied', () => {
     const missing = await run(['reload'], join(configs.dir, 'nope.conf'));
     expect(missing.exitCode).toBe(6);
     expect(missing.stderr).toMatch(/config file not found/);
+    expect(await kernelState(fw, backend)).toBe(before);
+  });
+
+  test('a config file others can write is not obeyed, and the message says how to fix it', async () => {
+    const loose = configs.write('FAIL2BAN=no\nTRUSTED_NETS=0.0.0.0/0\n');
+    chmodSync(loose, 0o666);
+    const r = await run(['reload'], loose);
+    expect(r.exitCode, r.stderr).toBe(6);
+    expect(r.stderr).toContain(`config file ${loose} is writable by group and others (mode 0666)`);
+    expect(r.stderr).toContain(`fix: chmod go-w ${loose}`);
     expect(await kernelState(fw, backend)).toBe(before);
   });
 });

@@ -26,7 +26,15 @@ test('a failing modprobe gives one warning per module, after trying the old name
     'module nf_conntrack_ftp could not be loaded (modprobe failed); carrying on without it',
     'module nf_nat could not be loaded (modprobe failed); carrying on without it',
   ]);
-  expect(readFileSync(calls, 'utf8')).toBe('-q nf_conntrack_ftp\n-q ip_conntrack_ftp\n-q nf_nat\n-q ip_nat\n-q iptable_nat\n');
+  expect(readFileSync(calls, 'utf8')).toBe('-q -- nf_conntrack_ftp\n-q -- ip_conntrack_ftp\n-q -- nf_nat\n-q -- ip_nat\n-q -- iptable_nat\n');
+});
+
+test('a module name is never read as an option: "--" ends modprobe\'s options before it', async () => {
+  const argv = join(bin.dir, 'argv');
+  // One line per argument, so the test sees the argv itself, not a shell's word splitting of it.
+  bin.install('modprobe', [`for a in "$@"; do printf '%s\\n' "$a"; done >> ${argv}`, 'exit 1']);
+  await loadModules(['-v'], roots);
+  expect(readFileSync(argv, 'utf8').split('\n')).toEqual(['-q', '--', '-v', '']);
 });
 
 test('a module already present (built in or loaded, under either name) is not probed', async () => {

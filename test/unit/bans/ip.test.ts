@@ -15,6 +15,9 @@ describe('ban addresses are parsed strictly', () => {
   test.each([
     '', '10.1', '0x7f.0.0.1', '010.0.0.1', '192.0.2.0/24', '1.2.3.4 5.6.7.8', '1.2.3.4\nflush', 'fe80::1%eth0',
     '0.0.0.0', '255.255.255.255', '::', 'ff02::1', 'example.org', '-j ACCEPT', '1.2.3.256',
+    // The IPv4 tail of IPv6 text is read as strictly as IPv4 itself; "::192.0.2.5" (IPv4-compatible, deprecated and
+    // never a packet's source) is not the IPv4 host 192.0.2.5.
+    '::ffff:010.0.0.1', '::ffff:192.0.2.05', '::ffff:0x0a.0.0.1', '::192.0.2.5',
   ])('%j is refused', (raw) => {
     expect(parseBanAddress(raw)).toBeUndefined();
   });

@@ -82,6 +82,23 @@ describe('file-level problems', () => {
     refused(join(dir, 'fifo'), /is not a regular file/);
   });
 
+  test('every line that is not UTF-8 is named, with its key when the key itself is readable', () => {
+    const path = join(dir, 'latin1.conf');
+    writeFileSync(path, Buffer.concat([
+      Buffer.from('SERVICES=ssh\nTRUSTED_NETS=192.0.2.0/24 # caf'), Buffer.from([0xe9]),
+      Buffer.from('\nexport  SERVICE_SSH_LOG_PREFIX = "x'), Buffer.from([0xff, 0xfe]), Buffer.from('"\nSERV'), Buffer.from([0xc9]),
+      Buffer.from('CES=ssh\n'),
+    ]));
+    const err = refusal(() => loadConfig(path, {}));
+    expect(err.exitCode).toBe(6);
+    expect(err.problems).toEqual([
+      { line: 2, key: 'TRUSTED_NETS', message: 'is not valid UTF-8 text' },
+      { line: 3, key: 'SERVICE_SSH_LOG_PREFIX', message: 'is not valid UTF-8 text' },
+      { line: 4, message: 'is not valid UTF-8 text' },
+    ]);
+    expect(err.message).toContain(`${path}:line 2: TRUSTED_NETS: is not valid UTF-8 text`);
+  });
+
   test('a symlink to a good file is followed (admins keep configs in /etc/tsfirewall/ and link them)', () => {
     writeFileSync(join(dir, 'real.conf'), 'SERVICES=ssh\n');
     symlinkSync(join(dir, 'real.conf'), join(dir, 'linked.conf'));

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
+import { GLOBAL_KEYS, SERVICE_FIELDS } from '../../../src/config/schema.js';
 import { ConfigError } from '../../../src/errors.js';
 
 function problems(text: string): string {
@@ -104,5 +105,35 @@ describe('warnings do not stop the firewall', () => {
   test('keys for a service that is not enabled are pointed out', () => {
     const { warnings } = parseConfig('SERVICE_SMTP_FROM=198.51.100.0/24');
     expect(warnings).toEqual([expect.stringMatching(/SERVICE_SMTP_FROM is set but service smtp is not in SERVICES/)]);
+  });
+});
+
+describe('a bad value is quoted short, whatever its size (a 1 MB value must not land whole in the journal)', () => {
+  const huge = 'x'.repeat(1_000_000);
+  const keys = [...Object.keys(GLOBAL_KEYS), ...Object.keys(SERVICE_FIELDS).map((f) => `SERVICE_SSH_${f}`)];
+
+  test.each(keys)('%s', (key) => {
+    const message = problems(`${key}=${huge}\n`);
+    expect(message.length).toBeLessThan(400);
+    expect(message).toContain(`line 1: ${key}: `);
+    expect(message).toContain(`"${'x'.repeat(60)}…" (1000000 bytes)`);
+  });
+
+  test('a line that is no assignment at all', () => {
+    const message = problems(`${huge}\n`);
+    expect(message.length).toBeLessThan(400);
+    expect(message).toContain(`line 1: expected KEY=VALUE or a # comment, got "${'x'.repeat(60)}…" (1000000 bytes)`);
+  });
+
+  test('sizes are bytes, the cut is at a character (never inside one), short values are quoted whole', () => {
+    expect(problems(`TRUSTED_NETS=${'é'.repeat(100)}`)).toContain(`got "${'é'.repeat(60)}…" (200 bytes)`);
+    expect(problems(`TRUSTED_NETS=${'😀'.repeat(61)}`)).toContain(`got "${'😀'.repeat(60)}…" (244 bytes)`);
+    expect(problems(`TRUSTED_NETS=${'y'.repeat(60)}`)).toMatch(/got "y{60}"$/);
+  });
+
+  test('control characters in a quoted value are escaped, not written to the terminal or journal', () => {
+    const message = problems('INTERFACE="eth0\x1b[2J"\n');
+    expect(message).toContain('got "eth0\\u001b[2J"');
+    expect(message).not.toMatch(/\x1b/);
   });
 });

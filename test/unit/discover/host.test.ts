@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { NetworkInterfaceInfo } from 'node:os';
 import { afterAll, expect, test } from 'vitest';
-import { interfaceNames } from '../../../src/discover/host.js';
+import { bootFacts, discoverHost, interfaceNames } from '../../../src/discover/host.js';
+import { config } from '../fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsfw-procdev-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,4 +21,33 @@ test('interfaceNames lists every interface in /proc/net/dev, addressed or not', 
   ].join('\n'));
   expect(interfaceNames(path)).toEqual(['lo', 'eth0', 'nov4']);
   expect(interfaceNames(join(dir, 'missing'))).toBeUndefined();
+});
+
+const v4 = (address: string, prefix: number): NetworkInterfaceInfo =>
+  ({ address, netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: false, cidr: `${address}/${prefix}` });
+const v6 = (address: string): NetworkInterfaceInfo =>
+  ({ address, netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', mac: '00:00:00:00:00:00', internal: false, cidr: `${address}/64`, scopeid: 0 });
+const HOST_INTERFACES = { lo: [v4('127.0.0.1', 8)], eth0: [v4('192.0.2.11', 24), v6('2001:db8::11')] };
+const noRoute = join(dir, 'no-route');
+
+test('a static MYIP that is on no interface of this host is warned about, naming MYIP and the addresses there are', async () => {
+  const host = await discoverHost(config('MYIP=192.0.2.10\nNETMASK=24'), { procRoute: noRoute, scan: false, interfaces: () => HOST_INTERFACES });
+  expect(host.myip).toBe('192.0.2.10');
+  expect(host.warnings).toEqual([
+    'MYIP=192.0.2.10 is on no interface of this host (interfaces: lo 127.0.0.1/8, eth0 192.0.2.11/24): the rules are made for an address ' +
+      'this host does not have; check MYIP, or leave it empty to read the address from the interface',
+  ]);
+});
+
+test('a static MYIP on any interface, or on none at all yet at boot, is not', async () => {
+  const onEth1 = { ...HOST_INTERFACES, eth1: [v4('192.0.2.10', 24)] };
+  const host = await discoverHost(config('MYIP=192.0.2.10\nNETMASK=24\nINTERFACE=eth0'), { scan: false, interfaces: () => onEth1 });
+  expect(host.warnings).toEqual([]);
+  // start --early runs before the network is up: the address is not there yet, and that is expected.
+  expect(bootFacts(config('MYIP=192.0.2.10\nNETMASK=24'))).toMatchObject({ myip: '192.0.2.10', warnings: [] });
+});
+
+test('with no address on any interface the warning says so', async () => {
+  const host = await discoverHost(config('MYIP=192.0.2.10\nNETMASK=24'), { procRoute: noRoute, scan: false, interfaces: () => ({}) });
+  expect(host.warnings).toEqual([expect.stringMatching(/^MYIP=192\.0\.2\.10 is on no interface of this host \(no interface has an IPv4 address\)/)]);
 });

@@ -8,7 +8,9 @@ import { netnsTag } from '../../../src/state/dirs.js';
 import { confirmPending } from '../../../src/safety/confirm.js';
 import { checkpoint } from '../../../src/safety/interrupt.js';
 import { clearJournal, readJournal, writeJournal } from '../../../src/safety/journal.js';
+import { exclusive } from '../../../src/safety/exclusive.js';
 import { lockWaitSeconds } from '../../../src/safety/lock.js';
+import { UsageError } from '../../../src/errors.js';
 
 let base: string;
 const saved = process.env.TSFIREWALL_RUN_DIR;
@@ -24,11 +26,37 @@ test('isEmptyOpenTable: only a table with no rules and ACCEPT policies (or none 
   expect(isEmptyOpenTable('*nat\n:POSTROUTING ACCEPT [0:0]\n:DOCKER - [0:0]\nCOMMIT\n', 'nat')).toBe(false);
 });
 
-test('lock wait: 30 s by default, bounded to 600, junk ignored', () => {
+test('lock wait: 30 s when unset or empty, else the whole number of seconds it says, 0-600', () => {
   expect(lockWaitSeconds({})).toBe(30);
+  expect(lockWaitSeconds({ TSFIREWALL_LOCK_WAIT: '' })).toBe(30);
   expect(lockWaitSeconds({ TSFIREWALL_LOCK_WAIT: '0' })).toBe(0);
-  expect(lockWaitSeconds({ TSFIREWALL_LOCK_WAIT: '999' })).toBe(600);
-  expect(lockWaitSeconds({ TSFIREWALL_LOCK_WAIT: '5; reboot' })).toBe(30);
+  expect(lockWaitSeconds({ TSFIREWALL_LOCK_WAIT: '120' })).toBe(120);
+  expect(lockWaitSeconds({ TSFIREWALL_LOCK_WAIT: '600' })).toBe(600);
+});
+
+test.each(['abc', '999', '601', '-1', '1.5', '5s', ' 5', '030', '1e3', '5; reboot'])(
+  'lock wait %j is a usage error (exit 2) naming the variable and what it takes, not a silent 30 s', (raw) => {
+    let err: unknown;
+    try { lockWaitSeconds({ TSFIREWALL_LOCK_WAIT: raw }); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).exitCode).toBe(2);
+    expect((err as UsageError).message).toBe(
+      `TSFIREWALL_LOCK_WAIT must be a whole number of seconds from 0 to 600 (unset: 30), got ${JSON.stringify(raw)}`);
+  });
+
+test('a rule-changing verb with a bad lock wait stops before the lock is taken or its work begins', async () => {
+  const env = { wait: process.env.TSFIREWALL_LOCK_WAIT, name: process.env.TSFIREWALL_LOCK_NAME };
+  process.env.TSFIREWALL_LOCK_WAIT = 'abc';
+  process.env.TSFIREWALL_LOCK_NAME = `tsfw-test-${process.pid}`;
+  let ran = false;
+  try {
+    await expect(exclusive(async () => { ran = true; })).rejects.toBeInstanceOf(UsageError);
+  } finally {
+    for (const [key, value] of [['TSFIREWALL_LOCK_WAIT', env.wait], ['TSFIREWALL_LOCK_NAME', env.name]] as const) {
+      if (value === undefined) delete process.env[key]; else process.env[key] = value;
+    }
+  }
+  expect(ran).toBe(false);
 });
 
 test('a checkpoint whose name is not in TSFIREWALL_FAULT does nothing', async () => {
