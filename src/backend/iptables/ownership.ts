@@ -19,8 +19,11 @@ export const JUMP_GROUP = 'jump';
 export interface OwnedTable {
   /** Our chains in order, each with its rule lines ("-A chain ...", "[p:b] " first when counters are kept). */
   readonly chains: readonly { readonly name: string; readonly lines: readonly string[] }[];
-  /** Our rules in built-in chains, in order: the jumps (or, in the old layout, the whole ruleset). */
-  readonly entries: readonly { readonly chain: string; readonly line: string }[];
+  /**
+   * Our rules in built-in chains, in order: the jumps (or, in the old layout, the whole ruleset); `position` is the
+   * rule's number in its chain where it was read.
+   */
+  readonly entries: readonly { readonly chain: string; readonly line: string; readonly position?: number }[];
   /** Built-in policies to set; only a rollback to the old layout sets any. */
   readonly policies: ReadonlyMap<string, string>;
 }
@@ -47,13 +50,16 @@ export function ownedOf(table: SavedTable, counters = false): { owned: OwnedTabl
       if (target !== undefined && user.has(target) && !ours.has(target)) { ours.add(target); grown = true; }
     }
   }
+  const positions = new Map<SavedTable['rules'][number], number>();
+  for (const chain of builtin) table.rules.filter((r) => r.chain === chain).forEach((r, i) => positions.set(r, i + 1));
   const entries = table.rules.filter(isEntry);
   const oldLayout = entries.some((r) => r.group !== undefined && r.group !== JUMP_GROUP);
   const chains = table.chains.filter((c) => ours.has(c.name)).map((c) => ({
     name: c.name, lines: table.rules.filter((r) => r.chain === c.name).map((r) => counted(r, counters)),
   }));
   const policies = new Map(oldLayout ? table.chains.filter((c) => c.policy !== undefined).map((c) => [c.name, c.policy!] as const) : []);
-  return { owned: { chains, entries: entries.map((r) => ({ chain: r.chain, line: counted(r, counters) })), policies }, oldLayout };
+  const owned = entries.map((r) => ({ chain: r.chain, line: counted(r, counters), position: positions.get(r)! }));
+  return { owned: { chains, entries: owned, policies }, oldLayout };
 }
 
 /** Everything we own in a saved document, by table; `counters` keeps each rule's counters (a rollback's target). */
@@ -92,7 +98,7 @@ export function transition(current: readonly SavedTable[], want: Owned): string 
       `*${name}`,
       ...[...policies].map(([chain, policy]) => `:${chain} ${policy} [0:0]`),
       ...next.chains.map((c) => `:${c.name} - [0:0]`),
-      ...now.owned.entries.map((e) => e.line.replace(`-A ${e.chain} `, `-D ${e.chain} `)),
+      ...deletions(now.owned.entries, now.oldLayout),
       ...gone.map((c) => `-F ${c}`),
       ...gone.map((c) => `-X ${c}`),
       ...next.entries.map(insert),
@@ -101,6 +107,18 @@ export function transition(current: readonly SavedTable[], want: Owned): string 
       '',
     ].join('\n');
   }).join('');
+}
+
+/**
+ * Deleting our entries from the built-ins. A jump is deleted by its spec, which is exact even if another tool
+ * inserted rules since we read the table. The old layout's rules are deleted by number, last first, because the
+ * kernel cannot match an xt_recent rule by its spec (its saved form differs from what it was loaded with); that
+ * table was tsfirewall's alone, and this happens once.
+ */
+function deletions(entries: OwnedTable['entries'], oldLayout: boolean): string[] {
+  if (!oldLayout) return entries.map((e) => e.line.replace(`-A ${e.chain} `, `-D ${e.chain} `));
+  return [...entries].sort((a, b) => (a.chain === b.chain ? b.position! - a.position! : a.chain.localeCompare(b.chain)))
+    .map((e) => `-D ${e.chain} ${e.position}`);
 }
 
 /** The ban sets our rules name (`--match-set NAME`): stop finds them in the kernel even when the config changed. */
