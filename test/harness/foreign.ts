@@ -8,12 +8,15 @@
 import { readFileSync } from 'node:fs';
 import type { Host } from './netns.js';
 
+/** The captured rulesets live beside the tests, so a test and its fixtures change in one commit. */
 export const FOREIGN_FIXTURES = new URL('../fixtures/foreign/', import.meta.url).pathname;
 
+/** Spelled as the integration helpers' BackendName, the suffix of the flavour's programs. */
 export type IptablesFlavour = 'nft' | 'legacy';
 export type Family = 'ipv4' | 'ipv6';
 /** Where rules can live: the two iptables flavours (both families each) and native nftables. */
 export type ForeignBackend = 'iptables-nft' | 'iptables-legacy' | 'nftables';
+/** All of them: damage done through another flavour than the one tsfirewall uses must show too. */
 export const FOREIGN_BACKENDS: readonly ForeignBackend[] = ['iptables-nft', 'iptables-legacy', 'nftables'];
 
 /** The text of one fixture file, as captured (comments and counters included). */

@@ -21,6 +21,7 @@ export const DOCKER_NETS = {
   bip6: '2001:db8:5:1::/64',
 } as const;
 
+/** How the daemon is set up; the defaults are Docker's own, except docker-proxy (see userlandProxy). */
 export interface NetnsDockerdOptions {
   /** Which iptables dockerd finds on PATH: the system's (`iptables` is iptables-nft here) or iptables-legacy. */
   readonly iptables?: 'nft' | 'legacy';
@@ -36,8 +37,10 @@ export interface NetnsDockerdOptions {
   readonly startTimeoutMs?: number;
 }
 
+/** Never thrown on a non-zero exit: tests assert on docker's refusals too. */
 export interface DockerResult { readonly exitCode: number; readonly stdout: string; readonly stderr: string }
 
+/** One running daemon, its client bound to its socket, and the one way to take it all down. */
 export interface NetnsDockerd {
   readonly ns: string;
   readonly dir: string;
@@ -166,6 +169,7 @@ const NC_FILES = [
   'usr/bin/nc.openbsd', 'lib64/ld-linux-x86-64.so.2',
   ...['libbsd.so.0', 'libresolv.so.2', 'libc.so.6', 'libmd.so.0'].map((l) => `usr/lib/x86_64-linux-gnu/${l}`),
 ];
+/** Fixed, not hashed: each daemon starts with an empty data root, so there is no stale image to tell apart. */
 export const LISTENER_IMAGE = 'tsfw-nsdockerd-nc:1';
 
 /**
