@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { coreHash } from '../../scripts/bundle.mjs';
 import { canConnect, startServer, type Host } from '../harness/netns.js';
+export { closes } from '../harness/rulesets.js';
 
 export type BackendName = 'nft' | 'legacy';
 export const BACKENDS: readonly BackendName[] = ['nft', 'legacy'];
@@ -216,15 +217,3 @@ export async function ftpPassive(from: Host, ip: string, timeoutMs = 2000): Prom
   return r.exitCode === 0;
 }
 
-/**
- * True when a saved ruleset closes `builtin` the way the iptables backends do, without touching its policy: our
- * marked jump at the top of the built-in enters our chain (INPUT -> tsfw-input), which ends in our marked DROP.
- */
-export function closes(saved: string, builtin = 'INPUT'): boolean {
-  const own = `tsfw-${builtin.toLowerCase()}`;
-  const lines = saved.split('\n').map((l) => l.replace(/^\[\d+:\d+\] /, ''));
-  const first = lines.find((l) => l.startsWith(`-A ${builtin} `));
-  const last = lines.filter((l) => l.startsWith(`-A ${own} `)).pop();
-  return first === `-A ${builtin} -m comment --comment "tsfw:jump" -j ${own}` || first === `-A ${builtin} -m comment --comment tsfw:jump -j ${own}`
-    ? /--comment "?tsfw:policy"? -j DROP$/.test(last ?? '') : false;
-}
