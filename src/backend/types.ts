@@ -98,6 +98,8 @@ export interface FirewallBackend {
   readonly label: string;
   /** What `check` validates with, for its result line: "iptables-restore --test", "nft -c". */
   readonly testedBy: string;
+  /** Its programs are on this host (a backend that is not installed cannot hold a ruleset of ours). */
+  installed(): boolean;
   /** Stage 1 of start: read what the kernel holds of ours (the state a rollback returns to). */
   snapshot(plan: Plan): Promise<Snapshot>;
   /** Pure: the plan's document(s), completed against what the snapshot holds (carried-over ban chains...). */

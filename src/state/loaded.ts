@@ -13,6 +13,8 @@ export interface LoadedRecord {
   /** MYIP, then the IPv6 addresses, the rules were compiled for; undefined for the boot-time ruleset. */
   readonly addresses?: readonly string[];
   readonly rules: string;
+  /** The backend that loaded them: another one's rules may still be in the kernel after a switch. */
+  readonly backend?: string;
 }
 
 /** How the loaded ruleset differs from what `start` would load now, if it does. */
@@ -47,7 +49,7 @@ export function readLoaded(): LoadedRecord | undefined {
     const parsed = JSON.parse(readStateFile(runDir(), recordName()) ?? 'null') as Partial<LoadedRecord> | null;
     if (typeof parsed?.rules !== 'string') return undefined;
     const addresses = Array.isArray(parsed.addresses) ? parsed.addresses.filter((a): a is string => typeof a === 'string') : undefined;
-    return { rules: parsed.rules, ...(addresses ? { addresses } : {}) };
+    return { rules: parsed.rules, ...(addresses ? { addresses } : {}), ...(typeof parsed.backend === 'string' ? { backend: parsed.backend } : {}) };
   } catch {
     return undefined;
   }

@@ -23,6 +23,7 @@ export function iptablesBackend(flavour: Flavour, p: IptablesPrograms = programs
     name,
     label: name,
     testedBy: 'iptables-restore --test',
+    installed: () => which(p.restore.ipv4) !== undefined && (flavour === 'nft' || which(`iptables-${flavour}-restore`) !== undefined),
     snapshot: (plan) => takeSnapshot(p, plan, name),
     stage: (plan, before) => stageAgainst(p, plan, before, name),
     prepare: prepareSets,

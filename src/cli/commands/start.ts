@@ -6,6 +6,8 @@
  * `start --early` is the boot-time step before the network: the rules that need no address, no ban daemon.
  */
 import { applyPlan } from '../../apply/apply.js';
+import { takeOverFrom } from '../../apply/switch.js';
+import { banTargets, jailsOf } from '../../bans/jails.js';
 import { loadModules } from '../../apply/modules.js';
 import type { FirewallBackend } from '../../backend/types.js';
 import { isBootHost } from '../../discover/host.js';
@@ -27,7 +29,7 @@ const start: Command = async (ctx) => {
   return exclusive(async () => {
     const { config, host, plan, backend } = await prepare(ctx);
     const boot = isBootHost(host);
-    const record = recordOf(host, plan);
+    const record = { ...recordOf(host, plan), backend: backend.name };
     const skip = boot || ctx.ifChanged ? await reasonToSkip(backend, record, boot) : undefined;
     if (skip) {
       say(skip);
@@ -45,7 +47,11 @@ const start: Command = async (ctx) => {
     };
     const confirm = confirmSeconds === undefined ? undefined
       : () => awaitConfirmation(confirmSeconds, { say: (line) => log.warn(line), stdin: process.stdin });
+    const previous = readLoaded();
     await applyPlan(plan, backend, { verb: ctx.verb, confirm, preflight });
+    // Another backend may still hold our older ruleset: after a switch of BACKEND, an upgrade, or at boot (no
+    // record yet). Its bans move over before its rules go, so nothing opens in between.
+    if (previous?.backend !== backend.name) await takeOverFrom(backend, jailsOf(config).flatMap(banTargets));
     if (!recordLoaded(record)) {
       log.debug('could not record the loaded ruleset; status will not tell when it is out of date');
     }
@@ -81,7 +87,8 @@ async function reasonToSkip(backend: FirewallBackend, record: LoadedRecord, boot
   const full = live.loaded && !live.boot;
   if (boot) return full ? 'firewall already loaded with its full ruleset; --early changes nothing' : undefined;
   if (!live.loaded) return 'firewall not running: --if-changed starts nothing';
-  return full && readLoaded()?.rules === record.rules ? 'rules up to date: nothing to reload' : undefined;
+  const loaded = readLoaded();
+  return full && loaded?.rules === record.rules && loaded.backend === record.backend ? 'rules up to date: nothing to reload' : undefined;
 }
 
 function parseConfirm(raw: Context['confirm']): number | undefined {
