@@ -16,7 +16,6 @@ import { daemonState } from '../../services/fail2ban.js';
 import { currentDrift, describeDrift } from '../../status/drift.js';
 import { formatRecent, formatSaved } from '../../status/format.js';
 import type { Command } from '../context.js';
-import { managedFamilies } from '../pipeline.js';
 
 /** Enough to read the kernel when the config cannot be used. */
 const FALLBACK: Pick<Config, 'backend' | 'ipv6' | 'fail2ban'> = { backend: 'auto', ipv6: 'drop', fail2ban: 'auto' };
@@ -37,7 +36,8 @@ const status: Command = async (ctx) => {
   // Every read status needs runs at once: its latency is the slowest of them, not their sum.
   const [drift, live, recent] = await Promise.all([
     full ? currentDrift(full) : Promise.resolve(undefined),
-    backend.readLive(managedFamilies(config), setsToCount(jails)),
+    // Every family, whatever IPV6 says now: rules loaded under an earlier setting still filter.
+    backend.readLive(['ipv4', 'ipv6'], setsToCount(jails)),
     backend.readLimiter(),
   ]);
   const daemon = daemonState(config);
