@@ -12,7 +12,7 @@ import { which } from '../exec/which.js';
 import type { FirewallBackend } from './types.js';
 
 const IMPLEMENTATIONS: Readonly<Record<BackendName, () => Promise<FirewallBackend>>> = {
-  nftables: async () => { throw new NotInstalledError('the nftables backend is not part of this build yet'); },
+  nftables: async () => (await import('./nftables/index.js')).nftablesBackend(),
   'iptables-nft': async () => (await import('./iptables/index.js')).iptablesBackend('nft'),
   'iptables-legacy': async () => (await import('./iptables/index.js')).iptablesBackend('legacy'),
 };

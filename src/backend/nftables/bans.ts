@@ -4,7 +4,7 @@
  * addresses of the set's family go into the text.
  */
 import { parseBanAddress } from '../../bans/ip.js';
-import { which } from '../../discover/backend.js';
+import { which } from '../../exec/which.js';
 import { ApplyError, NotInstalledError } from '../../errors.js';
 import { run } from '../../exec/run.js';
 import type { BanEntry, BanStore, BanTarget } from '../types.js';

@@ -54,6 +54,6 @@ ${opts.ipv6 ? '' : `# IPV6 is not "mirror": tsfirewall made no IPv6 set, so IPv6
 export function nftablesFail2ban(opts: { readonly nft: string; readonly ipv6: boolean; readonly source?: string }): Fail2banActions {
   return {
     files: new Map([[NFT_ACTION, nftablesAction(opts)]]),
-    action: (banName, ipsettime) => `${NFT_ACTION}[name=${banName}, ipsettime=${ipsettime}]`,
+    action: (jail, ipsettime) => `${NFT_ACTION}[name=${jail.banName}, ipsettime=${ipsettime}]`,
   };
 }

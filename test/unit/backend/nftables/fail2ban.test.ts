@@ -1,5 +1,5 @@
 /**
- * The nftables fail2ban action, pinned: the same shape as the ipset action (src/bans/conf.ts), and command lines
+ * The nftables fail2ban action, pinned: the same shape as the ipset action (src/backend/iptables/fail2ban.ts), and command lines
  * that, run through /bin/sh as fail2ban runs them, give nft exactly one transaction of the intended words.
  */
 import { execFileSync } from 'node:child_process';
@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { NFT_ACTION, nftablesAction, nftablesFail2ban } from '../../../../src/backend/nftables/fail2ban.js';
-import { ipsetAction } from '../../../../src/bans/conf.js';
+import { ipsetAction } from '../../../../src/backend/iptables/fail2ban.js';
 import { useFakeBin } from '../../fake-bin.js';
 
 const bin = useFakeBin('nftf2b');
@@ -53,7 +53,7 @@ test('without IPv6 sets the IPv6 commands are no-ops', () => {
 test('the seam: one action file and the jail line', () => {
   const f2b = nftablesFail2ban({ nft: 'nft', ipv6: true });
   expect([...f2b.files.keys()]).toEqual([NFT_ACTION]);
-  expect(f2b.action('SSH', '<bantime>')).toBe('tsfirewall-nftables[name=SSH, ipsettime=<bantime>]');
+  expect(f2b.action({ banName: 'SSH', kind: 'set' }, '<bantime>')).toBe('tsfirewall-nftables[name=SSH, ipsettime=<bantime>]');
 });
 
 test('through /bin/sh, as fail2ban runs it, each action is one nft call with one command per semicolon', () => {
