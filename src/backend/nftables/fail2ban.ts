@@ -7,6 +7,7 @@
 import type { Fail2banActions } from '../types.js';
 import { TABLE_REF } from './layout.js';
 
+/** Its own name, beside the ipset and chain actions, so switching backends never leaves a jail on the wrong one. */
 export const NFT_ACTION = 'tsfirewall-nftables';
 
 const HEADER = (source?: string) =>

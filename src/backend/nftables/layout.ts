@@ -6,6 +6,7 @@ import type { Family, TableName } from '../../model.js';
 
 /** Everything tsfirewall owns is in this one table: stop is a single `delete table`, and nobody else's rules move. */
 export const TABLE = 'tsfirewall';
+/** How every nft command names it: the inet family holds both IPv4 and IPv6 rules in one table. */
 export const TABLE_REF = `inet ${TABLE}`;
 
 /** The family suffix of the regular chains a base chain dispatches to (input4, input6...). */
@@ -17,6 +18,7 @@ export const FAMILY_WORDS: Readonly<Record<Family, { readonly ip: string; readon
   ipv6: { ip: 'ip6', addrType: 'ipv6_addr', icmp: 'icmpv6' },
 };
 
+/** A base chain's place in the kernel: what the plan calls it and what nft needs to hook it in. */
 export interface Hook {
   readonly table: TableName;
   readonly chain: string;
@@ -46,6 +48,7 @@ export const HOOKS: readonly Hook[] = [
   { table: 'raw', chain: 'OUTPUT', base: 'helpers-out', type: 'filter', hook: 'output', priority: 'filter', prio: 0 },
 ];
 
+/** The hook a plan chain becomes; undefined for a user chain (the boot marker, a ban chain). */
 export const hookOf = (table: TableName, chain: string): Hook | undefined =>
   HOOKS.find((h) => h.table === table && h.chain === chain);
 
@@ -73,6 +76,7 @@ export const LIMITER_SETS: Readonly<Record<'window' | 'held', Readonly<Record<Fa
   window: { ipv4: 'rl-', ipv6: 'rl6-' },
   held: { ipv4: 'rlheld-', ipv6: 'rlheld6-' },
 };
+/** One limiter set's name: the rate name from the config behind the kind's and family's prefix. */
 export const limiterSet = (kind: 'window' | 'held', name: string, family: Family) => `${LIMITER_SETS[kind][family]}${name}`;
 
 /** nft's identifiers in unquoted position; our names come from config tokens ([A-Za-z0-9_-]) behind a prefix. */

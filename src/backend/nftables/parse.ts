@@ -9,6 +9,7 @@ import { HOOKS, LIMITER_SETS, POLICY_GROUP, SUFFIX, TABLE } from './layout.js';
 import type { Holdings } from './render.js';
 import { ruleCounter, ruleText, verdictOf, value, type Json, type Obj } from './text.js';
 
+/** Everything one listing tells, so a caller that needs several parts reads the kernel once. */
 export interface TableView {
   readonly live: LiveState;
   /** Members of every set that is not a limiter set (the ban sets), by set name. */

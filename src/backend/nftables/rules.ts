@@ -6,6 +6,7 @@ import { BAN_SET_MAXELEM } from '../../compile/plan.js';
 import { MARK, type Family, type IpsetSpec, type Match, type Rule, type TableName, type Target } from '../../model.js';
 import { BAN_CHAIN_PREFIX, FAMILY_WORDS, IDENT, banSet, familyChain, limiterSet } from './layout.js';
 
+/** A set a rule needs declared: rules only refer to sets, and a reload must re-declare them as they are. */
 export interface SetDecl {
   readonly name: string;
   readonly type: string;
@@ -15,8 +16,10 @@ export interface SetDecl {
   readonly timeout?: number;
 }
 
+/** A conntrack helper object: `ct helper set` names one, and it must be declared in the same table. */
 export interface HelperDecl { readonly name: string; readonly helper: string; readonly protocol: string }
 
+/** What a rule's text depends on beyond the rule: the family (ip or ip6...), the plan table, the plan's sets. */
 export interface RuleContext {
   readonly family: Family;
   readonly table: TableName;
@@ -26,6 +29,7 @@ export interface RuleContext {
   readonly ipsets: ReadonlyMap<string, IpsetSpec>;
 }
 
+/** One plan rule's nft lines and the declarations they need, collected by render.ts across the plan. */
 export interface RenderedRule {
   readonly lines: readonly string[];
   readonly sets: readonly SetDecl[];
@@ -47,6 +51,7 @@ export function quoted(text: string): string {
   return `"${text}"`;
 }
 
+/** Names go into the document unquoted: anything that is not a plain identifier would change its meaning. */
 export function ident(name: string): string {
   if (!IDENT.test(name)) throw new Error(`"${name}" is not an nft identifier`);
   return name;
@@ -138,6 +143,10 @@ function limiterLines(rule: Rule, ctx: RuleContext, words: readonly string[], ve
   };
 }
 
+/**
+ * Every line counts (status shows each rule's counters) and carries the tsfw:<group> comment (status groups by it,
+ * and it is how "loaded" is recognised).
+ */
 export function renderRule(rule: Rule, ctx: RuleContext): RenderedRule {
   const m = rule.match;
   const words = matchWords(m, ctx.family);

@@ -25,6 +25,7 @@ const SUBJECTS: Readonly<Record<string, (v: Obj) => string>> = {
   fib: (v) => `fib ${(Array.isArray(v.flags) ? v.flags : [v.flags]).join(' . ')} ${v.result}`,
 };
 
+/** A JSON value (address, prefix, set, subject...) as nft writes it; `quote` for strings nft prints in quotes. */
 export function value(v: Json | undefined, quote = false): string {
   if (typeof v === 'string') return quote ? `"${v}"` : v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
@@ -78,6 +79,7 @@ const STATEMENTS: Readonly<Record<string, (v: Json) => string>> = {
   },
 };
 
+/** One statement of a rule (or of a set statement's element), looked up by its JSON key. */
 export function statement(s: Obj): string {
   const [key, v] = only(s);
   return STATEMENTS[key]?.(v) ?? unknown(key, v);
