@@ -8,7 +8,10 @@ import { duration } from '../../status/format.js';
 import type { Command } from '../context.js';
 
 const bans: Command = async (ctx) => {
-  const jails = await listBans(await banContext(ctx.configPath));
+  const bctx = await banContext(ctx.configPath);
+  const jails = await listBans(bctx);
+  // On nftables a ban set is an nft set of our table, whatever BAN_MODE said.
+  const kind = (mode: string) => (mode === 'chain' ? 'chain' : bctx.backend.name === 'nftables' ? 'set' : 'ipset');
   if (ctx.json) {
     process.stdout.write(JSON.stringify({
       jails: jails.map((j) => {
@@ -24,7 +27,7 @@ const bans: Command = async (ctx) => {
     const where = Object.values(j.targets).join(', ');
     const state = Object.keys(j.addresses).length === 0 ? 'not loaded (is the firewall started?)' : `${addresses.length} banned`;
     const left = (a: string) => (j.expiresIn[a] === undefined ? '' : `  (${duration(j.expiresIn[a]!)} left)`);
-    out.push(`${j.jail} (service ${j.service}, ${j.mode} ${where}): ${state}`, ...addresses.map((a) => `  ${a}${left(a)}`));
+    out.push(`${j.jail} (service ${j.service}, ${kind(j.mode)} ${where}): ${state}`, ...addresses.map((a) => `  ${a}${left(a)}`));
   }
   process.stdout.write(out.join('\n') + '\n');
   return 0;
