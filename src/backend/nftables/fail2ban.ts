@@ -4,15 +4,13 @@
  * at start and deletes them at stop), this one sets up and tears down nothing: tsfirewall declares the sets
  * before its rules load, and a restart of fail2ban must not open a window. Pure, so a unit test pins the text.
  */
+import { setActionText } from '../../bans/conf.js';
 import type { Fail2banActions } from '../types.js';
 import { TABLE_REF } from './layout.js';
 
 /** Its own name, beside the ipset and chain actions, so switching backends never leaves a jail on the wrong one. */
 export const NFT_ACTION = 'tsfirewall-nftables';
 
-const HEADER = (source?: string) =>
-  `# fail2ban action: bans are elements of the sets in table ${TABLE_REF}, which tsfirewall owns.\n` +
-  `# Written by tsfirewall from ${source ?? 'its built-in defaults'}; \`tsfirewall start\` overwrites it.\n`;
 
 /** fail2ban runs each action through /bin/sh: braces and semicolons are escaped, as its stock action does. */
 const element = (verb: 'add' | 'delete', tail = '') => `${verb} element ${TABLE_REF} <addr_set> \\{ <ip>${tail} \\}`;
@@ -26,29 +24,15 @@ const oneNft = (...commands: string[]) => `<nftables> ${commands.join('\\; ')}`;
  * of a missing element fails.
  */
 export function nftablesAction(opts: { readonly nft: string; readonly ipv6: boolean; readonly source?: string }): string {
-  return `${HEADER(opts.source)}
-[Definition]
-# tsfirewall declares f2b-<name> / f2b6-<name> in its table before its rules load and deletes the table on stop.
-actionstart =
-actionstop =
-actioncheck =
-# Each element carries the ban time (timeout 0s: until unbanned), so the kernel expires it even if fail2ban is
-# not running to unban it.
-actionban = ${oneNft(element('add'), element('delete'), element('add', ' timeout <ipsettime>s'))}
-# fail2ban lengthens a repeat offender's ban after the fact (bantime.increment): the ban's commands renew it.
-actionprolong = %(actionban)s
-actionunban = ${oneNft(element('add'), element('delete'))}
-# Stopping fail2ban leaves the elements in place (they expire on their own): a restart opens no window.
-actionflush = true
-
-[Init]
-nftables = ${opts.nft}
-ipsettime = 0
-addr_set = f2b-<name>
-
-[Init?family=inet6]
-addr_set = f2b6-<name>
-${opts.ipv6 ? '' : `# IPV6 is not "mirror": tsfirewall made no IPv6 set, so IPv6 bans are no-ops.\nnftables = true\n`}`;
+  return setActionText({
+    what: `fail2ban action: bans are elements of the sets in table ${TABLE_REF}, which tsfirewall owns.`, source: opts.source,
+    owner: 'tsfirewall declares f2b-<name> / f2b6-<name> in its table before its rules load and deletes the table on stop.',
+    expiry: 'Each element carries the ban time (timeout 0s: until unbanned), so the kernel expires it even if fail2ban is\nnot running to unban it.',
+    ban: oneNft(element('add'), element('delete'), element('add', ' timeout <ipsettime>s')),
+    prolong: 'the ban\'s commands renew it.',
+    unban: oneNft(element('add'), element('delete')),
+    tool: ['nftables', opts.nft], setVar: 'addr_set', ipv6: opts.ipv6,
+  });
 }
 
 /** The seam's fail2ban wiring: one action file, and the jail's action line for a ban name and its timeout. */
