@@ -12,6 +12,7 @@ import { JAIL_FILE, ignoreList, jailFile, type LogSource } from './conf.js';
 import { jailsOf } from './jails.js';
 import { chooseLogSource, probeLogs, type LogProbe } from './logsource.js';
 import { adminSources } from '../safety/admin.js';
+import { adminSessions, liveSessions } from '../safety/sessions.js';
 
 export const fail2banDir = () => process.env.TSFIREWALL_FAIL2BAN_DIR || '/etc/fail2ban';
 
@@ -58,6 +59,8 @@ export interface WrittenConfig {
   readonly warnings: readonly string[];
 }
 
+const liveAdmins = () => adminSessions(liveSessions()).map((s) => s.client);
+
 /** Writes (or, with no jails, removes) our files; never touches the admin's jail.local or the stock files. */
 export function writeFail2banConfig(config: Config, host: HostFacts, backend: FirewallBackend, dir = fail2banDir(), probe?: LogProbe): WrittenConfig {
   const files = ourFiles(dir);
@@ -78,8 +81,9 @@ export function writeFail2banConfig(config: Config, host: HostFacts, backend: Fi
   const texts: [string, string][] = [
     ...[...actions.files].map(([name, text]): [string, string] => [files.action(name), text]),
     // The jail last: it names the actions, which must be in place when fail2ban reads it.
-    // The admin's own addresses (this SSH session and recent ones) are never banned, whatever the trust settings.
-    [files.jail, jailFile({ jails, action: actions.action, ignoreip: [...new Set([...ignoreList(config, host), ...adminSources()])], logSources, source: config.source })],
+    // The admin's own addresses (this SSH session, every logged-in one the kernel holds, recent ones) are never
+    // banned, whatever the trust settings.
+    [files.jail, jailFile({ jails, action: actions.action, ignoreip: [...new Set([...ignoreList(config, host), ...liveAdmins(), ...adminSources()])], logSources, source: config.source })],
   ];
   // Another backend's actions, left from before a switch: no jail names them any more.
   const stale = OUR_ACTIONS.filter((name) => !actions.files.has(name)).map((name) => removeIfPresent(files.action(name)));

@@ -1,13 +1,14 @@
 /**
- * The facts the ban guard (safety/ban-guard.ts) judges by, read from this host: its live SSH sessions, remembered
- * admin addresses, every interface's addresses (node:os, all interfaces, not only MYIP's) and what the config
- * trusts. Kept apart from the guard so that a fleet receiver can bring its own facts to the same pure function.
+ * The facts the ban guard (safety/ban-guard.ts) judges by, read from this host: its logged-in SSH sessions (the
+ * environment's and the kernel's, safety/sessions.ts), remembered admin addresses, every interface's addresses
+ * (node:os, all interfaces, not only MYIP's) and what the config trusts. Kept apart from the guard so that a fleet receiver can bring its own facts to the same pure function.
  */
 import { networkInterfaces } from 'node:os';
 import type { Config } from '../config/types.js';
 import { discoverHost, localSubnet } from '../discover/host.js';
-import { adminSources, sshSession } from './admin.js';
+import { adminSources } from './admin.js';
 import type { BanGuardFacts, HostAddress } from './ban-guard.js';
+import { adminSessions, liveSessions } from './sessions.js';
 
 export interface FactSources {
   readonly env?: NodeJS.ProcessEnv;
@@ -20,9 +21,9 @@ export async function banGuardFacts(config: Config, src: FactSources = {}): Prom
   const all = (src.interfaces ?? networkInterfaces)();
   const hostAddresses: HostAddress[] = Object.entries(all).flatMap(([iface, addrs]) =>
     (addrs ?? []).map((a) => ({ iface, address: a.address.replace(/%.*$/, ''), cidr: a.cidr })));
-  const session = sshSession(env);
   return {
-    sessions: session ? [session] : [],
+    // Logged-in sessions only: a connection still at sshd's password prompt may be the very attacker being banned.
+    sessions: adminSessions(liveSessions({ env, interfaces: () => all })),
     adminSources: adminSources(env),
     hostAddresses,
     trusted: [

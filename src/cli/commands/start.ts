@@ -39,7 +39,7 @@ const start: Command = async (ctx) => {
     // Before anything changes, but beside apply's first reads: the guard's programs (ipset test, iptables -S)
     // and modprobe only read or load modules, and the snapshot does not depend on them.
     const preflight = async () => {
-      await guardSession(plan, backend, { force: ctx.force ?? false });
+      await guardSession(plan, backend, { force: ctx.force ?? false, serverFallback: isBootHost(host) ? undefined : host.myip });
       rememberAdminSource();
       for (const w of await loadModules(plan.modules)) log.warn(w);
     };
