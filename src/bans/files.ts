@@ -10,6 +10,7 @@ import type { FirewallBackend } from '../backend/types.js';
 import type { HostFacts } from '../discover/host.js';
 import { JAIL_FILE, ignoreList, jailFile, type LogSource } from './conf.js';
 import { jailsOf } from './jails.js';
+import { ensureLogFile, type LogFileOptions } from './logfile.js';
 import { chooseLogSource, probeLogs, type LogProbe } from './logsource.js';
 import { adminSources } from '../safety/admin.js';
 import { adminSessions, liveSessions } from '../safety/sessions.js';
@@ -62,7 +63,10 @@ export interface WrittenConfig {
 const liveAdmins = () => adminSessions(liveSessions()).map((s) => s.client);
 
 /** Writes (or, with no jails, removes) our files; never touches the admin's jail.local or the stock files. */
-export function writeFail2banConfig(config: Config, host: HostFacts, backend: FirewallBackend, dir = fail2banDir(), probe?: LogProbe): WrittenConfig {
+export function writeFail2banConfig(
+  config: Config, host: HostFacts, backend: FirewallBackend, dir = fail2banDir(), probe?: LogProbe,
+  logFiles: Omit<LogFileOptions, 'fail2banDir'> = {},
+): WrittenConfig {
   const files = ourFiles(dir);
   const jails = config.fail2ban === 'no' ? [] : jailsOf(config);
   if (jails.length === 0) {
@@ -74,8 +78,9 @@ export function writeFail2banConfig(config: Config, host: HostFacts, backend: Fi
   const logSources = new Map<string, LogSource>();
   for (const j of jails) {
     const chosen = chooseLogSource(j.service.name, j.service.jail, logs);
-    warnings.push(...chosen.warnings);
-    if (chosen.source) logSources.set(j.jail, chosen.source);
+    const file = chosen.source && ensureLogFile(j.service.name, chosen.source, { fail2banDir: dir, ...logFiles });
+    warnings.push(...chosen.warnings, ...(file?.warnings ?? []));
+    if (file?.source) logSources.set(j.jail, file.source);
   }
   const actions = backend.fail2banActions({ ipv6: config.ipv6 === 'mirror', source: config.source });
   const texts: [string, string][] = [
