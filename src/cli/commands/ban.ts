@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseBanAddresses } from '../../bans/ip.js';
 import { findJail, type JailSpec } from '../../bans/jails.js';
+import { liftExpired } from '../../bans/upkeep.js';
 import { banContext, banDirect } from '../../bans/ops.js';
 import { BanRefusedError, UsageError } from '../../errors.js';
 import { log } from '../../log.js';
@@ -44,6 +45,7 @@ const ban: Command = async (ctx) => {
   // Before fail2ban or the kernel hears of it: fail2ban's banip does not consult ignoreip.
   const refused = refusalsFor(ok.map((a) => a.ip), await banGuardFacts(bctx.config), { force: ctx.force });
   if (refused.length > 0) throw new BanRefusedError(refusalMessage(refused, ok.length));
+  await liftExpired(bctx.backend, bctx.jails);
   if (daemonState(bctx.config) === 'running' && ok.length <= CLIENT_MAX) {
     const r = await fail2banClient(['set', jail.jail, 'banip', ...ok.map((a) => a.ip)]);
     if (r.exitCode === 0) {
@@ -53,7 +55,8 @@ const ban: Command = async (ctx) => {
     log.warn(`fail2ban refused the ban (${r.stderr.trim() || r.stdout.trim()}); banning directly in the kernel`);
   }
   const n = await banDirect(bctx, jail, ok);
-  const expiry = jail.kind === 'set' ? `expires after ${jail.service.jail.bantime}s` : 'until unban';
+  // A chain rule never expires in the kernel: the next verb that touches bans after its time lifts it.
+  const expiry = `expires after ${jail.service.jail.bantime}s${jail.kind === 'chain' ? ', lifted by the next tsfirewall ban verb or start after that' : ''}`;
   say(`banned ${ok.length} address${ok.length === 1 ? '' : 'es'} in ${jail.jail} (${n} new kernel entries, ${expiry})`);
   return 0;
 };

@@ -6,6 +6,7 @@
  * `start --early` is the boot-time step before the network: the rules that need no address, no ban daemon.
  */
 import { applyPlan } from '../../apply/apply.js';
+import { restoreAfterStart } from '../../bans/upkeep.js';
 import { loadModules } from '../../apply/modules.js';
 import type { FirewallBackend } from '../../backend/types.js';
 import { isBootHost } from '../../discover/host.js';
@@ -49,15 +50,18 @@ const start: Command = async (ctx) => {
     if (!recordLoaded(record)) {
       log.debug('could not record the loaded ruleset; status will not tell when it is out of date');
     }
+    // The sets and chains exist now: the bans a stop saved go back in, expired chain bans go.
+    const restored = await restoreAfterStart(backend, config);
     // Only once the new rules are in (and confirmed): a restart that fails or is rolled back keeps the daemon too.
     if (ctx.verb === 'restart') await stopDaemon(config);
+    const kept = restored ? `; ${restored}` : '';
     if (boot) {
       say(`firewall started before the network: ${ruleCount(plan)} rules (${backend.label}); those that need ` +
-        `${host.iface ? `${host.iface}'s` : 'the interface\'s'} address follow with "tsfirewall start"`);
+        `${host.iface ? `${host.iface}'s` : 'the interface\'s'} address follow with "tsfirewall start"${kept}`);
       return 0;
     }
     say(`firewall ${ctx.verb === 'start' ? 'started' : 'reloaded'}: ${ruleCount(plan)} rules for ${host.myip}/${host.prefix}` +
-      `${host.iface ? ` on ${host.iface}` : ''} (${backend.label})`);
+      `${host.iface ? ` on ${host.iface}` : ''} (${backend.label})${kept}`);
     // The boot-time step comes before the network and the ban daemon's own unit: it leaves fail2ban to them.
     if (ctx.early) return 0;
     const daemon = await startDaemon(config, { verb: ctx.verb, host, backend });
