@@ -93,18 +93,21 @@ export function useCliCopy(): { readonly path: string; readonly configs: ConfigD
 
 /**
  * Runs `tsfirewall ARGS` inside the host's namespace with the backend forced; `config` is a path for --config. Its
- * run directory (journal, loaded-ruleset record) sits beside the CLI copy and goes with it, not in this machine's /run.
+ * run directory (journal, loaded-ruleset record) sits beside the CLI copy and goes with it, not in this machine's /run;
+ * so does a state directory per namespace (saved bans, chain-ban expiries), which no other lab host may restore.
  */
 export function tsfw(cli: string, host: Host, backend: BackendName, args: readonly string[], config?: string): Promise<Result> {
   return host.exec([process.execPath, cli, ...(config === undefined ? [] : ['--config', config]), ...args], {
-    env: tsfwEnv(cli, backend),
+    env: tsfwEnv(cli, backend, host.ns),
     timeoutMs: 60_000,
   });
 }
 
 /** The environment tsfw() runs the CLI copy in, for a test that starts it itself (a long-running `watch`). */
-export const tsfwEnv = (cli: string, backend: BackendName) =>
-  ({ TSFIREWALL_BACKEND: backend, TSFIREWALL_LOG_LEVEL: 'info', TSFIREWALL_RUN_DIR: join(dirname(cli), 'run') });
+export const tsfwEnv = (cli: string, backend: BackendName, ns = 'default') => ({
+  TSFIREWALL_BACKEND: backend, TSFIREWALL_LOG_LEVEL: 'info', TSFIREWALL_RUN_DIR: join(dirname(cli), 'run'),
+  TSFIREWALL_STATE_DIR: join(dirname(cli), `state-${ns}`),
+});
 
 /** tsfw() that must succeed: its stdout, or the test fails naming the command and its stderr. */
 export async function tsfwOk(cli: string, host: Host, backend: BackendName, args: readonly string[], config?: string): Promise<string> {

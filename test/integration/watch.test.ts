@@ -58,7 +58,7 @@ describe('following the address', () => {
 
   test('watch reloads after each change of address, and ends on SIGTERM', async () => {
     const child = spawn('ip', ['netns', 'exec', fw.ns, process.execPath, cli.path, '--config', config, 'watch'], {
-      env: { ...process.env, ...tsfwEnv(cli.path, backend) },
+      env: { ...process.env, ...tsfwEnv(cli.path, backend, fw.ns) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
