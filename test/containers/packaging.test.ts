@@ -98,8 +98,9 @@ describe('package checks (no container)', () => {
     expect(list).toMatch(/-rwxr-xr-x root\/root .* \.\/usr\/sbin\/tsfirewall/);
     expect(list).not.toMatch(/node_modules/);
     const field = async (f: string) => (await execa('dpkg-deb', ['-f', deb, f])).stdout;
-    expect(await field('Depends')).toBe('nodejs (>= 18.19), iptables');
-    expect(await field('Recommends')).toBe('fail2ban, ipset');
+    // nftables carries the default backend; iptables and ipset only the iptables backends (packaging/README.md).
+    expect(await field('Depends')).toBe('nodejs (>= 18.19), nftables');
+    expect(await field('Recommends')).toBe('fail2ban, iptables, ipset');
     const conffiles = (await execa('sh', ['-c', `dpkg-deb --ctrl-tarfile '${deb}' | tar -xO ./conffiles`])).stdout;
     expect(conffiles.split('\n').sort()).toEqual(['/etc/default/tsfirewall', '/etc/init.d/iptables']);
   });
@@ -125,8 +126,11 @@ describe('package checks (no container)', () => {
     expect(flags).toMatch(/^cn \/etc\/default\/tsfirewall$/m);
     // The fail2ban files `start` generates are owned as ghosts, so an erase deletes them.
     expect(flags).toMatch(/^g \/etc\/fail2ban\/jail\.d\/tsfirewall\.conf$/m);
-    expect(await q('--requires')).toMatch(/^nodejs\(engine\) >= 18\.19$/m);
-    expect(await q('--recommends')).toMatch(/fail2ban[\s\S]*ipset/);
+    const requires = await q('--requires');
+    expect(requires).toMatch(/^nodejs\(engine\) >= 18\.19$/m);
+    expect(requires).toMatch(/^nftables$/m);
+    expect(requires).not.toMatch(/^(iptables|ipset)\b/m);
+    expect((await q('--recommends')).trim().split('\n').sort()).toEqual(['fail2ban', 'ipset', 'iptables']);
     expect((await q('--conflicts')).trim()).toBe('iptables-services');
   });
 
