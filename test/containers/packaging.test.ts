@@ -502,7 +502,7 @@ const SYSV_CASES: readonly { readonly backend: PackagedBackend; readonly edit: s
   { backend: 'iptables-nft', edit: " -e 's/^BACKEND=auto$/BACKEND=iptables-nft/'", ip: 10 },
 ];
 
-describe.each(SYSV_CASES)('the .deb without systemd on $backend: service iptables runs /etc/init.d/iptables', ({ backend, edit, ip }) => {
+describe.each(SYSV_CASES.map((c) => [c.backend, c] as const))('the .deb without systemd on %s: service iptables runs /etc/init.d/iptables', (_name, { backend, edit, ip }) => {
   const view = rulesView(backend);
   let plain: StartedTestContainer | undefined;
   const loaded = async () => {
@@ -548,6 +548,50 @@ describe.each(SYSV_CASES)('the .deb without systemd on $backend: service iptable
     await ok(plain, 'service iptables try-restart');
     await opened();
     await ok(plain, 'service iptables frobnicate', 2);
+  }, 300_000);
+
+  // The host an earlier tsfirewall ran on iptables (its BACKEND=auto meant iptables-nft before the package pulled nft
+  // in): its rules are still loaded when this version's auto means nftables. Emulated with the backend forced.
+  it.runIf(edit === '')('rules an earlier tsfirewall loaded on iptables-nft: status reports them, stop opens them, and the upgrade moves them to nftables with their bans', async () => {
+    const byIptables = 'TSFIREWALL_BACKEND=iptables-nft tsfirewall';
+    const iptables = rulesView('iptables-nft');
+    const held = async () => {
+      const save = await ok(plain, iptables.command);
+      expect(iptables.ours(save), save).toBeGreaterThan(5);
+      expect(iptables.closed(save), save).toBe(true);
+    };
+    await ok(plain, `${byIptables} start`);
+    await held();
+    const status = await ok(plain, 'service iptables status');
+    expect(status.split('\n')[0]).toMatch(/^tsfirewall: (running|degraded) \(iptables-nft; /);
+    expect(status).toMatch(/^pending: the rules were loaded through iptables-nft, BACKEND now picks nftables/m);
+    // Before the fix stop removed only nftables' table and said "stopped", leaving these rules filtering.
+    await ok(plain, 'service iptables stop');
+    expect(iptables.open(await ok(plain, iptables.command))).toBe(true);
+    await opened();
+    await ok(plain, 'service iptables status', 3);
+
+    // Loaded again with a ban (through fail2ban, whose action is then the ipset one), and the upgrade's configure.
+    const banned = '198.51.100.77';
+    await ok(plain, `${byIptables} start && ${byIptables} ban ${banned}`);
+    await waitFor(async () => (await sh(plain, `ipset test f2b-SSH ${banned}`)).exitCode, 0, 60);
+    await ok(plain, `ipset test f2b-SSH ${banned}`);
+    const postinst = await sh(plain, `DPKG_MAINTSCRIPT_PACKAGE=tsfirewall DPKG_MAINTSCRIPT_NAME=postinst /var/lib/dpkg/info/tsfirewall.postinst configure ${built.version}`);
+    expect(postinst.exitCode, postinst.stderr).toBe(0);
+    expect(postinst.stdout + postinst.stderr).toMatch(/the ruleset iptables-nft held was replaced by nftables's, its 1 bans kept/);
+    await loaded();
+    expect(iptables.ours(await ok(plain, iptables.command))).toBe(0);
+    expect(await ok(plain, 'ipset list -n')).not.toMatch(/f2b-SSH/);
+    // Copied with the time it had left, as its own timeout.
+    const element = new RegExp(`${banned.replace(/\./g, '\\.')} timeout [\\dhms]+ expires `);
+    expect(await ok(plain, 'nft list set inet tsfirewall f2b-SSH')).toMatch(element);
+    const moved = await ok(plain, 'service iptables status');
+    expect(moved.split('\n')[0]).toMatch(/^tsfirewall: (running|degraded) \(nftables; /);
+    expect(moved).not.toMatch(/^pending:/m);
+    // fail2ban now bans through the nftables action.
+    expect(await ok(plain, 'cat /etc/fail2ban/jail.d/tsfirewall.conf')).toMatch(/^action {3}= tsfirewall-nftables\[name=SSH, /m);
+    await ok(plain, 'service iptables stop');
+    await opened();
   }, 300_000);
 
   it('an upgrade reloads a running firewall and keeps the edited config; purge removes the links and config', async () => {
