@@ -1,9 +1,11 @@
 /**
- * Issue 13's proof kit at work, once per iptables flavour: a real dockerd in a lab namespace with a container
+ * Issue 13's proof kit at work, once per tsfirewall backend: a real dockerd in a lab namespace with a container
  * publishing 8080 -> 80, a peer that reaches it through DNAT, fail2ban's stock sshd chain and libvirt's nft table
- * beside Docker's rules; then tsfirewall's verbs, after each of which the foreign rules must read back
- * byte-identical and the published port must still answer while INPUT is closed. TSFW_CAPTURE_FOREIGN=1 rewrites
- * the captured fixtures.
+ * beside Docker's rules; then tsfirewall's verbs, after each of which the foreign rules (everything but what
+ * tsfirewall owns, in every tool's view) must read back byte-identical and the published port must still answer
+ * while INPUT is closed. On the two iptables backends Docker writes with the same flavour; on nftables Docker
+ * writes with iptables-nft, as Docker 20.10 does on Debian 12, and tsfirewall's rules are all in table inet
+ * tsfirewall. TSFW_CAPTURE_FOREIGN=1 rewrites the captured fixtures.
  */
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -11,6 +13,7 @@ import { FOREIGN_FIXTURES, foreignIptables, foreignNft, foreignRules, loadIptabl
 import { loadListenerImage, startNetnsDockerd, type NetnsDockerd } from '../harness/netns-dockerd.js';
 import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
 import { until } from '../harness/poll.js';
+import { closesNft } from '../harness/rulesets.js';
 import { BACKENDS, connects, hasOurRules, mustExec, ruleCounter, savedRules, tool, useCliCopy, type BackendName } from './helpers.js';
 import { runCli, useScratch } from './safety-kit.js';
 
@@ -20,6 +23,15 @@ const PUBLISHED = 8080;
 const CLOSED = 8081; // a listener in the firewall's own namespace that the config does not open
 const BANNED: Readonly<Record<Family, string>> = { ipv4: '198.51.100.77', ipv6: '2001:db8:2::77' };
 const CONFIG = 'INTERFACE=eth0\nTRUST_LOCAL_SUBNET=no\nSERVICES=ssh\nFAIL2BAN=no\nBAN_MODE=chain\nIPV6=drop\n';
+
+/**
+ * tsfirewall's backend, and the iptables flavour Docker and fail2ban's stock action write their rules with beside
+ * it (dockerd runs whatever `iptables` PATH gives: the system's is iptables-nft here, as on Debian 12).
+ */
+const MATRIX: readonly { readonly tsfw: 'iptables-nft' | 'iptables-legacy' | 'nftables'; readonly flavour: BackendName }[] = [
+  ...BACKENDS.map((flavour) => ({ tsfw: `iptables-${flavour}` as const, flavour })),
+  { tsfw: 'nftables', flavour: 'nft' },
+];
 
 const cli = useCliCopy();
 const scratch = useScratch();
@@ -52,14 +64,23 @@ const oursByHand = (ipt: string): string[][] => [
   [ipt, '-w', '-t', 'raw', '-A', 'PREROUTING', '-p', 'tcp', '--dport', '21', '-m', 'comment', '--comment', 'tsfw:selftest', '-j', 'ACCEPT'],
 ];
 
-describe.each(BACKENDS)('foreign rules beside dockerd on iptables-%s', (backend) => {
+const ROWS = MATRIX.map((m) => [`tsfirewall on ${m.tsfw}, Docker on iptables-${m.flavour}`, m] as const);
+
+describe.each(ROWS)('foreign rules beside dockerd: %s', (_row, { tsfw, flavour: backend }) => {
   let lab: Lab;
   let h: Record<'dock' | 'peer' | 'fx' | 'f2b', Host>;
   let dockerd: NetnsDockerd | undefined;
   let baseline: Record<string, string> = {};
   const stops: (() => void)[] = [];
   const config = cli.configs.write(CONFIG);
-  const run = (args: string[], env: Record<string, string> = {}) => runCli(cli.path, h.dock, scratch, args, { backend, config, env });
+  // The kit's CLI options name an iptables flavour; the environment names the backend itself, nftables included.
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    runCli(cli.path, h.dock, scratch, args, { backend, config, env: { TSFIREWALL_BACKEND: tsfw, ...env } });
+  /** Where rules of ours are loaded: in the flavour's iptables tables, and as table inet tsfirewall. */
+  const oursIn = async () => ({
+    iptables: hasOurRules(await savedRules(h.dock, backend)) || hasOurRules(await savedRules(h.dock, backend, 'ipv6')),
+    nftables: /^table inet tsfirewall$/m.test(await mustExec(h.dock, ['nft', 'list', 'tables'])),
+  });
   const reachable = () => connects(h.peer, h.dock.ip, PUBLISHED);
   const dnatHits = () => ruleCounter(h.dock, backend, ['-j DNAT', `--dport ${PUBLISHED}`]).catch(() => -1);
   /**
@@ -158,7 +179,12 @@ describe.each(BACKENDS)('foreign rules beside dockerd on iptables-%s', (backend)
       const r = await run([verb.name === 'recovery' ? 'reload' : verb.name]);
       expect(r.exitCode, r.stderr).toBe(0);
       if (verb.name === 'recovery') expect(r.stderr).toMatch(/was interrupted mid-apply; the ruleset from before it was restored/);
-      expect(hasOurRules(await savedRules(h.dock, backend))).toBe(verb.ours);
+      // Only the backend in use holds rules of ours, and stop leaves them nowhere.
+      expect(await oursIn()).toEqual({ iptables: verb.ours && tsfw !== 'nftables', nftables: verb.ours && tsfw === 'nftables' });
+      if (verb.ours && tsfw === 'nftables') {
+        const table = await mustExec(h.dock, ['nft', 'list', 'table', 'inet', 'tsfirewall']);
+        expect(closesNft(table), table).toBe(true);
+      }
       expect(await connects(h.peer, h.dock.ip, CLOSED, verb.ours ? 1000 : 5000)).toBe(!verb.ours);
     });
     test(`${title}: the foreign rules read back byte-identical`, async () => {

@@ -6,7 +6,7 @@
  * `start --early` is the boot-time step before the network: the rules that need no address, no ban daemon.
  */
 import { applyPlan } from '../../apply/apply.js';
-import { takeOverFrom } from '../../apply/switch.js';
+import { holdersBesides, takeOverFrom } from '../../apply/switch.js';
 import { banTargets, jailsOf } from '../../bans/jails.js';
 import { restoreAfterStart } from '../../bans/upkeep.js';
 import { loadModules } from '../../apply/modules.js';
@@ -84,15 +84,18 @@ const ruleCount = (plan: Plan) => plan.rulesets.reduce((n, r) => n + r.tables.re
  * Why this start has nothing to do, read from the kernel's ruleset, which only --early and --if-changed pay for. The
  * early step must never replace a complete ruleset with a lesser one (a unit started by hand, or late);
  * `reload --if-changed` (the address watcher's) reloads only a running firewall whose rules would change, and the
- * boot-time rules always would: the address they waited for has come (even if the unit gave up retrying).
+ * boot-time rules always would: the address they waited for has come (even if the unit gave up retrying). Rules
+ * another backend of ours holds (BACKEND, or what auto picks, changed since) count as loaded: a reload moves them.
  */
 async function reasonToSkip(backend: FirewallBackend, record: LoadedRecord, boot: boolean): Promise<string | undefined> {
-  const live = await backend.readLive(['ipv4'], []);
+  const own = await backend.readLive(['ipv4'], []);
+  const elsewhere = own.loaded ? undefined : (await holdersBesides(backend.name))[0]?.live;
+  const live = elsewhere ?? own;
   const full = live.loaded && !live.boot;
   if (boot) return full ? 'firewall already loaded with its full ruleset; --early changes nothing' : undefined;
   if (!live.loaded) return 'firewall not running: --if-changed starts nothing';
   const loaded = readLoaded();
-  return full && loaded?.rules === record.rules && loaded.backend === record.backend ? 'rules up to date: nothing to reload' : undefined;
+  return !elsewhere && full && loaded?.rules === record.rules && loaded.backend === record.backend ? 'rules up to date: nothing to reload' : undefined;
 }
 
 function parseConfirm(raw: Context['confirm']): number | undefined {
