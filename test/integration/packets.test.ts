@@ -1,10 +1,10 @@
 /**
  * Issue 2 with real packets: the default ruleset (plus one friends net) loaded by the real CLI in a lab namespace,
- * probed by TCP connections from LAN, WAN and friends hosts, once per iptables backend.
+ * probed by TCP connections from LAN, WAN and friends hosts, once per backend.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
-import { BACKENDS, closes, connects, ftpPassive, hasOurRules, listenFtp, mustExec, ruleCounter, savedRules, tool, tsfw, useCliCopy } from './helpers.js';
+import { BACKENDS, closes, connects, ftpPassive, hasOurRules, holders, listenFtp, mustExec, ourRules, ruleCounter, spell, tsfw, useCliCopy } from './helpers.js';
 
 const MYIP = '192.0.2.10';
 const SERVICE_PORTS = [21, 22, 80, 443];
@@ -14,7 +14,7 @@ const FTP_DATA_PORT = 50000;
 const cli = useCliCopy();
 const { configs } = cli;
 
-describe.each(BACKENDS)('default ruleset with iptables-%s', (backend) => {
+describe.each(BACKENDS)('default ruleset with %s', (backend) => {
   let lab: Lab;
   let h: Record<'fw' | 'lan' | 'out' | 'w1' | 'w2' | 'spoof' | 'friend', Host>;
   const stops: (() => void)[] = [];
@@ -41,11 +41,10 @@ describe.each(BACKENDS)('default ruleset with iptables-%s', (backend) => {
   afterAll(async () => { for (const stop of stops) stop(); await lab?.destroy(); });
 
   test('the rules are loaded through the chosen backend only', async () => {
-    const ours = await mustExec(h.fw, [tool(backend, 'ipv4', '-save')]);
+    const ours = await ourRules(h.fw, backend);
     expect(hasOurRules(ours)).toBe(true);
-    expect(closes(ours), ours).toBe(true);
-    const other = await mustExec(h.fw, [tool(backend === 'nft' ? 'legacy' : 'nft', 'ipv4', '-save')]);
-    expect(hasOurRules(other)).toBe(false);
+    expect(closes(backend, ours), ours).toBe(true);
+    expect(await holders(h.fw)).toEqual([backend]);
     expect((await run(['status'])).exitCode).toBe(0);
   });
 
@@ -72,7 +71,7 @@ describe.each(BACKENDS)('default ruleset with iptables-%s', (backend) => {
     // these switches let them through routing so that the firewall's own rule is what is tested.
     for (const key of ['accept_local', 'route_localnet']) await mustExec(h.fw, ['sysctl', '-qw', `net.ipv4.conf.eth0.${key}=1`]);
     await mustExec(lab.router, ['sysctl', '-qw', 'net.ipv4.conf.br-wan.route_localnet=1']);
-    for (const [spoofed, fragment] of [[MYIP, `-s ${MYIP}/32`], ['127.0.0.2', '-s 127.0.0.0/8']] as const) {
+    for (const [spoofed, fragment] of [[MYIP, spell.src(backend, MYIP)], ['127.0.0.2', spell.src(backend, '127.0.0.0/8')]] as const) {
       await mustExec(h.spoof, ['iptables-nft', '-t', 'nat', '-F', 'POSTROUTING']);
       await mustExec(h.spoof, ['iptables-nft', '-t', 'nat', '-A', 'POSTROUTING', '-d', MYIP, '-p', 'tcp', '--dport', '80', '-j', 'SNAT', '--to-source', spoofed]);
       const before = await ruleCounter(h.fw, backend, [fragment, 'tsfw:antispoof']);
@@ -85,9 +84,10 @@ describe.each(BACKENDS)('default ruleset with iptables-%s', (backend) => {
   test('traffic to another local address of the firewall host is dropped', async () => {
     await mustExec(h.fw, ['ip', 'addr', 'add', '192.0.2.50/32', 'dev', 'eth0']);
     try {
-      const before = await ruleCounter(h.fw, backend, [`! -d ${MYIP}/32`, 'tsfw:unicast']);
+      const unicast = [spell.notDst(backend, MYIP), 'tsfw:unicast'];
+      const before = await ruleCounter(h.fw, backend, unicast);
       expect(await connects(h.out, '192.0.2.50', 80, 1000)).toBe(false);
-      expect(await ruleCounter(h.fw, backend, [`! -d ${MYIP}/32`, 'tsfw:unicast'])).toBeGreaterThan(before);
+      expect(await ruleCounter(h.fw, backend, unicast)).toBeGreaterThan(before);
       expect(await connects(h.out, MYIP, 80)).toBe(true);
     } finally {
       await mustExec(h.fw, ['ip', 'addr', 'del', '192.0.2.50/32', 'dev', 'eth0']);
@@ -120,13 +120,13 @@ describe.each(BACKENDS)('default ruleset with iptables-%s', (backend) => {
       const json = JSON.parse((await run(['status', '--json'])).stdout) as { recent: Record<string, { src: string }[]> };
       return (json.recent.SSH ?? []).map((e) => e.src).sort();
     };
-    const before = await savedRules(h.fw, backend);
+    const before = await ourRules(h.fw, backend);
     const seen = await sources();
     expect(seen).toContain(h.w1.ip);
     for (const verb of ['reload', 'restart', 'force-reload']) {
       const r = await run([verb]);
       expect(r.exitCode, r.stderr).toBe(0);
-      expect(await savedRules(h.fw, backend), verb).toBe(before);
+      expect(await ourRules(h.fw, backend), verb).toBe(before);
       expect(await sources(), verb).toEqual(seen);
     }
   });
