@@ -2,13 +2,14 @@
  * The batch ban path through the real CLI (`ban -` from stdin). On iptables, against the real ipset program
  * (bans/kernel.ts): every batch repeats the set's create line so ipset skips a kernel lookup per line. That line must
  * never create a set the firewall does not use, and a set made with other settings must still take the bans (the
- * batch is sent again without the line); both are ipset's own, so iptables-nft only.
+ * batch is sent again without the line); both are ipset's own, so iptables-nft only. On nftables: 10k bans are one
+ * `nft -f -` transaction into our table's set, and before start there is no set to fill.
  */
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { banAddresses } from '../harness/ban-addresses.js';
 import { createLab, type Host, type Lab } from '../harness/netns.js';
-import { mustExec, tsfw, useCliCopy, type BackendName } from './helpers.js';
+import { mustExec, nftTable, tsfw, useCliCopy, type BackendName } from './helpers.js';
 
 const cli = useCliCopy();
 const { configs } = cli;
@@ -65,5 +66,46 @@ describe('the ipset batch (iptables-nft)', () => {
     expect(await mustExec(fw, ['ipset', 'list', '-t', 'f2b-SSH'])).toMatch(/maxelem 65536/);
     expect((await banFromStdin('unban', addresses.slice(0, 200))).exitCode).toBe(0);
     expect(await entries('f2b-SSH')).toBe(300);
+  });
+});
+
+describe('the batch on nftables', () => {
+  let lab: Lab;
+  let fw: Host;
+  beforeAll(async () => {
+    lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }]);
+    fw = lab.hosts.fw!;
+  });
+  afterAll(async () => { await lab?.destroy(); });
+
+  /** 10k from the benchmarking range, as in nftables-bans.test.ts: the CLI's path this time. */
+  const many = banAddresses(10_000);
+  const members = async () => {
+    const json = JSON.parse(await mustExec(fw, ['nft', '-j', 'list', 'set', 'inet', 'tsfirewall', 'f2b-SSH'])) as
+      { nftables: { set?: { elem?: { elem: { val: string; timeout: number; expires: number } }[] } }[] };
+    return json.nftables.find((o) => o.set)!.set!.elem ?? [];
+  };
+
+  test('before start there is no set: the batch fails, says why, and creates nothing', async () => {
+    const r = await fromStdin(fw, 'nftables', 'ban', many.slice(0, 10));
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/loading 10 bans into f2b-SSH failed: set f2b-SSH does not exist \(is the firewall started\?\)/);
+    expect(await nftTable(fw)).toBe('');
+  });
+
+  test("after start, 10k bans from stdin land in the set with the jail's timeout, and unban lifts 1000", async () => {
+    expect((await tsfw(cli.path, fw, 'nftables', ['start'], conf)).exitCode).toBe(0);
+    const r = await fromStdin(fw, 'nftables', 'ban', many);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const elems = await members();
+    expect(elems).toHaveLength(10_000);
+    expect(new Set(elems.map((e) => e.elem.val))).toEqual(new Set(many));
+    // JAIL_BANTIME's default, 600 s, on every element, each counting down from it.
+    expect(elems.every((e) => e.elem.timeout === 600 && e.elem.expires > 0 && e.elem.expires <= 600)).toBe(true);
+    const unban = await fromStdin(fw, 'nftables', 'unban', many.slice(0, 1000));
+    expect(unban.exitCode, unban.stderr).toBe(0);
+    const left = (await members()).map((e) => e.elem.val);
+    expect(left).toHaveLength(9_000);
+    expect(new Set(left)).toEqual(new Set(many.slice(1000)));
   });
 });
