@@ -1,9 +1,11 @@
 /**
- * Issue 13's proof kit at work, once per iptables backend: a real dockerd in a lab namespace with a container
+ * Issue 13's proof kit at work, once per backend: a real dockerd in a lab namespace with a container
  * publishing 8080 -> 80, a peer that reaches it through DNAT, fail2ban's stock sshd chain and libvirt's nft table
  * beside Docker's rules; then tsfirewall's verbs, after each of which the foreign rules must read back
- * byte-identical and the published port must still answer while INPUT is closed. The foreign tools use the
- * backend's iptables flavour (`foreign`). TSFW_CAPTURE_FOREIGN=1 rewrites the captured fixtures.
+ * byte-identical and the published port must still answer while INPUT is closed. The foreign tools use an iptables
+ * flavour (`foreign`): the backend's own on iptables, and on nftables iptables-nft, what Docker and fail2ban's
+ * stock actions use on a Debian 12 host where tsfirewall keeps its own table. TSFW_CAPTURE_FOREIGN=1 rewrites the
+ * captured fixtures.
  */
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -11,7 +13,7 @@ import { FOREIGN_FIXTURES, foreignIptables, foreignNft, foreignRules, loadIptabl
 import { loadListenerImage, startNetnsDockerd, type NetnsDockerd } from '../harness/netns-dockerd.js';
 import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
 import { until } from '../harness/poll.js';
-import { connects, flavour, hasOurRules, mustExec, ourRules, ruleCounter, savedRules, tool, useCliCopy, IPTABLES_BACKENDS, type IptablesBackend } from './helpers.js';
+import { BACKENDS, connects, flavour, hasOurRules, isIptables, mustExec, ourRules, ruleCounter, savedRules, tool, useCliCopy, type IptablesBackend } from './helpers.js';
 import { runCli, useScratch } from './safety-kit.js';
 
 const CAPTURE = process.env.TSFW_CAPTURE_FOREIGN === '1';
@@ -52,8 +54,8 @@ const oursByHand = (ipt: string): string[][] => [
   [ipt, '-w', '-t', 'raw', '-A', 'PREROUTING', '-p', 'tcp', '--dport', '21', '-m', 'comment', '--comment', 'tsfw:selftest', '-j', 'ACCEPT'],
 ];
 
-describe.each(IPTABLES_BACKENDS)('foreign rules beside dockerd, tsfirewall on %s', (backend) => {
-  const foreign: IptablesBackend = backend;
+describe.each(BACKENDS)('foreign rules beside dockerd, tsfirewall on %s', (backend) => {
+  const foreign: IptablesBackend = isIptables(backend) ? backend : 'iptables-nft';
   const fx = flavour(foreign);
   let lab: Lab;
   let h: Record<'dock' | 'peer' | 'fx' | 'f2b', Host>;
