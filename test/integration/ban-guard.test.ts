@@ -10,7 +10,7 @@ import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
 import { connects, mustExec, useCliCopy, type BackendName } from './helpers.js';
 import { runCli, useScratch } from './safety-kit.js';
 
-const backend: BackendName = 'nft';
+const backend: BackendName = 'iptables-nft';
 const MYIP = '192.0.2.10';
 const ADMIN = '198.51.100.20';
 const OTHER = '198.51.100.99';

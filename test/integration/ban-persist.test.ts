@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
-import { BACKENDS, connects, mustExec, tool, tsfw, tsfwOk, useCliCopy } from './helpers.js';
+import { IPTABLES_BACKENDS, connects, mustExec, tool, tsfw, tsfwOk, useCliCopy } from './helpers.js';
 
 const MYIP = '192.0.2.10';
 const MODES = ['ipset', 'chain'] as const;
@@ -18,7 +18,7 @@ const cli = useCliCopy();
 
 interface Listed { jails: { addresses: string[]; expiresIn: Record<string, number> }[] }
 
-describe.each(BACKENDS)('bans across stop and start with iptables-%s', (backend) => {
+describe.each(IPTABLES_BACKENDS)('bans across stop and start with %s', (backend) => {
   let lab: Lab;
   let h: Record<'fw' | 'out' | 'banned' | 'expired', Host>;
   let stopListening: (() => void) | undefined;

@@ -13,7 +13,7 @@ import { createLab, type Host, type Lab } from '../harness/netns.js';
 import { openSession, useCliCopy, type BackendName, type Session } from './helpers.js';
 import { kernelState, runCli, useScratch } from './safety-kit.js';
 
-const backend: BackendName = 'nft';
+const backend: BackendName = 'iptables-nft';
 const MYIP = '192.0.2.10';
 const ADMIN = '198.51.100.20';
 const BASE = 'FAIL2BAN=no\nBAN_MODE=chain\nSERVICE_SSH_RATE_LIMIT=no\n';

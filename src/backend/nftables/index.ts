@@ -12,7 +12,7 @@ import type { FirewallBackend, Snapshot, Staged } from '../types.js';
 import { nftBanStore } from './bans.js';
 import { nftablesFail2ban } from './fail2ban.js';
 import { TABLE_REF } from './layout.js';
-import { deleteDocument, flushDocument, limiterNames, limiterSetsOf } from './limiter.js';
+import { flushDocument, forgetDocument, limiterNames, limiterSetsOf } from './limiter.js';
 import { parseTable } from './parse.js';
 import { removeDocument, renderDocument, rollbackDocument } from './render.js';
 
@@ -82,11 +82,10 @@ export function nftablesBackend(): FirewallBackend {
         if (sets.length > 0) await apply(flushDocument(sets.map((s) => s.set)), 'clearing the hit-rate limiter failed');
         return wanted.filter((n) => sets.some((s) => s.set.endsWith(`-${n}`)));
       }
-      for (const { family, set } of sets) {
-        for (const ip of sources.filter((a) => a.includes(':') === (family === 'ipv6'))) {
-          const r = await run(nft(), ['-f', '-'], { input: deleteDocument(set, ip) });
-          if (r.exitCode !== 0 && !ABSENT.test(r.stderr)) log.debug(`forgetting ${ip} in ${set}: ${why(r)}`);
-        }
+      const document = forgetDocument(sets, sources);
+      if (document !== '') {
+        const r = await run(nft(), ['-f', '-'], { input: document });
+        if (r.exitCode !== 0 && !ABSENT.test(r.stderr)) log.debug(`forgetting ${sources.length} sources in the hit-rate limiter: ${why(r)}`);
       }
       return wanted;
     },

@@ -1,9 +1,10 @@
 /**
  * Forgetting the hit-rate limiter's sources on nftables: each limiter name has a window set and a hold set per
  * family (layout.ts), so `recent clear SSH` empties all four, and an unbanned address is deleted from those of its
- * family. Pure: the caller runs the commands.
+ * family. Pure: the caller runs the documents, each one transaction.
  */
 import type { Family } from '../../model.js';
+import { removeBatch } from './bans.js';
 import { LIMITER_SETS, TABLE_REF, limiterSet } from './layout.js';
 
 const FAMILIES: readonly Family[] = ['ipv4', 'ipv6'];
@@ -26,5 +27,14 @@ export function limiterSetsOf(present: readonly string[], names: readonly string
 /** One transaction emptying the sets. */
 export const flushDocument = (sets: readonly string[]) => sets.map((s) => `flush set ${TABLE_REF} ${s}\n`).join('');
 
-/** Deleting one address from one set: its own transaction, as an element that is not there fails it. */
-export const deleteDocument = (set: string, ip: string) => `delete element ${TABLE_REF} ${set} { ${ip} }\n`;
+/**
+ * Forgetting sources (an unban's addresses) in the sets, all in one transaction: each address is added, then
+ * deleted, so one the set does not hold is no error (a delete of a missing element fails the whole transaction),
+ * as in the ban store's remove. One nft for any number of addresses: an unban of 1000 used to run 2000.
+ */
+export function forgetDocument(sets: readonly { family: Family; set: string }[], sources: readonly string[]): string {
+  return sets.map(({ family, set }) => {
+    const ips = sources.filter((a) => a.includes(':') === (family === 'ipv6'));
+    return ips.length > 0 ? removeBatch(set, ips) : '';
+  }).join('');
+}

@@ -4,7 +4,7 @@
  * open) asked of `iptables-save` or of `nft list ruleset`. A test asks one view and never the other backend's tool
  * for what its own holds.
  */
-import { closes, closesNft, nftBlock } from '../../harness/rulesets.js';
+import { closes, nftBlock, nftCloses } from '../../harness/rulesets.js';
 
 export type PackagedBackend = 'nftables' | 'iptables-nft';
 
@@ -47,7 +47,7 @@ const nftView: RulesView = {
   command: 'nft list ruleset',
   ours: (listing) => ourTable(listing).split('\n').filter((l) => /comment "tsfw:[a-z0-9-]+"$/.test(l)).length,
   bootMarker: (listing) => /^\tchain tsfw-boot \{$/m.test(ourTable(listing)),
-  closed: (listing) => closesNft(listing),
+  closed: (listing) => nftCloses(listing),
   boundTo: (listing, ip) => new RegExp(`^\\t\\tip saddr ${escaped(ip)} counter packets \\d+ bytes \\d+ drop comment "tsfw:antispoof"$`, 'm').test(ourTable(listing)),
   // No table of ours, and no other table's input hook dropping either (the container has none).
   open: (listing) => !listing.includes('tsfirewall') && !listing.includes('tsfw') && !/hook input .*policy drop;/.test(listing),
