@@ -55,6 +55,19 @@ export function readLoaded(): LoadedRecord | undefined {
   }
 }
 
+/**
+ * The loaded plan's rulesets, as the record holds them: what intact() compares the kernel with. Undefined when the
+ * record cannot be read as a plan (written by a build whose record held another backend's text).
+ */
+export function loadedRulesets(record: LoadedRecord): Pick<Plan, 'rulesets'> | undefined {
+  try {
+    const parsed = JSON.parse(record.rules) as { rulesets?: unknown } | null;
+    return Array.isArray(parsed?.rulesets) ? { rulesets: parsed.rulesets as Plan['rulesets'] } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function forgetLoaded(): void {
   try { removeStateFile(runDir(), recordName()); } catch { /* nothing recorded, or nowhere to record */ }
 }
