@@ -3,8 +3,8 @@
  * marked as ours counted as loaded; `reload --if-changed` answered "rules up to date"; and a foreign ACCEPT inserted
  * before our jump, which makes our whole ruleset moot for its source, was listed without a word. Now status compares
  * the live ruleset with the record of what was loaded and exits 1 (state "tampered") naming what is missing or
- * foreign. Once per backend, with real connections from another namespace proving the host really was open, and
- * closed again by a reload.
+ * foreign, and `reload --if-changed` repairs it. Once per backend, with real connections from another namespace
+ * proving the host really was open, and closed again.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
@@ -83,7 +83,7 @@ describe.each(BACKENDS)('the loaded rules, whole or not, on %s', (backend) => {
     expect(await closedFromOut()).toBe(true);
   });
 
-  test('an outside flush opens the host: status exits 1, "tampered", naming what is gone; reload puts it back', async () => {
+  test('an outside flush opens the host: status exits 1, "tampered", naming what is gone; reload --if-changed puts it back', async () => {
     await outside(tamper.flush);
     expect(await connects(out, MYIP, CLOSED)).toBe(true);
     const s = await status();
@@ -92,8 +92,10 @@ describe.each(BACKENDS)('the loaded rules, whole or not, on %s', (backend) => {
     expect(s.problems).toEqual(expect.arrayContaining([expect.stringMatching(tamper.flushed)]));
     expect(s.text).toMatch(/^tsfirewall: tampered \(/);
     for (const p of s.problems) expect(s.text).toContain(p);
-    const r = await run(['reload']);
+    const r = await run(['reload', '--if-changed']);
     expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/not intact.*reloading/);
+    expect(r.stdout).toMatch(/^firewall reloaded: /m);
     expect(await status()).toMatchObject({ exitCode: 0, state: 'running', problems: [] });
     expect(await closedFromOut()).toBe(true);
   });
@@ -108,17 +110,17 @@ describe.each(BACKENDS)('the loaded rules, whole or not, on %s', (backend) => {
     expect(s.problems).toEqual([backend === 'nftables'
       ? 'chain input4: the final drop (tsfw:policy) is gone'
       : 'IPv4 chain tsfw-input: the final DROP (tsfw:policy) is gone']);
-    expect((await run(['reload'])).exitCode).toBe(0);
+    expect((await run(['reload', '--if-changed'])).exitCode).toBe(0);
     expect((await status()).exitCode).toBe(0);
   });
 
-  test('a foreign ACCEPT where it makes our rules moot is named; reload puts our rules first again', async () => {
+  test('a foreign ACCEPT where it makes our rules moot is named; reload --if-changed puts our rules first again', async () => {
     await outside(tamper.foreign);
     expect(await connects(out, MYIP, CLOSED)).toBe(true);
     const s = await status();
     expect(s.exitCode, s.text).toBe(1);
     expect(s.problems).toEqual([expect.stringMatching(tamper.foreignNamed)]);
-    expect((await run(['reload'])).exitCode).toBe(0);
+    expect((await run(['reload', '--if-changed'])).exitCode).toBe(0);
     expect(await status()).toMatchObject({ exitCode: 0, problems: [] });
     expect(await closedFromOut()).toBe(true);
     if (backend !== 'nftables') {
@@ -136,7 +138,7 @@ describe.each(BACKENDS)('the loaded rules, whole or not, on %s', (backend) => {
       const s = await status();
       expect(s.exitCode).toBe(1);
       expect(s.problems).toEqual(['chain input: the dispatch (meta nfproto vmap { ipv4 : jump input4, ipv6 : jump input6 }) is gone']);
-      expect((await run(['reload'])).exitCode).toBe(0);
+      expect((await run(['reload', '--if-changed'])).exitCode).toBe(0);
       expect((await status()).exitCode).toBe(0);
     });
   }

@@ -20,6 +20,7 @@ import { exclusive } from '../../safety/exclusive.js';
 import { guardSession } from '../../safety/lockout.js';
 import { daemonState, startDaemon, stopDaemon } from '../../services/fail2ban.js';
 import { readLoaded, recordLoaded, recordOf, type LoadedRecord } from '../../state/loaded.js';
+import { loadedBy } from '../../status/intact.js';
 import type { Command, Context } from '../context.js';
 import { say } from '../../output.js';
 import { prepare } from '../pipeline.js';
@@ -79,16 +80,24 @@ const ruleCount = (plan: Plan) => plan.rulesets.reduce((n, r) => n + r.tables.re
 /**
  * Why this start has nothing to do, read from the kernel's ruleset, which only --early and --if-changed pay for. The
  * early step must never replace a complete ruleset with a lesser one (a unit started by hand, or late);
- * `reload --if-changed` (the address watcher's) reloads only a running firewall whose rules would change, and the
- * boot-time rules always would: the address they waited for has come (even if the unit gave up retrying).
+ * `reload --if-changed` (the address watcher's) reloads a firewall whose rules would change, and the boot-time
+ * rules always would: the address they waited for has come (even if the unit gave up retrying). It also reloads
+ * what was loaded and is no longer whole (an outside flush, a foreign rule before ours), even when nothing of ours
+ * is left: the record says it was started, and only stop forgets that.
  */
 async function reasonToSkip(backend: FirewallBackend, record: LoadedRecord, boot: boolean): Promise<string | undefined> {
-  const live = await backend.readLive(['ipv4'], []);
+  const previous = readLoaded();
+  const loaded = boot ? undefined : loadedBy(backend, previous);
+  const live = await backend.readLive(loaded?.families ?? ['ipv4'], []);
   const full = live.loaded && !live.boot;
   if (boot) return full ? 'firewall already loaded with its full ruleset; --early changes nothing' : undefined;
+  const problems = loaded ? backend.intact(loaded.plan, live) : [];
+  if (problems.length > 0) {
+    say(`the loaded rules are not intact (${problems.join('; ')}): reloading`);
+    return undefined;
+  }
   if (!live.loaded) return 'firewall not running: --if-changed starts nothing';
-  const loaded = readLoaded();
-  return full && loaded?.rules === record.rules && loaded.backend === record.backend ? 'rules up to date: nothing to reload' : undefined;
+  return full && previous?.rules === record.rules && previous.backend === record.backend ? 'rules up to date: nothing to reload' : undefined;
 }
 
 function parseConfirm(raw: Context['confirm']): number | undefined {
