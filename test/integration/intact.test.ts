@@ -3,12 +3,14 @@
  * marked as ours counted as loaded; `reload --if-changed` answered "rules up to date"; and a foreign ACCEPT inserted
  * before our jump, which makes our whole ruleset moot for its source, was listed without a word. Now status compares
  * the live ruleset with the record of what was loaded and exits 1 (state "tampered") naming what is missing or
- * foreign, and `reload --if-changed` repairs it. Once per backend, with real connections from another namespace
- * proving the host really was open, and closed again.
+ * foreign; `reload --if-changed` repairs it; and the address watcher notices by itself and repairs it. Once per
+ * backend, with real connections from another namespace proving the host really was open, and closed again.
  */
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
-import { connects, mustExec, tsfw, useCliCopy, type BackendName } from './helpers.js';
+import { until } from '../harness/poll.js';
+import { connects, mustExec, sleep, tsfw, tsfwEnv, useCliCopy, type BackendName } from './helpers.js';
 
 /** helpers.ts names the iptables flavours; TSFIREWALL_BACKEND takes the nftables backend's name as well. */
 type Backend = BackendName | 'nftables';
@@ -142,6 +144,34 @@ describe.each(BACKENDS)('the loaded rules, whole or not, on %s', (backend) => {
       expect((await status()).exitCode).toBe(0);
     });
   }
+
+  test('the watcher notices an outside flush, and a foreign ACCEPT before our rules, and repairs both by itself', async () => {
+    const child = spawn('ip', ['netns', 'exec', fw.ns, process.execPath, cli.path, '--config', config, 'watch'], {
+      env: { ...process.env, ...tsfwEnv(cli.path, backend as BackendName) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const found = () => (output.match(/changed from outside/g) ?? []).length;
+    try {
+      await until('the watcher to start', async () => output.includes('the rules are guarded'), 30);
+      await outside(tamper.flush);
+      await until('the watcher to find the flush', async () => found() >= 1, 60);
+      expect(output).toMatch(new RegExp(`changed from outside: .*${tamper.flushed.source.slice(1, -1)}`));
+      await until('the watcher to repair the rules', intactNow, 60);
+      expect(await closedFromOut()).toBe(true);
+      await until('the watcher to log the repair', async () => /repairing: .*firewall reloaded: /.test(output), 30);
+      await outside(tamper.foreign);
+      await until('the watcher to find the foreign rule', async () => found() >= 2, 60);
+      await until('the watcher to repair the rules again', intactNow, 60);
+      expect(await closedFromOut()).toBe(true);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await Promise.race([exited, sleep(20_000).then(() => 'still running')])).toBe(0);
+  });
 
   test('stop opens the host and forgets the record: stopped, exit 3, nothing to judge', async () => {
     expect((await run(['stop'])).exitCode).toBe(0);
