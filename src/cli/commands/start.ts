@@ -19,7 +19,7 @@ import { awaitConfirmation, MAX_CONFIRM_SECONDS } from '../../safety/confirm.js'
 import { exclusive } from '../../safety/exclusive.js';
 import { guardSession } from '../../safety/lockout.js';
 import { daemonState, startDaemon, stopDaemon } from '../../services/fail2ban.js';
-import { readLoaded, recordLoaded, recordOf, type LoadedRecord } from '../../state/loaded.js';
+import { readLoaded, recordLoaded, recordOf, withCarriedSets, type LoadedRecord } from '../../state/loaded.js';
 import { loadedBy } from '../../status/intact.js';
 import type { Command, Context } from '../context.js';
 import { say } from '../../output.js';
@@ -53,7 +53,7 @@ const start: Command = async (ctx) => {
     // Another backend may still hold our older ruleset: after a switch of BACKEND, an upgrade, or at boot (no
     // record yet). Its bans move over before its rules go, so nothing opens in between.
     if (previous?.backend !== backend.name) await takeOverFrom(backend, jailsOf(config).flatMap(banTargets));
-    if (!recordLoaded(record)) {
+    if (!recordLoaded(withCarriedSets(record, previous))) {
       log.debug('could not record the loaded ruleset; status will not tell when it is out of date');
     }
     // Only once the new rules are in (and confirmed): a restart that fails or is rolled back keeps the daemon too.
