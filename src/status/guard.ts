@@ -33,6 +33,21 @@ const OURS = /\binet tsfirewall\b/;
 const ELEMENTS = /^(add|delete) element /;
 export const touchesOurTable = (line: string) => /^flush ruleset/.test(line) || (OURS.test(line) && !ELEMENTS.test(line));
 
+/** The problems last reported, when, and how long the same ones must wait before they are reported again. */
+export interface Reported { readonly key: string; readonly at: number; readonly wait: number }
+
+/**
+ * Pure: whether `problems` found at `now` are reported, and what is remembered. New problems are reported at once;
+ * the same ones again (the repair did not mend them) only after RETRY_MS, then twice as long each time up to
+ * MAX_RETRY_MS; rules found whole forget them.
+ */
+export function nextReport(last: Reported | undefined, problems: readonly string[], now: number): { report: boolean; last: Reported | undefined } {
+  if (problems.length === 0) return { report: false, last: undefined };
+  const key = problems.join('\n');
+  if (last?.key === key && now < last.at + last.wait) return { report: false, last };
+  return { report: true, last: { key, at: now, wait: last?.key === key ? Math.min(last.wait * 2, MAX_RETRY_MS) : RETRY_MS } };
+}
+
 export interface GuardOptions {
   /** The watcher is reloading, or about to: the guard neither reads nor reports meanwhile. */
   busy(): boolean;
@@ -56,7 +71,7 @@ export function guardLoaded(opts: GuardOptions): Guard {
   let checking = false;
   let again = false;
   let guarding: string | undefined;
-  let last: { key: string; at: number; wait: number } | undefined;
+  let last: Reported | undefined;
 
   const announce = (name: BackendName) => {
     const how = name === 'nftables' && monitor ? 'nft monitor ruleset' : `a read every ${POLL_MS / 1000} s while idle`;
@@ -64,14 +79,10 @@ export function guardLoaded(opts: GuardOptions): Guard {
     guarding = `${name} ${how}`;
   };
 
-  /** Reports new problems at once, the same ones again only after a growing wait; intact forgets them. */
   const report = (problems: readonly string[]) => {
-    if (problems.length === 0) { last = undefined; return; }
-    const key = problems.join('\n');
-    const now = Date.now();
-    if (last?.key === key && now < last.at + last.wait) return;
-    last = { key, at: now, wait: last?.key === key ? Math.min(last.wait * 2, MAX_RETRY_MS) : RETRY_MS };
-    opts.found(problems);
+    const next = nextReport(last, problems, Date.now());
+    last = next.last;
+    if (next.report) opts.found(problems);
   };
 
   const check = async (): Promise<void> => {
@@ -118,11 +129,18 @@ export function guardLoaded(opts: GuardOptions): Guard {
   };
   const unfollow = () => { const m = monitor; monitor = undefined; m?.stop(); };
 
-  /** Every POLL_MS: what the record says is loaded decides how it is guarded. */
+  /**
+   * Every POLL_MS: what the record says is loaded decides how it is guarded. Under the monitor, a repair that mended
+   * nothing is looked at again once its wait is over: nothing in the kernel changes to say so.
+   */
   const tick = () => {
     const name = readLoaded()?.backend;
     if (name === undefined) { unfollow(); guarding = undefined; return; }
-    if (name === 'nftables' && !monitorFailed) { follows(); return; }
+    if (name === 'nftables' && !monitorFailed) {
+      follows();
+      if (last !== undefined && Date.now() >= last.at + last.wait) void check();
+      return;
+    }
     unfollow();
     void check();
   };
