@@ -54,6 +54,8 @@ export interface LiveState {
   readonly boot: boolean;
   /** Entry counts of the ban sets found (absent: that set does not exist). */
   readonly setCounts: ReadonlyMap<string, number>;
+  /** What else the backend read that `families` does not show (nftables: its base chains), for its own intact(). */
+  readonly data?: unknown;
 }
 
 /** Where one jail's bans for one family live: a set (ipset or nft) or a chain of DROP rules (the seed's). */
@@ -122,6 +124,13 @@ export interface FirewallBackend {
   rollback(before: Snapshot, attempted: Staged | undefined, opts: { readonly loaded: boolean }): Promise<boolean>;
   /** What is loaded now: rules and counters of `families`, and the sizes of the named ban sets (none: not read). */
   readLive(families: readonly Family[], sets: readonly string[]): Promise<LiveState>;
+  /**
+   * Pure, and cheap enough for status: what keeps `live` (readLive of the plan's families) from being the ruleset
+   * `loaded` rendered, one line per problem; empty when it is whole. Missing: an entry into our rules, a chain of
+   * ours, rules of a group, the final verdict. Foreign: a rule that is not ours among ours, or before our entry
+   * where it can let packets past them. Ban chain entries and set elements vary by design and are not compared.
+   */
+  intact(loaded: Pick<Plan, 'rulesets'>, live: LiveState): string[];
   /**
    * stop: removes everything of ours (rules, chains, sets, policies we set) in `families`, whatever the config says
    * now, and nothing of anyone else's. `sets`: ban sets the config names, for backends whose sets live outside

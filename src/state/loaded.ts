@@ -15,6 +15,11 @@ export interface LoadedRecord {
   readonly rules: string;
   /** The backend that loaded them: another one's rules may still be in the kernel after a switch. */
   readonly backend?: string;
+  /**
+   * The ban sets every ruleset loaded since the last stop has named: a reload that stops using one (IPV6 mirror ->
+   * drop) leaves an ipset in the kernel that no rule names any more, and stop must still find it.
+   */
+  readonly sets?: readonly string[];
 }
 
 /** How the loaded ruleset differs from what `start` would load now, if it does. */
@@ -36,6 +41,27 @@ export function recordOf(host: HostFacts | BootHost, plan: Plan): LoadedRecord {
   return isBootHost(host) ? { rules } : { addresses: [host.myip, ...host.myip6], rules };
 }
 
+/** The ban sets a record accounts for; a record written before `sets` existed names its own plan's. */
+export function loadedSets(record: LoadedRecord): readonly string[] {
+  if (record.sets) return record.sets;
+  try {
+    const parsed = JSON.parse(record.rules) as { ipsets?: { name?: unknown }[] } | null;
+    return (Array.isArray(parsed?.ipsets) ? parsed.ipsets : []).map((s) => s.name).filter((n): n is string => typeof n === 'string');
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The record start writes after a load: `record` plus the sets `previous` (written by the same backend) accounted
+ * for, which stay in the kernel until stop removes them whether the new plan names them or not.
+ */
+export function withCarriedSets(record: LoadedRecord, previous: LoadedRecord | undefined): LoadedRecord {
+  const carried = previous !== undefined && previous.backend === record.backend ? loadedSets(previous) : [];
+  const sets = [...new Set([...carried, ...loadedSets(record)])];
+  return sets.length > 0 ? { ...record, sets } : record;
+}
+
 /** Best effort: a record that cannot be written only costs status its drift check, never the loaded firewall. */
 export function recordLoaded(record: LoadedRecord): boolean {
   try {
@@ -50,8 +76,26 @@ export function readLoaded(): LoadedRecord | undefined {
   try {
     const parsed = JSON.parse(readStateFile(runDir(), recordName()) ?? 'null') as Partial<LoadedRecord> | null;
     if (typeof parsed?.rules !== 'string') return undefined;
-    const addresses = Array.isArray(parsed.addresses) ? parsed.addresses.filter((a): a is string => typeof a === 'string') : undefined;
-    return { rules: parsed.rules, ...(addresses ? { addresses } : {}), ...(typeof parsed.backend === 'string' ? { backend: parsed.backend } : {}) };
+    const strings = (v: unknown) => (Array.isArray(v) ? v.filter((a): a is string => typeof a === 'string') : undefined);
+    const addresses = strings(parsed.addresses);
+    const sets = strings(parsed.sets);
+    return {
+      rules: parsed.rules, ...(addresses ? { addresses } : {}), ...(typeof parsed.backend === 'string' ? { backend: parsed.backend } : {}),
+      ...(sets ? { sets } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The loaded plan's rulesets, as the record holds them: what intact() compares the kernel with. Undefined when the
+ * record cannot be read as a plan (written by a build whose record held another backend's text).
+ */
+export function loadedRulesets(record: LoadedRecord): Pick<Plan, 'rulesets'> | undefined {
+  try {
+    const parsed = JSON.parse(record.rules) as { rulesets?: unknown } | null;
+    return Array.isArray(parsed?.rulesets) ? { rulesets: parsed.rulesets as Plan['rulesets'] } : undefined;
   } catch {
     return undefined;
   }

@@ -9,6 +9,7 @@ import type { FirewallBackend, LiveFamily } from '../types.js';
 import { iptablesBanStore } from './ban-store.js';
 import { setCounts } from './bans.js';
 import { iptablesActions } from './fail2ban.js';
+import { intactProblems } from './intact.js';
 import { limiterEntries, forgetSources } from './limiter.js';
 import { isBootRuleset, isLoaded, parseSave } from './parse.js';
 import { programsFor, type Flavour, type IptablesPrograms } from './programs.js';
@@ -44,6 +45,7 @@ export function iptablesBackend(flavour: Flavour, p: IptablesPrograms = programs
       const loaded = saved.some(([, f]) => isLoaded(f));
       return { families: new Map<Family, LiveFamily>(saved), loaded, boot: isBootRuleset(first), setCounts: sets };
     },
+    intact: intactProblems,
     remove: ({ families, sets }) => removeOwned(p, families, sets),
     bans: iptablesBanStore(p),
     readLimiter: async () => limiterEntries(),

@@ -11,6 +11,7 @@ import type { Family, Plan } from '../../model.js';
 import type { FirewallBackend, Snapshot, Staged } from '../types.js';
 import { nftBanStore } from './bans.js';
 import { nftablesFail2ban } from './fail2ban.js';
+import { intactProblems } from './intact.js';
 import { TABLE_REF } from './layout.js';
 import { flushDocument, forgetDocument, limiterNames, limiterSetsOf } from './limiter.js';
 import { parseTable } from './parse.js';
@@ -71,6 +72,7 @@ export function nftablesBackend(): FirewallBackend {
       }
     },
     readLive: async (families: readonly Family[]) => parseTable(await listTable(true), families).live,
+    intact: intactProblems,
     remove: () => apply(removeDocument(), `removing table ${TABLE_REF} failed`),
     bans: nftBanStore(),
     readLimiter: async () => parseTable(await listTable(true)).limiter,

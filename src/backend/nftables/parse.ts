@@ -5,9 +5,10 @@
  */
 import type { BanEntry, LiveChain, LiveFamily, LiveRule, LiveState, LimiterEntry } from '../types.js';
 import { BOOT_CHAIN, MARK, type Family } from '../../model.js';
+import type { Step } from '../../status/problems.js';
 import { HOOKS, LIMITER_SETS, POLICY_GROUP, SUFFIX, TABLE } from './layout.js';
 import type { Holdings } from './render.js';
-import { ruleCounter, ruleText, verdictOf, value, type Json, type Obj } from './text.js';
+import { doesOf, ruleCounter, ruleText, verdictOf, value, type Json, type Obj } from './text.js';
 
 /** Everything one listing tells, so a caller that needs several parts reads the kernel once. */
 export interface TableView {
@@ -18,6 +19,12 @@ export interface TableView {
   readonly limiter: Record<string, LimiterEntry[]>;
   readonly holdings: Holdings;
 }
+
+/**
+ * Every chain of our table with its rules as steps (LiveState.data): base chains and foreign chains included,
+ * which the per-family view leaves out, so intact() can tell what is missing or not ours.
+ */
+export interface TableChains { readonly chains: readonly { readonly name: string; readonly base: boolean; readonly rules: readonly Step[] }[] }
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const FAMILIES = Object.keys(SUFFIX) as Family[];
@@ -114,6 +121,19 @@ function families(chains: readonly Obj[], rules: readonly Obj[], wanted: Readonl
   return out;
 }
 
+/** A rule as intact() compares it: its group and what it does; the text only where it names a foreign rule. */
+function stepOf(rule: Obj): Step {
+  const expr = (Array.isArray(rule.expr) ? rule.expr : []).filter(isObj);
+  const group = GROUP.exec(String(rule.comment ?? ''))?.[1];
+  return group === undefined ? { does: doesOf(expr), text: ruleText(expr) } : { group, does: doesOf(expr) };
+}
+
+function tableChains(chains: readonly Obj[], rules: readonly Obj[]): TableChains {
+  const byChain = new Map<string, Step[]>(chains.map((c) => [String(c.name), []]));
+  for (const rule of rules) byChain.get(String(rule.chain))?.push(stepOf(rule));
+  return { chains: chains.map((c) => ({ name: String(c.name), base: c.hook !== undefined, rules: byChain.get(String(c.name)) ?? [] })) };
+}
+
 function holdings(chains: readonly Obj[], sets: readonly Obj[], helpers: readonly Obj[]): Holdings {
   return {
     chains: chains.map((c) => ({
@@ -143,6 +163,7 @@ export function parseTable(json: string | undefined, wanted: readonly Family[] =
       loaded,
       boot: loaded && chains.some((c) => c.name === BOOT_CHAIN),
       setCounts: new Map(sets.map((s) => [String(s.name), elements(s).length])),
+      data: tableChains(chains, rules),
     },
     bans: new Map(sets.filter((s) => !limiterOf(String(s.name))).map((s) => [String(s.name), banEntries(s)])),
     limiter: limiterEntries(sets),

@@ -15,19 +15,22 @@ export interface Holdings {
   readonly helpers: readonly { readonly name: string; readonly type: string; readonly protocol: string }[];
 }
 
-interface ChainDecl { readonly name: string; readonly hook?: Hook; readonly lines: readonly string[] }
-interface Layout { readonly chains: readonly ChainDecl[]; readonly sets: readonly SetDecl[]; readonly helpers: readonly HelperDecl[] }
+/** One chain of our table as the plan lays it out: a base chain has its hook, `lines` are its rules in order. */
+export interface ChainDecl { readonly name: string; readonly hook?: Hook; readonly lines: readonly string[] }
+/** Everything the plan puts in our table: render writes it, intact() holds the live table against it. */
+export interface Layout { readonly chains: readonly ChainDecl[]; readonly sets: readonly SetDecl[]; readonly helpers: readonly HelperDecl[] }
 
 const FAMILY_ORDER: readonly Family[] = ['ipv4', 'ipv6'];
-const byFamily = (plan: Plan) => FAMILY_ORDER.map((f) => plan.rulesets.find((r) => r.family === f)).filter((r): r is Ruleset => r !== undefined);
+const byFamily = (plan: Pick<Plan, 'rulesets'>) => FAMILY_ORDER.map((f) => plan.rulesets.find((r) => r.family === f)).filter((r): r is Ruleset => r !== undefined);
 const tableOf = (ruleset: Ruleset, name: string): Table | undefined => ruleset.tables.find((t) => t.name === name);
 const uniqueBy = <T extends { name: string }>(items: readonly T[]) => [...new Map(items.map((i) => [i.name, i] as const)).values()];
 
 /**
  * The plan laid out as our table's pieces: a base chain per hook the plan uses, dispatching each family the plan
  * has to its regular chain, which ends in the policy rule; the filter hooks are always there (status shows them).
+ * intact() compares the live table with it.
  */
-function layoutOf(plan: Plan): Layout {
+export function layoutOf(plan: Pick<Plan, 'rulesets' | 'ipsets' | 'banChains'>): Layout {
   const banChains = new Set(plan.banChains);
   const ipsets = new Map(plan.ipsets.map((s) => [s.name, s] as const));
   const chains: ChainDecl[] = [];

@@ -103,4 +103,15 @@ export function verdictOf(expr: readonly Obj[]): string | undefined {
   return ['accept', 'drop', 'return', 'jump', 'goto', 'reject'].includes(key) ? key : undefined;
 }
 
+/**
+ * What a rule does, as its last statement says: its verdict ("drop", "jump input4"), or the action it ends in
+ * ("log", "snat", "ct helper"); intact() compares this with what was rendered.
+ */
+export function doesOf(expr: readonly Obj[]): string {
+  const last = expr[expr.length - 1];
+  if (!last) return 'nothing';
+  const [key, v] = only(last);
+  return key === 'jump' || key === 'goto' ? `${key} ${isObj(v) ? v.target : v}` : key;
+}
+
 export type { Json, Obj };

@@ -20,7 +20,8 @@ import { awaitConfirmation, MAX_CONFIRM_SECONDS } from '../../safety/confirm.js'
 import { exclusive } from '../../safety/exclusive.js';
 import { guardSession } from '../../safety/lockout.js';
 import { daemonState, startDaemon, stopDaemon } from '../../services/fail2ban.js';
-import { readLoaded, recordLoaded, recordOf, type LoadedRecord } from '../../state/loaded.js';
+import { readLoaded, recordLoaded, recordOf, withCarriedSets, type LoadedRecord } from '../../state/loaded.js';
+import { loadedBy } from '../../status/intact.js';
 import type { Command, Context } from '../context.js';
 import { say } from '../../output.js';
 import { prepare } from '../pipeline.js';
@@ -53,7 +54,7 @@ const start: Command = async (ctx) => {
     // Another backend may still hold our older ruleset: after a switch of BACKEND, an upgrade, or at boot (no
     // record yet). Its bans move over before its rules go, so nothing opens in between.
     if (previous?.backend !== backend.name) await takeOverFrom(backend, jailsOf(config).flatMap(banTargets));
-    if (!recordLoaded(record)) {
+    if (!recordLoaded(withCarriedSets(record, previous))) {
       log.debug('could not record the loaded ruleset; status will not tell when it is out of date');
     }
     // The sets and chains exist now: the bans a stop saved go back in, expired chain bans go.
@@ -83,19 +84,27 @@ const ruleCount = (plan: Plan) => plan.rulesets.reduce((n, r) => n + r.tables.re
 /**
  * Why this start has nothing to do, read from the kernel's ruleset, which only --early and --if-changed pay for. The
  * early step must never replace a complete ruleset with a lesser one (a unit started by hand, or late);
- * `reload --if-changed` (the address watcher's) reloads only a running firewall whose rules would change, and the
- * boot-time rules always would: the address they waited for has come (even if the unit gave up retrying). Rules
- * another backend of ours holds (BACKEND, or what auto picks, changed since) count as loaded: a reload moves them.
+ * `reload --if-changed` (the address watcher's) reloads a firewall whose rules would change, and the boot-time
+ * rules always would: the address they waited for has come (even if the unit gave up retrying). It also reloads
+ * what was loaded and is no longer whole (an outside flush, a foreign rule before ours), even when nothing of ours
+ * is left: the record says it was started, and only stop forgets that. Rules another backend of ours holds
+ * (BACKEND, or what auto picks, changed since) count as loaded: a reload moves them.
  */
 async function reasonToSkip(backend: FirewallBackend, record: LoadedRecord, boot: boolean): Promise<string | undefined> {
-  const own = await backend.readLive(['ipv4'], []);
+  const previous = readLoaded();
+  const loaded = boot ? undefined : loadedBy(backend, previous);
+  const own = await backend.readLive(loaded?.families ?? ['ipv4'], []);
   const elsewhere = own.loaded ? undefined : (await holdersBesides(backend.name))[0]?.live;
   const live = elsewhere ?? own;
   const full = live.loaded && !live.boot;
   if (boot) return full ? 'firewall already loaded with its full ruleset; --early changes nothing' : undefined;
+  const problems = loaded && !elsewhere ? backend.intact(loaded.plan, live) : [];
+  if (problems.length > 0) {
+    say(`the loaded rules are not intact (${problems.join('; ')}): reloading`);
+    return undefined;
+  }
   if (!live.loaded) return 'firewall not running: --if-changed starts nothing';
-  const loaded = readLoaded();
-  return !elsewhere && full && loaded?.rules === record.rules && loaded.backend === record.backend ? 'rules up to date: nothing to reload' : undefined;
+  return !elsewhere && full && previous?.rules === record.rules && previous.backend === record.backend ? 'rules up to date: nothing to reload' : undefined;
 }
 
 function parseConfirm(raw: Context['confirm']): number | undefined {

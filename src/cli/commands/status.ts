@@ -1,8 +1,9 @@
 /**
- * status: exit 0 when our ruleset is loaded, 3 when it is not (LSB). Reads the kernel through the backend (rules
- * with counters, ban set sizes), the hit-rate tables and the ban daemon's pid, and says when the loaded rules are
- * no longer what the config and the interface's address give (node:os only: no discovery program), so it stays
- * near Node's start-up floor.
+ * status: exit 0 when our ruleset is loaded and whole, 1 when what was loaded is no longer whole (LSB "dead, but the
+ * record exists": state tampered, the problems named), 3 when nothing is loaded. Reads the kernel through the
+ * backend (rules with counters, ban set sizes), the hit-rate tables and the ban daemon's pid, holds the rules
+ * against the record of what was loaded, and says when they are no longer what the config and the interface's
+ * address give (node:os only: no discovery program), so it stays near Node's start-up floor.
  */
 import { holdersBesides } from '../../apply/switch.js';
 import { detectBackend } from '../../backend/choose.js';
@@ -16,6 +17,7 @@ import { describePendingApply } from '../../safety/journal.js';
 import { daemonState } from '../../services/fail2ban.js';
 import { currentDrift, describeDrift } from '../../status/drift.js';
 import { formatRecent, formatSaved } from '../../status/format.js';
+import { applyInProgress, describeProblems, problemsOf } from '../../status/intact.js';
 import type { Command } from '../context.js';
 
 /** Enough to read the kernel when the config cannot be used. */
@@ -49,26 +51,29 @@ const status: Command = async (ctx) => {
   const recent = holder ? await holder.backend.readLimiter() : ownRecent;
   const daemon = daemonState(config);
   const bans = banCounts(jails, live.families, live.setCounts);
+  // What was loaded, held against what is there: no program, only what was just read and the record.
+  const problems = applyInProgress() ? [] : problemsOf(shown, live);
   const degraded = live.loaded && daemon === 'stopped' && config.fail2ban !== 'no' && jails.length > 0;
   // The boot-time ruleset is up, the address-bound rules and the ban daemon are still to come.
-  const state = !live.loaded ? 'stopped' : live.boot ? 'early' : degraded ? 'degraded' : 'running';
+  const state = problems.length > 0 ? 'tampered' : !live.loaded ? 'stopped' : live.boot ? 'early' : degraded ? 'degraded' : 'running';
   // The boot-time ruleset differs from the full one by design; only a complete ruleset can be out of date.
   const outOfDate = holder ? { reason: 'backend' as const, loadedBy: holder.backend.label, now: backend.label }
     : live.loaded && !live.boot ? drift : undefined;
   if (ctx.json) {
     process.stdout.write(JSON.stringify({
-      state, backend: shown.name, banDaemon: daemon, pending: outOfDate ?? null, bans,
+      state, backend: shown.name, banDaemon: daemon, problems, pending: outOfDate ?? null, bans,
       families: Object.fromEntries(live.families), recent,
     }, null, 2) + '\n');
   } else {
     const lines = [`tsfirewall: ${state} (${shown.label}; ban daemon: ${daemon})`, formatBanCounts(bans)];
     if (live.boot) lines.splice(1, 0, 'boot-time ruleset only: the rules that need the address load with "tsfirewall start"');
     if (outOfDate) lines.splice(1, 0, describeDrift(outOfDate));
+    if (problems.length > 0) lines.splice(1, 0, describeProblems(problems));
     for (const [family, s] of live.families) lines.push(formatSaved(family === 'ipv4' ? 'IPv4' : 'IPv6', s));
     lines.push(formatRecent(recent));
     process.stdout.write(lines.join('\n'));
   }
-  return live.loaded ? 0 : 3;
+  return problems.length > 0 ? 1 : live.loaded ? 0 : 3;
 };
 
 export default status;

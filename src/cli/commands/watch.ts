@@ -3,12 +3,15 @@
  * another address would leave "not addressed to me" dropping everything sent to the new one. `ip -o monitor
  * address` reports every address change in this network namespace; after a quiet second a `reload --if-changed`
  * runs as a child process (the same lock, journal and rollback as any reload) and changes nothing unless the
- * rules would. Runs until SIGTERM or SIGINT: tsfirewall-watch.service.
+ * rules would. It also guards the loaded rules (status/guard.ts): a change from outside that leaves them not intact
+ * (a flush, a foreign rule before ours) is logged and repaired the same way within seconds. Runs until SIGTERM or
+ * SIGINT: tsfirewall-watch.service.
  */
 import { which } from '../../exec/which.js';
 import { NotInstalledError } from '../../errors.js';
 import { follow, run } from '../../exec/run.js';
 import { log } from '../../log.js';
+import { guardLoaded } from '../../status/guard.js';
 import type { Command } from '../context.js';
 import { say } from '../../output.js';
 
@@ -23,6 +26,8 @@ const watch: Command = async (ctx) => {
   const reloadArgv = [process.argv[1]!, ...(ctx.configPath ? ['--config', ctx.configPath] : []), 'reload', '--if-changed'];
   let queue = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
+  /** Reloads queued or running: while there are any, the guard leaves the rules to them. */
+  let reloading = 0;
   const reloadOnce = async (why: string) => {
     const r = await run(process.execPath, reloadArgv, { timeoutMs: RELOAD_TIMEOUT_MS });
     const said = r.stdout.trim();
@@ -33,10 +38,21 @@ const watch: Command = async (ctx) => {
     else if (/^firewall reloaded/m.test(said)) log.info(`${why}: ${said.split('\n').join('; ')}`);
     else log.debug(`${why}: ${said}`);
   };
+  const enqueue = (why: string) => {
+    reloading++;
+    queue = queue.then(() => reloadOnce(why)).finally(() => { reloading--; guard.settled(); });
+  };
   const reloadSoon = (why: string) => {
     clearTimeout(timer);
-    timer = setTimeout(() => { queue = queue.then(() => reloadOnce(why)); }, QUIET_MS);
+    timer = setTimeout(() => { timer = undefined; enqueue(why); }, QUIET_MS);
   };
+  const guard = guardLoaded({
+    busy: () => timer !== undefined || reloading > 0,
+    found: (problems) => {
+      log.info(`the rules were changed from outside: ${problems.join('; ')}; reloading`);
+      enqueue('repairing');
+    },
+  });
   const monitor = follow(ip, ['-o', 'monitor', 'address'], () => reloadSoon('address changed'));
   say(`watching this host's addresses: the rules follow them (reload --if-changed after each change)`);
   // Changes made before the monitor started (a lease that came during boot) are caught up with once.
@@ -46,6 +62,7 @@ const watch: Command = async (ctx) => {
     void monitor.done.then(() => resolve('monitor'));
   });
   clearTimeout(timer);
+  guard.stop();
   monitor.stop();
   await queue;
   if (ended === 'signal') return 0;
