@@ -6,6 +6,7 @@
  */
 import { execa } from 'execa';
 import { log } from '../log.js';
+import { mark } from '../trace.js';
 
 export interface RunResult {
   readonly exitCode: number;
@@ -23,8 +24,9 @@ export interface RunOptions {
 
 export async function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   log.debug(`exec: ${file} ${args.join(' ')}`);
+  mark(`exec ${file}`);
   const timeout = opts.timeoutMs ?? 60_000;
-  const r = await execa(file, args, {
+  const sub = execa(file, args, {
     input: opts.input,
     stdin: opts.input === undefined ? 'ignore' : 'pipe',
     env: opts.env,
@@ -33,6 +35,9 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     timeout,
     forceKillAfterDelay: 5_000,
   });
+  mark(`spawned ${file}`);
+  const r = await sub;
+  mark(`exited ${file}`);
   const spawnError = r.timedOut ? `${file} timed out after ${timeout} ms` : endedWithout(file, r);
   const exitCode = spawnError ? 127 : r.exitCode!;
   if (exitCode !== 0) log.debug(`exec: ${file} exited ${spawnError ?? exitCode}: ${String(r.stderr).trim()}`);
