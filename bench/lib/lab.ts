@@ -10,13 +10,17 @@ import { createLab, type Lab } from '../../test/harness/netns.js';
 import { startAgent, type Agent } from './ns.js';
 import type { Stages } from './programs.js';
 
-/** Namespaces by role: fw loads rulesets, bn loads bans, p0/ps/pc are the per-packet targets, cl the client. */
+/**
+ * Namespaces by role: fw loads rulesets (tsfirewall on iptables-nft), nf the same on nftables, bn loads bans, p0/ps/pc
+ * are the per-packet targets, cl the client.
+ */
 export const HOSTS = [
   { name: 'fw', segment: 'lan', octet: 10 },
   { name: 'p0', segment: 'lan', octet: 11 },
   { name: 'ps', segment: 'lan', octet: 12 },
   { name: 'pc', segment: 'lan', octet: 13 },
   { name: 'bn', segment: 'lan', octet: 14 },
+  { name: 'nf', segment: 'lan', octet: 15 },
   { name: 'cl', segment: 'wan', octet: 20 },
 ] as const;
 export type Role = (typeof HOSTS)[number]['name'];
@@ -86,10 +90,13 @@ export async function createBenchLab(paths: { cli: string; agent: string; tcp: s
   };
 }
 
-/** Empty filter tables, all policies ACCEPT: the boot state each timed load starts from. */
+/** Empty filter tables, all policies ACCEPT. */
 export const OPEN_FILTER = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n';
 
+/** Empty raw and filter tables (the two the seed's ruleset uses), all policies ACCEPT: the boot state of a timed load. */
+export const OPEN_TABLES = `*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n${OPEN_FILTER}`;
+
 export async function resetFirewall(agent: Agent): Promise<void> {
-  await agent.must(['iptables-restore', '-w', '5'], OPEN_FILTER);
-  await agent.must(['ip6tables-restore', '-w', '5'], OPEN_FILTER);
+  await agent.must(['iptables-restore', '-w', '5'], OPEN_TABLES);
+  await agent.must(['ip6tables-restore', '-w', '5'], OPEN_TABLES);
 }
