@@ -30,6 +30,16 @@ describe('run', () => {
     expect(r.spawnError).toMatch(/ENOENT/);
   });
 
+  test('a program killed by a signal is exit 127 naming the signal', async () => {
+    const r = await run(node, ['-e', 'process.stdout.write("partial"); process.kill(process.pid, "SIGKILL")']);
+    expect(r).toMatchObject({ exitCode: 127, stdout: 'partial', spawnError: expect.stringMatching(/was killed with SIGKILL/) });
+  });
+
+  test('a program that ignores the timeout\'s SIGTERM is ended by SIGKILL', async () => {
+    const r = await run(node, ['-e', 'process.on("SIGTERM", () => {}); setTimeout(() => {}, 30000)'], { timeoutMs: 200 });
+    expect(r.spawnError).toMatch(/timed out after 200 ms/);
+  }, 15_000);
+
   test('a program past its timeout is killed and reported', async () => {
     const r = await run(node, ['-e', 'setTimeout(() => {}, 30000)'], { timeoutMs: 200 });
     expect(r.exitCode).toBe(127);
