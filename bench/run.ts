@@ -18,13 +18,14 @@ import { bansSection } from './sections/bans.js';
 import { coldstartSection } from './sections/coldstart.js';
 import { memorySection } from './sections/memory.js';
 import { packetsSection } from './sections/packets.js';
+import { peersSection } from './sections/peers.js';
 import { reloadSection } from './sections/reload.js';
 import { scalingSection } from './sections/scaling.js';
 import { startSection } from './sections/start.js';
 
 const SECTIONS: Readonly<Record<string, Section>> = {
   start: startSection, scaling: scalingSection, coldstart: coldstartSection, bans: bansSection,
-  reload: reloadSection, packets: packetsSection, memory: memorySection,
+  reload: reloadSection, peers: peersSection, packets: packetsSection, memory: memorySection,
 };
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));

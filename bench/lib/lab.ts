@@ -25,9 +25,26 @@ export const HOSTS = [
 ] as const;
 export type Role = (typeof HOSTS)[number]['name'];
 
+/**
+ * Namespaces whose agents the peers section starts itself (bench/lib/peer-setup.ts), each behind its own private
+ * mounts: ts and tk for tsfirewall beside the peers, one for each peer firewall, nt for the bare nft floors.
+ */
+export const PEER_HOSTS = [
+  { name: 'ts', segment: 'lan', octet: 16 },
+  { name: 'tk', segment: 'lan', octet: 17 },
+  { name: 'np', segment: 'lan', octet: 18 },
+  { name: 'fe', segment: 'lan', octet: 19 },
+  { name: 'uf', segment: 'lan', octet: 21 },
+  { name: 'sw', segment: 'lan', octet: 22 },
+  { name: 'fd', segment: 'lan', octet: 23 },
+  { name: 'sd', segment: 'lan', octet: 24 },
+  { name: 'nt', segment: 'lan', octet: 25 },
+] as const;
+export type PeerRole = (typeof PEER_HOSTS)[number]['name'];
+
 export interface BenchLab {
   readonly agents: Readonly<Record<Role, Agent>>;
-  readonly ips: Readonly<Record<Role, string>>;
+  readonly ips: Readonly<Record<Role | PeerRole, string>>;
   readonly dir: string;
   readonly paths: { readonly cli: string; readonly tcp: string; readonly loadbans: string; readonly programs: string; readonly execaFloor: string };
   /** Writes a config file and returns its path. */
@@ -39,19 +56,29 @@ export interface BenchLab {
    * path behind its own entry; the spec is written to the lab dir.
    */
   programs(name: string, stages: Stages, via: 'bare' | 'execa'): string[];
+  /**
+   * An agent in a peer's namespace, started through `wrap` (argv put before node, e.g. unshare and enter.sh's
+   * mounts); closed at teardown, after `onClose` ran in it (stopping what the peer left running, by pid).
+   */
+  peerAgent(role: PeerRole, wrap: readonly string[]): Promise<Agent>;
+  /** Runs before the agents close: a peer's teardown (kill its daemons by pid). */
+  onClose(fn: () => Promise<void>): void;
   /** A background probe server in a namespace; killed (by its pid) at teardown. */
   serve(role: Role, port: number, lifetimeMs: number): Promise<void>;
   destroy(): Promise<void>;
 }
 
 export async function createBenchLab(paths: { cli: string; agent: string; tcp: string; loadbans: string; programs: string; execaFloor: string }): Promise<BenchLab> {
-  const lab: Lab = await createLab(HOSTS);
+  const lab: Lab = await createLab([...HOSTS, ...PEER_HOSTS]);
   const dir = mkdtempSync(join(tmpdir(), 'tsfw-bench-'));
   const agents: Partial<Record<Role, Agent>> = {};
+  const peerAgents: Agent[] = [];
+  const closers: (() => Promise<void>)[] = [];
   const servers: ChildProcess[] = [];
   const destroy = async () => {
+    for (const close of closers.splice(0).reverse()) await close().catch((err: Error) => process.stderr.write(`bench teardown: ${err.message}\n`));
     for (const s of servers) if (s.pid !== undefined && s.exitCode === null) process.kill(s.pid, 'SIGKILL');
-    for (const a of Object.values(agents)) a.close();
+    for (const a of [...Object.values(agents), ...peerAgents]) a.close();
     await lab.destroy();
     rmSync(dir, { recursive: true, force: true });
   };
@@ -63,7 +90,7 @@ export async function createBenchLab(paths: { cli: string; agent: string; tcp: s
   }
   return {
     agents: agents as Record<Role, Agent>,
-    ips: Object.fromEntries(HOSTS.map((h) => [h.name, lab.hosts[h.name]!.ip])) as Record<Role, string>,
+    ips: Object.fromEntries([...HOSTS, ...PEER_HOSTS].map((h) => [h.name, lab.hosts[h.name]!.ip])) as Record<Role | PeerRole, string>,
     dir,
     paths,
     config(name, text) {
@@ -77,6 +104,12 @@ export async function createBenchLab(paths: { cli: string; agent: string; tcp: s
       writeFileSync(spec, JSON.stringify(stages));
       return [process.execPath, via === 'bare' ? paths.programs : paths.execaFloor, spec];
     },
+    async peerAgent(role, wrap) {
+      const agent = await startAgent(lab.hosts[role]!.ns, paths.agent, wrap);
+      peerAgents.push(agent);
+      return agent;
+    },
+    onClose(fn) { closers.push(fn); },
     async serve(role, port, lifetimeMs) {
       const child = spawn('ip', ['netns', 'exec', lab.hosts[role]!.ns, process.execPath, paths.tcp, 'serve', String(port), String(lifetimeMs)],
         { stdio: ['ignore', 'pipe', 'inherit'] });
