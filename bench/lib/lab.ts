@@ -26,8 +26,9 @@ export const HOSTS = [
 export type Role = (typeof HOSTS)[number]['name'];
 
 /**
- * Namespaces whose agents the peers section starts itself (bench/lib/peer-setup.ts), each behind its own private
- * mounts: ts and tk for tsfirewall beside the peers, one for each peer firewall, nt for the bare nft floors.
+ * Namespaces whose agents the sections start themselves (`peerAgent`), the peers' behind their own private mounts
+ * (bench/lib/peer-setup.ts): ts and tk for tsfirewall beside the peers, one for each peer firewall, nt for the bare
+ * nft floors, bc for bans through the CLI.
  */
 export const PEER_HOSTS = [
   { name: 'ts', segment: 'lan', octet: 16 },
@@ -39,6 +40,7 @@ export const PEER_HOSTS = [
   { name: 'fd', segment: 'lan', octet: 23 },
   { name: 'sd', segment: 'lan', octet: 24 },
   { name: 'nt', segment: 'lan', octet: 25 },
+  { name: 'bc', segment: 'lan', octet: 26 },
 ] as const;
 export type PeerRole = (typeof PEER_HOSTS)[number]['name'];
 
@@ -61,6 +63,8 @@ export interface BenchLab {
    * mounts); closed at teardown, after `onClose` ran in it (stopping what the peer left running, by pid).
    */
   peerAgent(role: PeerRole, wrap: readonly string[]): Promise<Agent>;
+  /** The one plain agent (no private mounts) of an extra namespace, started on first use. */
+  agentIn(role: PeerRole): Promise<Agent>;
   /** Runs before the agents close: a peer's teardown (kill its daemons by pid). */
   onClose(fn: () => Promise<void>): void;
   /** A background probe server in a namespace; killed (by its pid) at teardown. */
@@ -73,6 +77,7 @@ export async function createBenchLab(paths: { cli: string; agent: string; tcp: s
   const dir = mkdtempSync(join(tmpdir(), 'tsfw-bench-'));
   const agents: Partial<Record<Role, Agent>> = {};
   const peerAgents: Agent[] = [];
+  const plain = new Map<PeerRole, Promise<Agent>>();
   const closers: (() => Promise<void>)[] = [];
   const servers: ChildProcess[] = [];
   const destroy = async () => {
@@ -88,6 +93,11 @@ export async function createBenchLab(paths: { cli: string; agent: string; tcp: s
     await destroy();
     throw err;
   }
+  const peerAgent = async (role: PeerRole, wrap: readonly string[]) => {
+    const agent = await startAgent(lab.hosts[role]!.ns, paths.agent, wrap);
+    peerAgents.push(agent);
+    return agent;
+  };
   return {
     agents: agents as Record<Role, Agent>,
     ips: Object.fromEntries([...HOSTS, ...PEER_HOSTS].map((h) => [h.name, lab.hosts[h.name]!.ip])) as Record<Role | PeerRole, string>,
@@ -104,10 +114,10 @@ export async function createBenchLab(paths: { cli: string; agent: string; tcp: s
       writeFileSync(spec, JSON.stringify(stages));
       return [process.execPath, via === 'bare' ? paths.programs : paths.execaFloor, spec];
     },
-    async peerAgent(role, wrap) {
-      const agent = await startAgent(lab.hosts[role]!.ns, paths.agent, wrap);
-      peerAgents.push(agent);
-      return agent;
+    peerAgent,
+    agentIn(role) {
+      if (!plain.has(role)) plain.set(role, peerAgent(role, []));
+      return plain.get(role)!;
     },
     onClose(fn) { closers.push(fn); },
     async serve(role, port, lifetimeMs) {

@@ -76,11 +76,11 @@ export function earlySteps(run: TracedRun): Stage[] {
 
 /** A contestant that runs argv traced and keeps each run's marks (the timed figure is the agent's, as for the rest). */
 export function tracedContestant(name: string, agent: Agent, argv: readonly string[], runs: TracedRun[],
-  opts: { prepare?: () => Promise<void>; verify?: () => Promise<void>; env?: Record<string, string> } = {}): Contestant {
+  opts: { prepare?: () => Promise<void>; verify?: () => Promise<void>; env?: Record<string, string>; input?: string } = {}): Contestant {
   return {
     name, prepare: opts.prepare, verify: opts.verify,
     async measure() {
-      const r = await agent.send({ op: 'run', argv, env: { ...opts.env, TSFIREWALL_TRACE: '1' } });
+      const r = await agent.send({ op: 'run', argv, input: opts.input, env: { ...opts.env, TSFIREWALL_TRACE: '1' } });
       const marks = parseTrace(r.stderr);
       if (r.code !== 0 || marks === undefined) throw new Error(`[${agent.ns}] ${argv.join(' ')} (traced) exited ${r.code}: ${r.stderr.trim().slice(-800)}`);
       runs.push({ total: r.ms, marks });

@@ -25,9 +25,9 @@ const peerName = (peer: string, verb: PeerVerbName) => `${peer}: ${verb}`;
 
 export const peersSection: Section = async ({ lab, settings, log }) => {
   const { ready, skipped } = await setUpPeers(lab, log);
-  const ts = await lab.peerAgent('ts', []);
-  const tk = await lab.peerAgent('tk', []);
-  const nt = await lab.peerAgent('nt', []);
+  const ts = await lab.agentIn('ts');
+  const tk = await lab.agentIn('tk');
+  const nt = await lab.agentIn('nt');
   const seed = lab.config('peers-seed.conf', SEED_CONFIG);
   const big = lab.config('peers-1000.conf', scaledConfig(1000));
   const t = await targets(lab);
