@@ -112,14 +112,19 @@ function endedWithout(file: string, r: { exitCode?: number; isTerminated: boolea
 
 /**
  * A long-running program whose output lines are handed over as they come (`ip monitor`): the same argv-only,
- * logged start as run(), without a timeout, and ended with us. execa is loaded here, on first use.
+ * logged start as run(), without a timeout, and ended with us. execa is loaded here, on first use; "ended with us"
+ * is registered at once, before the caller's own signal handlers (as when execa was loaded up front): signal-exit
+ * re-raises a signal only when its handlers are the last ones left, so the order decides whether a SIGTERM the
+ * caller handles still ends the process.
  */
 export function follow(file: string, args: readonly string[], onLine: (line: string) => void): Followed {
   log.debug(`exec (following): ${file} ${args.join(' ')}`);
   let stopped = false;
   let stop = () => { stopped = true; };
+  const forget = onExit(() => { stop(); });
   const done = import('execa').then(({ execa }) => {
-    const sub = execa(file, args, { stdin: 'ignore', reject: false, buffer: false, forceKillAfterDelay: 5_000 });
+    // cleanup: false, since the onExit above ends it: one copy of signal-exit in the process, as before.
+    const sub = execa(file, args, { stdin: 'ignore', reject: false, buffer: false, cleanup: false, forceKillAfterDelay: 5_000 });
     stop = () => { sub.kill('SIGTERM'); };
     if (stopped) stop();
     sub.stdout?.setEncoding('utf8');
@@ -130,6 +135,6 @@ export function follow(file: string, args: readonly string[], onLine: (line: str
       for (const line of lines) onLine(line);
     });
     return sub.then((r) => ({ exitCode: r.exitCode ?? 127, stdout: '', stderr: String(r.stderr ?? ''), spawnError: endedWithout(file, r) }));
-  });
+  }).finally(forget);
   return { stop: () => stop(), done };
 }
