@@ -98,6 +98,8 @@ export function run(file: string, args: readonly string[], opts: RunOptions = {}
 }
 
 export interface Followed {
+  /** Settles once the program has been started (or failed to start): execa is loaded on first use. */
+  readonly started: Promise<void>;
   /** Ends the program (SIGTERM, then SIGKILL after 5 s). */
   stop(): void;
   /** Settles when the program has ended, for whatever reason. */
@@ -122,7 +124,7 @@ export function follow(file: string, args: readonly string[], onLine: (line: str
   let stopped = false;
   let stop = () => { stopped = true; };
   const forget = onExit(() => { stop(); });
-  const done = import('execa').then(({ execa }) => {
+  const spawned = import('execa').then(({ execa }) => {
     // cleanup: false, since the onExit above ends it: one copy of signal-exit in the process, as before.
     const sub = execa(file, args, { stdin: 'ignore', reject: false, buffer: false, cleanup: false, forceKillAfterDelay: 5_000 });
     stop = () => { sub.kill('SIGTERM'); };
@@ -134,7 +136,9 @@ export function follow(file: string, args: readonly string[], onLine: (line: str
       rest = lines.pop() ?? '';
       for (const line of lines) onLine(line);
     });
-    return sub.then((r) => ({ exitCode: r.exitCode ?? 127, stdout: '', stderr: String(r.stderr ?? ''), spawnError: endedWithout(file, r) }));
-  }).finally(forget);
-  return { stop: () => stop(), done };
+    // Wrapped: the subprocess is itself a promise, which `then` would wait for.
+    return { sub };
+  });
+  const done = spawned.then(({ sub }) => sub.then((r) => ({ exitCode: r.exitCode ?? 127, stdout: '', stderr: String(r.stderr ?? ''), spawnError: endedWithout(file, r) }))).finally(forget);
+  return { started: spawned.then(() => undefined, () => undefined), stop: () => stop(), done };
 }

@@ -62,8 +62,22 @@ describe('follow', () => {
     expect(r.spawnError).toMatch(/was killed with SIGTERM/);
   });
 
+  test('started settles once the program runs, before its first line; stop() before that still ends it', async () => {
+    const lines: string[] = [];
+    const followed = follow(node, ['-e', 'setTimeout(() => console.log("late"), 300); setInterval(() => {}, 1000)'], (line) => lines.push(line));
+    await followed.started;
+    expect(lines).toEqual([]);
+    followed.stop();
+    expect((await followed.done).spawnError).toMatch(/was killed with SIGTERM/);
+    const early = follow(node, ['-e', 'setInterval(() => {}, 1000)'], () => {});
+    early.stop();
+    expect((await early.done).spawnError).toMatch(/was killed with SIGTERM/);
+  });
+
   test('a missing program settles done with a spawn error, not a throw', async () => {
-    const r = await follow('/nonexistent/tsfw-no-such-program', [], () => {}).done;
+    const missing = follow('/nonexistent/tsfw-no-such-program', [], () => {});
+    await missing.started;
+    const r = await missing.done;
     expect(r.exitCode).toBe(127);
     expect(r.spawnError).toMatch(/ENOENT/);
   });
