@@ -32,6 +32,14 @@ export class ConfigError extends TsfwError {
   }
 }
 
+/**
+ * `ban` was given an address no ban may take (the admin's live session, the host itself, a trusted net...): exit 2,
+ * as for any argument the verb will not take, without the usage text (the arguments were well-formed).
+ */
+export class BanRefusedError extends TsfwError {
+  constructor(message: string) { super(message, 2); }
+}
+
 /** A program we need (iptables, fail2ban, postfix...) is not on this host. */
 export class NotInstalledError extends TsfwError {
   constructor(message: string) { super(message, 5); }

@@ -5,7 +5,7 @@
  * moment with the host open or a banned address let in.
  */
 import { backendNamed } from '../backend/choose.js';
-import type { BanEntry, BanTarget, FirewallBackend } from '../backend/types.js';
+import type { BanEntry, BanTarget, FirewallBackend, LiveState } from '../backend/types.js';
 import { BACKEND_NAMES, type BackendName } from '../config/types.js';
 import { log } from '../log.js';
 import type { Family } from '../model.js';
@@ -18,15 +18,49 @@ async function others(current: BackendName): Promise<FirewallBackend[]> {
   return found.filter((b): b is FirewallBackend => b !== undefined && b.installed());
 }
 
+/** Another backend's ruleset of ours, as that backend reads it. */
+export interface Holder { readonly backend: FirewallBackend; readonly live: LiveState }
+
+/**
+ * Every other installed backend that holds a ruleset of ours now: left by a change of BACKEND, or by an upgrade
+ * that changed what BACKEND=auto means (it became nftables once the package pulled nft in). `sets`: ban sets whose
+ * sizes to read; `candidates`: the backends to ask (tests), by default every other installed one. A backend whose
+ * read fails holds nothing we can touch.
+ */
+export async function holdersBesides(current: BackendName, opts: { readonly sets?: readonly string[]; readonly candidates?: readonly FirewallBackend[] } = {}): Promise<Holder[]> {
+  const holders: Holder[] = [];
+  for (const backend of opts.candidates ?? await others(current)) {
+    if (backend.name === current) continue;
+    const live = await backend.readLive(FAMILIES, opts.sets ?? []).catch((err: unknown) => {
+      log.debug(`reading ${backend.label}: ${(err as Error).message}`);
+      return undefined;
+    });
+    if (live?.loaded) holders.push({ backend, live });
+  }
+  return holders;
+}
+
+/**
+ * stop's share of a switch: removes the ruleset of ours every other backend still holds, so "stopped" means open
+ * whichever backend loaded the rules. `sets`: the config's ban sets (an iptables backend's live outside its tables).
+ * Resolves to the labels of the backends it emptied.
+ */
+export async function removeElsewhere(current: BackendName, sets: readonly string[], candidates?: readonly FirewallBackend[]): Promise<string[]> {
+  const emptied: string[] = [];
+  for (const { backend } of await holdersBesides(current, { candidates })) {
+    await backend.remove({ families: FAMILIES, sets });
+    emptied.push(backend.label);
+  }
+  return emptied;
+}
+
 /**
  * Takes over from any other backend that still holds a ruleset of ours. `targets`: the jails' ban targets on the
  * new backend (the same set and chain names live on every backend). Resolves to the backends taken over from.
  */
-export async function takeOverFrom(current: FirewallBackend, targets: readonly BanTarget[]): Promise<string[]> {
+export async function takeOverFrom(current: FirewallBackend, targets: readonly BanTarget[], candidates?: readonly FirewallBackend[]): Promise<string[]> {
   const taken: string[] = [];
-  for (const old of await others(current.name)) {
-    const live = await old.readLive(FAMILIES, []);
-    if (!live.loaded) continue;
+  for (const { backend: old } of await holdersBesides(current.name, { candidates })) {
     const moved = await copyBans(old, current, targets);
     await old.remove({ families: FAMILIES, sets: targets.filter((t) => t.kind === 'set').map((t) => t.name) });
     log.warn(`the ruleset ${old.label} held was replaced by ${current.label}'s${moved > 0 ? `, its ${moved} bans kept` : ''}`);

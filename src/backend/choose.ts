@@ -4,7 +4,7 @@
  * without running anything, `iptables --version` settles the rare case it cannot. Each implementation is loaded
  * only when chosen, so a verb pays for one backend's code.
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { BACKEND_NAMES, type BackendName } from '../config/types.js';
 import { NotInstalledError } from '../errors.js';
 import { run } from '../exec/run.js';
@@ -12,7 +12,7 @@ import { which } from '../exec/which.js';
 import type { FirewallBackend } from './types.js';
 
 const IMPLEMENTATIONS: Readonly<Record<BackendName, () => Promise<FirewallBackend>>> = {
-  nftables: async () => { throw new NotInstalledError('the nftables backend is not part of this build yet'); },
+  nftables: async () => (await import('./nftables/index.js')).nftablesBackend(),
   'iptables-nft': async () => (await import('./iptables/index.js')).iptablesBackend('nft'),
   'iptables-legacy': async () => (await import('./iptables/index.js')).iptablesBackend('legacy'),
 };
@@ -44,11 +44,13 @@ function requireInstalled(name: BackendName): void {
   if (!which(`iptables-${flavour}-restore`) && !which('iptables-restore')) throw new NotInstalledError(`${name} is not installed`);
 }
 
-/** nf_tables is in the kernel when it is built in or loaded (its /sys/module entry), or when nft already works. */
-const nfTablesPresent = () => existsSync('/sys/module/nf_tables') || existsSync('/proc/net/nf_tables') || true;
-
+/**
+ * nft installed means nftables: every kernel a supported distro ships has nf_tables (built in, as here, where
+ * /sys/module has no entry for it, or as a module the kernel loads on first use), so nothing is probed on the hot
+ * path; a kernel without it fails the first load with nft's own message.
+ */
 async function autoChoice(): Promise<BackendName> {
-  if (which('nft') && nfTablesPresent() && process.env.TSFIREWALL_NFTABLES_DEFAULT === '1') return 'nftables';
+  if (which('nft')) return 'nftables';
   const iptables = which('iptables');
   if (!iptables) {
     if (which('nft')) return 'nftables';

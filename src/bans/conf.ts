@@ -79,3 +79,51 @@ export function jailFile(input: JailFileInput): string {
   return out.join('\n');
 }
 
+/** The parts of a set-editing action that differ between tools: everything else is one template. */
+export interface SetActionParts {
+  readonly what: string;
+  readonly source?: string;
+  /** Why nothing is set up at start: who makes the sets, and when they go. */
+  readonly owner: string;
+  readonly ban: string;
+  /** Why an entry expires by itself, as a comment (one or two lines). */
+  readonly expiry: string;
+  /** How a repeat offender's lengthened ban reaches the entry, as a comment. */
+  readonly prolong: string;
+  readonly unban: string;
+  /** The tool's [Init] variable and its path, then the set variable's name. */
+  readonly tool: readonly [string, string];
+  readonly setVar: string;
+  readonly ipv6: boolean;
+}
+
+/**
+ * A fail2ban action whose bans are entries of sets tsfirewall owns, for any tool: start, stop and check do nothing
+ * (tsfirewall makes the sets before its rules load, and a restart of fail2ban must not open a window), each entry
+ * carries the ban's time, and without an IPv6 set the IPv6 command is a no-op.
+ */
+export function setActionText(a: SetActionParts): string {
+  const [toolVar, toolPath] = a.tool;
+  return `${HEADER(a.what, a.source)}
+[Definition]
+# ${a.owner}
+actionstart =
+actionstop =
+actioncheck =
+${a.expiry.split('\n').map((l) => `# ${l}`).join('\n')}
+actionban = ${a.ban}
+# fail2ban lengthens a repeat offender's ban after the fact (bantime.increment): ${a.prolong}
+actionprolong = %(actionban)s
+actionunban = ${a.unban}
+# Stopping fail2ban leaves the ${a.setVar === 'ipmset' ? 'entries' : 'elements'} in place (they expire on their own): a restart opens no window.
+actionflush = true
+
+[Init]
+${toolVar} = ${toolPath}
+ipsettime = 0
+${a.setVar} = f2b-<name>
+
+[Init?family=inet6]
+${a.setVar} = f2b6-<name>
+${a.ipv6 ? '' : `# IPV6 is not "mirror": tsfirewall made no IPv6 set, so IPv6 bans are no-ops.\n${toolVar} = true\n`}`;
+}

@@ -10,8 +10,10 @@ import type { FirewallBackend } from '../backend/types.js';
 import type { HostFacts } from '../discover/host.js';
 import { JAIL_FILE, ignoreList, jailFile, type LogSource } from './conf.js';
 import { jailsOf } from './jails.js';
+import { ensureLogFile, type LogFileOptions } from './logfile.js';
 import { chooseLogSource, probeLogs, type LogProbe } from './logsource.js';
 import { adminSources } from '../safety/admin.js';
+import { adminSessions, liveSessions } from '../safety/sessions.js';
 
 export const fail2banDir = () => process.env.TSFIREWALL_FAIL2BAN_DIR || '/etc/fail2ban';
 
@@ -58,8 +60,13 @@ export interface WrittenConfig {
   readonly warnings: readonly string[];
 }
 
+const liveAdmins = () => adminSessions(liveSessions()).map((s) => s.client);
+
 /** Writes (or, with no jails, removes) our files; never touches the admin's jail.local or the stock files. */
-export function writeFail2banConfig(config: Config, host: HostFacts, backend: FirewallBackend, dir = fail2banDir(), probe?: LogProbe): WrittenConfig {
+export function writeFail2banConfig(
+  config: Config, host: HostFacts, backend: FirewallBackend, dir = fail2banDir(), probe?: LogProbe,
+  logFiles: Omit<LogFileOptions, 'fail2banDir'> = {},
+): WrittenConfig {
   const files = ourFiles(dir);
   const jails = config.fail2ban === 'no' ? [] : jailsOf(config);
   if (jails.length === 0) {
@@ -71,15 +78,17 @@ export function writeFail2banConfig(config: Config, host: HostFacts, backend: Fi
   const logSources = new Map<string, LogSource>();
   for (const j of jails) {
     const chosen = chooseLogSource(j.service.name, j.service.jail, logs);
-    warnings.push(...chosen.warnings);
-    if (chosen.source) logSources.set(j.jail, chosen.source);
+    const file = chosen.source && ensureLogFile(j.service.name, chosen.source, { fail2banDir: dir, ...logFiles });
+    warnings.push(...chosen.warnings, ...(file?.warnings ?? []));
+    if (file?.source) logSources.set(j.jail, file.source);
   }
   const actions = backend.fail2banActions({ ipv6: config.ipv6 === 'mirror', source: config.source });
   const texts: [string, string][] = [
     ...[...actions.files].map(([name, text]): [string, string] => [files.action(name), text]),
     // The jail last: it names the actions, which must be in place when fail2ban reads it.
-    // The admin's own addresses (this SSH session and recent ones) are never banned, whatever the trust settings.
-    [files.jail, jailFile({ jails, action: actions.action, ignoreip: [...new Set([...ignoreList(config, host), ...adminSources()])], logSources, source: config.source })],
+    // The admin's own addresses (this SSH session, every logged-in one the kernel holds, recent ones) are never
+    // banned, whatever the trust settings.
+    [files.jail, jailFile({ jails, action: actions.action, ignoreip: [...new Set([...ignoreList(config, host), ...liveAdmins(), ...adminSources()])], logSources, source: config.source })],
   ];
   // Another backend's actions, left from before a switch: no jail names them any more.
   const stale = OUR_ACTIONS.filter((name) => !actions.files.has(name)).map((name) => removeIfPresent(files.action(name)));

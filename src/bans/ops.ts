@@ -10,6 +10,7 @@ import { resolveHostChoices } from '../discover/choices.js';
 import { UsageError } from '../errors.js';
 import type { Family } from '../model.js';
 import { ipsetTime } from './conf.js';
+import { chainTimeLeft, forgetChainBans, recordChainBans } from './expiry.js';
 import type { BanAddress } from './ip.js';
 import { banTargets, jailsOf, type JailSpec } from './jails.js';
 
@@ -36,7 +37,7 @@ export interface JailBans {
   readonly targets: JailSpec['targets'];
   /** Per family; undefined when the set/chain does not exist (firewall not started). */
   readonly addresses: Partial<Record<Family, string[]>>;
-  /** Seconds left per banned address, for the set entries that expire (ipset mode); the rest last until unban. */
+  /** Seconds left per banned address: set entries with a timeout, chain-mode direct bans with a recorded end. */
   readonly expiresIn: Readonly<Record<string, number>>;
 }
 
@@ -48,7 +49,12 @@ export async function listBans(ctx: BanContext): Promise<JailBans[]> {
       const members = await ctx.backend.bans.members(target);
       if (!members) continue;
       addresses[target.family] = members.map((m) => m.ip);
-      for (const m of members) if (m.expiresIn !== undefined) expiresIn[m.ip] = m.expiresIn;
+      // A chain rule has no timeout of its own: a direct ban's end is in the ledger (bans/expiry.ts).
+      const ledger = target.kind === 'chain' ? chainTimeLeft(target) : undefined;
+      for (const m of members) {
+        const left = m.expiresIn ?? ledger?.get(m.ip);
+        if (left !== undefined) expiresIn[m.ip] = left;
+      }
     }
     return { jail: j.jail, service: j.service.name, mode: j.mode, targets: j.targets, addresses, expiresIn };
   }));
@@ -62,15 +68,16 @@ function byFamily(addrs: readonly BanAddress[]): [Family, string[]][] {
 
 /**
  * Straight into the kernel, bypassing fail2ban. In ipset mode the entry carries the jail's ban time, so it
- * expires as a fail2ban ban would; in chain mode it stays until `unban`.
+ * expires as a fail2ban ban would; in chain mode its end is recorded in the ledger, and the verbs lift it then.
  */
-export async function banDirect(ctx: BanContext, jail: JailSpec, addrs: readonly BanAddress[]): Promise<number> {
+export async function banDirect(ctx: BanContext, jail: JailSpec, addrs: readonly BanAddress[], now = Date.now()): Promise<number> {
   let n = 0;
   for (const [family, ips] of byFamily(addrs)) {
     const name = jail.targets[family];
     if (!name) throw new UsageError(`${ips[0]} is IPv6, but IPV6=${ctx.config.ipv6} has no IPv6 ban ${jail.kind} (use IPV6=mirror)`);
     const target: BanTarget = { family, name, kind: jail.kind };
     n += await ctx.backend.bans.add(target, ips, jail.kind === 'set' ? { timeout: ipsetTime(jail.service.jail.bantime) } : {});
+    if (jail.kind === 'chain') recordChainBans(target, ips, now + jail.service.jail.bantime * 1000);
   }
   return n;
 }
@@ -79,8 +86,10 @@ export async function banDirect(ctx: BanContext, jail: JailSpec, addrs: readonly
 export async function unbanDirect(ctx: BanContext, jails: readonly JailSpec[], addrs: readonly BanAddress[] | 'all'): Promise<void> {
   for (const j of jails) {
     for (const target of banTargets(j)) {
-      if (addrs === 'all') await ctx.backend.bans.flush(target);
-      else await ctx.backend.bans.remove(target, addrs.filter((a) => a.family === target.family).map((a) => a.ip));
+      const ips = addrs === 'all' ? 'all' : addrs.filter((a) => a.family === target.family).map((a) => a.ip);
+      if (ips === 'all') await ctx.backend.bans.flush(target);
+      else await ctx.backend.bans.remove(target, ips);
+      if (target.kind === 'chain') forgetChainBans(target, ips);
     }
   }
 }

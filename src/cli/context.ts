@@ -10,7 +10,7 @@ export interface Context {
   readonly all?: boolean;
   /** start/reload/restart --confirm SECONDS (validated by the verb). */
   readonly confirm?: string;
-  /** start/reload/restart: skip the SSH lock-out guard. */
+  /** start/reload/restart: skip the SSH lock-out guard; ban: allow a remembered (not live) admin address. */
   readonly force?: boolean;
   /** start/show/check: the boot-time ruleset, without the rules that need the interface's address. */
   readonly early?: boolean;

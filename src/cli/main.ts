@@ -60,7 +60,8 @@ Options:
       --jail NAME     ban/unban: which jail (tsfw-ssh, ssh and SSH name the same one)
       --all           unban: every banned address
       --confirm SECS  start/reload/restart: roll back unless "tsfirewall confirm" (or a key) comes within SECS
-      --force         start/reload/restart: load a ruleset even if it would lock out this SSH session
+      --force         start/reload/restart: load a ruleset even if it would lock out this SSH session;
+                      ban: ban a remembered admin address (never a live session, this host or a trusted net)
       --early         start/show/check: the boot-time ruleset, for before the network is up: every rule but
                       those that need the interface's address (a later "start" adds them); no ban daemon
       --if-changed    reload: only if the firewall runs and its rules would change (config edited, address moved)

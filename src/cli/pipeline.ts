@@ -36,6 +36,3 @@ export async function prepare(ctx: Context): Promise<Prepared> {
   for (const w of plan.warnings) log.warn(w);
   return { config, host, plan, backend };
 }
-
-/** Families a config manages: status looks at these only. */
-export const managedFamilies = (config: Pick<Config, 'ipv6'>) => (config.ipv6 === 'off' ? ['ipv4'] as const : ['ipv4', 'ipv6'] as const);

@@ -1,6 +1,6 @@
 /**
- * The lock-out guard: run from an SSH session, start/reload/restart refuse a ruleset that would drop that session
- * unless --force. Conntrack's ESTABLISHED accept keeps the open session alive through most mistakes, so the real
+ * The lock-out guard: start/reload/restart refuse a ruleset that would drop a live SSH session (the command's own,
+ * or any the kernel holds) unless --force. Conntrack's ESTABLISHED accept keeps the open session alive through most mistakes, so the real
  * questions are whether a NEW connection from the admin's address to the SSH port would be accepted, and whether a
  * rule before the replies accept (the bans) would drop even the open one.
  */
@@ -9,7 +9,8 @@ import { describeRule } from '../compile/describe.js';
 import { TsfwError } from '../errors.js';
 import { log } from '../log.js';
 import type { Family, Plan, Rule } from '../model.js';
-import { sshSession, type SshSession } from './admin.js';
+import type { SshSession } from './admin.js';
+import { liveSessions, type LiveSession } from './sessions.js';
 import { evaluateInput } from './evaluate.js';
 
 /** The ruleset would cut off the admin's SSH session; nothing was changed. */
@@ -49,20 +50,44 @@ export function checkSession(plan: Plan, s: SshSession): LockoutCheck {
   return { refusals: [...new Set(refusals)], cautions, banRules };
 }
 
-/** Throws LockoutError (exit 1) before anything is applied, unless `force`; a no-op outside SSH. */
-export async function guardSession(plan: Plan, backend: FirewallBackend, opts: { force: boolean; env?: NodeJS.ProcessEnv }): Promise<void> {
-  const session = sshSession(opts.env ?? process.env);
-  if (!session) return;
-  const check = checkSession(plan, session);
-  const refusals = [...check.refusals, ...(await liveBans(check.banRules, session.client, backend))];
-  for (const c of check.cautions) log.warn(c);
-  if (refusals.length === 0) return;
+/**
+ * Throws LockoutError (exit 1) before anything is applied, unless `force`; a no-op with no live session. Every live
+ * session is checked, from the environment or the kernel (safety/sessions.ts), logged in or not: a refused reload
+ * costs a --force, a wrong one a trip to the console.
+ */
+export async function guardSession(
+  plan: Plan, backend: FirewallBackend,
+  opts: { force: boolean; env?: NodeJS.ProcessEnv; sessions?: readonly LiveSession[]; serverFallback?: string },
+): Promise<void> {
+  const sessions = opts.sessions ?? liveSessions({ env: opts.env ?? process.env, serverFallback: opts.serverFallback });
+  const blocks: string[] = [];
+  const forced: string[] = [];
+  for (const session of sessions) {
+    const check = checkSession(plan, session);
+    const own = session.via !== 'kernel';
+    // A kernel session whose client is banned now was cut by that ban already, not by this ruleset; and an
+    // attacker's connection to sshd outlives its ban by up to LoginGraceTime, which must not stop every reload.
+    const refusals = [...check.refusals, ...(own ? await liveBans(check.banRules, session.client, backend) : [])];
+    if (own) for (const c of check.cautions) log.warn(c);
+    if (refusals.length === 0) continue;
+    forced.push(...refusals);
+    blocks.push(`${own ? 'refusing to lock out this SSH session' : `refusing to lock out a live SSH session (${describeSession(session)})`}:\n  ${refusals.join('\n  ')}`);
+  }
+  if (blocks.length === 0) return;
   if (opts.force) {
-    for (const r of refusals) log.warn(`${r} (applying anyway: --force)`);
+    for (const r of forced) log.warn(`${r} (applying anyway: --force)`);
     return;
   }
-  throw new LockoutError(`refusing to lock out this SSH session:\n  ${refusals.join('\n  ')}\n` +
+  throw new LockoutError(`${blocks.join('\n')}\n` +
     'nothing was changed; to load it anyway add --force (with --confirm 60 it is rolled back unless you confirm)');
+}
+
+const endpoint = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+
+/** "198.51.100.20:50022 -> 192.0.2.10:22, seen in /proc/net/tcp": which session, and how it was found. */
+export function describeSession(s: LiveSession): string {
+  const where = s.via === 'kernel' ? `seen in /proc/net/tcp${s.client.includes(':') ? '6' : ''}${s.loggedIn ? ', logged in' : ''}` : `from ${s.via}`;
+  return `${endpoint(s.client, s.clientPort)} -> ${endpoint(s.server, s.serverPort)}, ${where}`;
 }
 
 /**

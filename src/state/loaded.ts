@@ -20,7 +20,9 @@ export interface LoadedRecord {
 /** How the loaded ruleset differs from what `start` would load now, if it does. */
 export type Drift =
   | { readonly reason: 'address'; readonly iface: string; readonly loadedFor: readonly string[]; readonly now: readonly string[] }
-  | { readonly reason: 'config' };
+  | { readonly reason: 'config' }
+  /** Another backend holds the loaded rules than the one BACKEND picks now (status reads them there). */
+  | { readonly reason: 'backend'; readonly loadedBy: string; readonly now: string };
 
 const recordName = () => `loaded.${netnsTag()}.json`;
 

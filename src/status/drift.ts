@@ -20,6 +20,8 @@ export async function currentDrift(config: Config): Promise<Drift | undefined> {
 export function describeDrift(drift: Drift): string {
   const cause = drift.reason === 'address'
     ? `${drift.iface ? `${drift.iface}'s` : 'the'} address is now ${drift.now.join(', ')}, the rules were loaded for ${drift.loadedFor.join(', ')}`
-    : 'the config changed since the rules were loaded';
+    : drift.reason === 'backend'
+      ? `the rules were loaded through ${drift.loadedBy}, BACKEND now picks ${drift.now} (their bans move over with them)`
+      : 'the config changed since the rules were loaded';
   return `pending: ${cause}; "tsfirewall reload" applies it ("tsfirewall show" prints the new rules)`;
 }

@@ -2,9 +2,10 @@
 // alias, reload, stop, the boot-time unit holding the host closed while the address is late, the address watcher
 // making the rules follow a moved address, enable + reboot with the early unit before the network and the main
 // unit and its watcher, upgrade keeping the admin's config, purge leaving nothing) and into a plain
-// container driven by `service iptables ...` (the LSB init script); the .rpm's files, scriptlets and a scratch-root
-// install; lintian, rpmlint and shellcheck clean. The firewall only ever runs inside the containers, on an
-// --internal TEST-NET network.
+// container driven by `service iptables ...` (the LSB init script), on the default backend (nftables: the deb
+// depends on it) and on iptables-nft; the .rpm's files, scriptlets and a scratch-root install; lintian, rpmlint
+// and shellcheck clean. The rules are read in the form of the backend holding them (packaging/rules.ts). The
+// firewall only ever runs inside the containers, on an --internal TEST-NET network.
 import { execa } from 'execa';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,8 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exec, startPlainContainer, startSystemdContainer, waitForSystemd, type StartedTestContainer } from '../harness/container.js';
 import { claimInternalNetwork, removeNetwork } from '../harness/network.js';
 import { waitFor } from '../harness/poll.js';
-import { closes } from '../harness/rulesets.js';
 import { buildPackages, ROOT, type Built } from './packaging/build.js';
+import { rulesView, type PackagedBackend } from './packaging/rules.js';
 import { runScriptlet, scriptletText } from './packaging/rpm-scriptlets.js';
 
 const NET = 'tsfw-packaging';
@@ -25,7 +26,6 @@ const PKGS = '/pkgs';
 let built: Built;
 let subnet = '';
 let sys: StartedTestContainer | undefined;
-let plain: StartedTestContainer | undefined;
 
 async function sh(c: StartedTestContainer | undefined, script: string, timeoutMs = 120_000) {
   if (!c) throw new Error('container did not start');
@@ -46,22 +46,21 @@ function hostIp(n: number): string {
   return octets.join('.');
 }
 
-const tsfwRules = (save: string) => save.split('\n').filter((l) => l.includes('tsfw:')).length;
-/** The empty chain that marks the boot-time ruleset (`start --early`) while it is the only one loaded. */
-const bootMarker = (save: string) => /^:tsfw-boot /m.test(save);
+/**
+ * The deb depends on nftables, so the shipped BACKEND=auto loads the firewall as table inet tsfirewall: the rules
+ * are read in that form (packaging/rules.ts), and the start test checks that this is the backend status reports.
+ */
+const DEFAULT_BACKEND: PackagedBackend = 'nftables';
+const rules = rulesView(DEFAULT_BACKEND);
 
 beforeAll(async () => {
   built = await buildPackages();
   subnet = (await claimInternalNetwork(NET, SUBNETS)).subnet;
-  const binds = [{ source: built.dir, target: PKGS, mode: 'ro' as const }];
-  [sys, plain] = await Promise.all([
-    startSystemdContainer({ network: NET, ip: hostIp(8), binds }),
-    startPlainContainer({ network: NET, ip: hostIp(9), binds }),
-  ]);
+  sys = await startSystemdContainer({ network: NET, ip: hostIp(8), binds: [{ source: built.dir, target: PKGS, mode: 'ro' }] });
 }, 20 * 60_000);
 
 afterAll(async () => {
-  await Promise.allSettled([sys?.stop({ timeout: 10_000 }), plain?.stop({ timeout: 5_000 })]);
+  await sys?.stop({ timeout: 10_000 }).catch(() => undefined);
   await removeNetwork(NET).catch(() => undefined);
   built?.cleanup();
 }, 120_000);
@@ -98,8 +97,9 @@ describe('package checks (no container)', () => {
     expect(list).toMatch(/-rwxr-xr-x root\/root .* \.\/usr\/sbin\/tsfirewall/);
     expect(list).not.toMatch(/node_modules/);
     const field = async (f: string) => (await execa('dpkg-deb', ['-f', deb, f])).stdout;
-    expect(await field('Depends')).toBe('nodejs (>= 18.19), iptables');
-    expect(await field('Recommends')).toBe('fail2ban, ipset');
+    // nftables carries the default backend; iptables and ipset only the iptables backends (packaging/README.md).
+    expect(await field('Depends')).toBe('nodejs (>= 18.19), nftables');
+    expect(await field('Recommends')).toBe('fail2ban, iptables, ipset');
     const conffiles = (await execa('sh', ['-c', `dpkg-deb --ctrl-tarfile '${deb}' | tar -xO ./conffiles`])).stdout;
     expect(conffiles.split('\n').sort()).toEqual(['/etc/default/tsfirewall', '/etc/init.d/iptables']);
   });
@@ -125,8 +125,11 @@ describe('package checks (no container)', () => {
     expect(flags).toMatch(/^cn \/etc\/default\/tsfirewall$/m);
     // The fail2ban files `start` generates are owned as ghosts, so an erase deletes them.
     expect(flags).toMatch(/^g \/etc\/fail2ban\/jail\.d\/tsfirewall\.conf$/m);
-    expect(await q('--requires')).toMatch(/^nodejs\(engine\) >= 18\.19$/m);
-    expect(await q('--recommends')).toMatch(/fail2ban[\s\S]*ipset/);
+    const requires = await q('--requires');
+    expect(requires).toMatch(/^nodejs\(engine\) >= 18\.19$/m);
+    expect(requires).toMatch(/^nftables$/m);
+    expect(requires).not.toMatch(/^(iptables|ipset)\b/m);
+    expect((await q('--recommends')).trim().split('\n').sort()).toEqual(['fail2ban', 'ipset', 'iptables']);
     expect((await q('--conflicts')).trim()).toBe('iptables-services');
   });
 
@@ -204,7 +207,7 @@ describe('the .deb under systemd', () => {
       expect((await sh(sys, `systemctl is-enabled ${u}`)).stdout.trim()).toBe('disabled');
       expect((await sh(sys, `systemctl is-active ${u}`)).stdout.trim()).toBe('inactive');
     }
-    expect(tsfwRules(await ok(sys, 'iptables-save'))).toBe(0);
+    expect(rules.ours(await ok(sys, rules.command))).toBe(0);
     // The alias works while the unit is not enabled (the package ships it as a static link).
     expect(await ok(sys, 'systemctl show -p Id --value iptables.service')).toMatch(/^tsfirewall\.service/);
   }, 300_000);
@@ -214,12 +217,17 @@ describe('the .deb under systemd', () => {
     await ok(sys, "sed -i 's/^INTERFACE=$/INTERFACE=eth0/' /etc/default/tsfirewall");
     await ok(sys, `systemctl start ${unit}`);
     expect((await ok(sys, `systemctl is-active ${unit}`)).trim()).toBe('active');
-    expect(tsfwRules(await ok(sys, 'iptables-save'))).toBeGreaterThan(5);
+    const loaded = await ok(sys, rules.command);
+    expect(rules.ours(loaded)).toBeGreaterThan(5);
+    expect(rules.closed(loaded), loaded).toBe(true);
+    // The shipped BACKEND=auto, with the nftables the package depends on installed.
+    expect(JSON.parse(await ok(sys, 'tsfirewall status --json'))).toMatchObject({ state: expect.stringMatching(/^(running|degraded)$/), backend: DEFAULT_BACKEND });
     const caps = await ok(sys, `systemctl show -p CapabilityBoundingSet --value ${unit}`);
     expect(caps.trim().split(/\s+/).sort()).toEqual(['cap_net_admin', 'cap_net_raw', 'cap_sys_module']);
     expect((await ok(sys, `systemctl show -p ProtectSystem --value ${unit}`)).trim()).toBe('full');
     const journal = (await ok(sys, `journalctl -u ${unit} -o json --no-pager`)).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, string>);
     const started = journal.find((e) => /^firewall started: \d+ rules for /.test(e.MESSAGE ?? ''));
+    expect(started?.MESSAGE).toMatch(new RegExp(`\\(${DEFAULT_BACKEND}\\)$`));
     expect(started?.PRIORITY).toBe('6');
     expect(started?.SYSLOG_IDENTIFIER).toBe('tsfirewall');
     expect(await waitFor(fail2banActiveState, 'active')).toBe('active');
@@ -231,7 +239,7 @@ describe('the .deb under systemd', () => {
     expect(service).toMatch(/active \(exited\)/);
     expect(service).toMatch(/firewall started: \d+ rules/);
     await ok(sys, 'systemctl status iptables --no-pager');
-    expect(await ok(sys, 'tsfirewall status')).toMatch(/Chain tsfw-input \(\d+ rules\)[^]*-- the policy/);
+    expect(await ok(sys, 'tsfirewall status')).toMatch(rules.statusShowsRules);
   }, 60_000);
 
   it('systemctl reload swaps the rules in the same activation (no stop)', async () => {
@@ -239,7 +247,7 @@ describe('the .deb under systemd', () => {
     await ok(sys, `systemctl reload ${unit}`);
     expect(await invocation()).toBe(before);
     expect(await ok(sys, `journalctl -u ${unit} --no-pager -o cat`)).toMatch(/firewall reloaded: \d+ rules/);
-    expect(tsfwRules(await ok(sys, 'iptables-save'))).toBeGreaterThan(5);
+    expect(rules.ours(await ok(sys, rules.command))).toBeGreaterThan(5);
   }, 120_000);
 
   it('a start by hand while the unit has a job queues fail2ban instead of waiting for that job (which may wait for our lock)', async () => {
@@ -268,9 +276,9 @@ describe('the .deb under systemd', () => {
 
   it('systemctl stop opens everything; service iptables status then exits 3', async () => {
     await ok(sys, `systemctl stop ${unit}`);
-    const save = await ok(sys, 'iptables-save');
-    expect(tsfwRules(save)).toBe(0);
-    expect(save).toMatch(/^:INPUT ACCEPT/m);
+    const save = await ok(sys, rules.command);
+    expect(rules.ours(save)).toBe(0);
+    expect(rules.open(save), save).toBe(true);
     await ok(sys, 'service iptables status', 3);
   }, 120_000);
 
@@ -293,19 +301,19 @@ describe('the .deb under systemd', () => {
       expect(await property(early, 'ActiveState')).toBe('active');
       expect((await property(early, 'CapabilityBoundingSet')).split(/\s+/).sort()).toEqual(['cap_net_admin', 'cap_net_raw', 'cap_sys_module']);
       expect(await ok(sys, `journalctl -u ${early} --no-pager -o cat`)).toMatch(/^firewall started before the network: \d+ rules/m);
-      let save = await ok(sys, 'iptables-save');
-      expect(bootMarker(save)).toBe(true);
-      expect(tsfwRules(save)).toBeGreaterThan(5);
-      expect(closes(save), save).toBe(true);
+      let save = await ok(sys, rules.command);
+      expect(rules.bootMarker(save)).toBe(true);
+      expect(rules.ours(save)).toBeGreaterThan(5);
+      expect(rules.closed(save), save).toBe(true);
       expect((await ok(sys, 'tsfirewall status')).split('\n')[0]).toMatch(/^tsfirewall: early \(/);
       expect(await statusState()).toBe('early');
 
       // The main unit finds no address: exit 6, retries, and the boot-time rules stay in.
       await ok(sys, `systemctl start ${unit}`, 1);
       expect((await ok(sys, `systemctl show -p ExecMainStatus -p SubState ${unit}`))).toMatch(/ExecMainStatus=6[\s\S]*SubState=auto-restart|SubState=auto-restart[\s\S]*ExecMainStatus=6/);
-      save = await ok(sys, 'iptables-save');
-      expect(bootMarker(save)).toBe(true);
-      expect(tsfwRules(save)).toBeGreaterThan(5);
+      save = await ok(sys, rules.command);
+      expect(rules.bootMarker(save)).toBe(true);
+      expect(rules.ours(save)).toBeGreaterThan(5);
       expect(save).not.toContain(late);
       // The watcher came with the failed start (Wants= is weak, After= only orders) and leaves the boot-time rules
       // alone: its catch-up reload finds no address either (exit 6, "rules left as they are" in its journal).
@@ -325,20 +333,20 @@ describe('the .deb under systemd', () => {
       }
       // systemd 252 passes each retry of the main unit on to the watcher as a restart (PartOf=): for the notes.
       console.log(`watcher: ${watcherRuns.size} activation(s) in 8 s of main-unit retries (RestartSec=5s)`);
-      expect(bootMarker(await ok(sys, 'iptables-save'))).toBe(true);
+      expect(rules.bootMarker(await ok(sys, rules.command))).toBe(true);
       expect(await ok(sys, `journalctl -u ${watch} --no-pager -o cat`)).not.toMatch(/firewall reloaded/);
       // An upgrade now (postinst configure <old>) must leave the boot-time rules to the unit's next attempt: a
       // reload by hand would have no address either and fail with a warning.
       const postinst = await sh(sys, `DPKG_MAINTSCRIPT_PACKAGE=tsfirewall DPKG_MAINTSCRIPT_NAME=postinst /var/lib/dpkg/info/tsfirewall.postinst configure ${built.version}`);
       expect(postinst.exitCode, postinst.stderr).toBe(0);
       expect(postinst.stderr).not.toMatch(/reload failed|did not restart/);
-      expect(bootMarker(await ok(sys, 'iptables-save'))).toBe(true);
+      expect(rules.bootMarker(await ok(sys, rules.command))).toBe(true);
 
       await ok(sys, `ip addr add ${late}/24 dev tsfwdhcp0`);
       expect(await waitFor(() => property(unit, 'ActiveState'), 'active')).toBe('active');
-      save = await ok(sys, 'iptables-save');
-      expect(save).toContain(`-s ${late}/32`);
-      expect(bootMarker(save)).toBe(false);
+      save = await ok(sys, rules.command);
+      expect(rules.boundTo(save, late), save).toBe(true);
+      expect(rules.bootMarker(save)).toBe(false);
       expect(Number(await property(unit, 'NRestarts'))).toBeGreaterThanOrEqual(1);
       // "running" once the ban daemon the main unit queued is up ("degraded" until then).
       expect(await waitFor(statusState, 'running')).toBe('running');
@@ -346,20 +354,20 @@ describe('the .deb under systemd', () => {
       // A repeated (or late) early start never replaces the full ruleset with the lesser one.
       await ok(sys, `systemctl restart ${early}`);
       expect(await ok(sys, `journalctl -u ${early} --no-pager -o cat`)).toMatch(/^firewall already loaded with its full ruleset; --early changes nothing$/m);
-      save = await ok(sys, 'iptables-save');
-      expect(bootMarker(save)).toBe(false);
-      expect(save).toContain(`-s ${late}/32`);
+      save = await ok(sys, rules.command);
+      expect(rules.bootMarker(save)).toBe(false);
+      expect(rules.boundTo(save, late), save).toBe(true);
 
       // A new lease moves the address (delete the old one, add another): "not addressed to me" would now drop
       // everything sent to it. The watcher reloads by itself, a second after the burst, in the same activation.
       expect(await waitFor(() => property(watch, 'ActiveState'), 'active')).toBe('active');
       const mainRun = await invocation();
       await ok(sys, `ip addr del ${late}/24 dev tsfwdhcp0 && ip addr add ${moved}/24 dev tsfwdhcp0`);
-      const rulesFollow = async () => ((await ok(sys, 'iptables-save')).includes(`-s ${moved}/32`) ? 'moved' : 'not yet');
+      const rulesFollow = async () => (rules.boundTo(await ok(sys, rules.command), moved) ? 'moved' : 'not yet');
       expect(await waitFor(rulesFollow, 'moved')).toBe('moved');
-      save = await ok(sys, 'iptables-save');
-      expect(save).not.toContain(`-s ${late}/32`);
-      expect(bootMarker(save)).toBe(false);
+      save = await ok(sys, rules.command);
+      expect(rules.boundTo(save, late), save).toBe(false);
+      expect(rules.bootMarker(save)).toBe(false);
       const status = await ok(sys, 'tsfirewall status');
       expect(status.split('\n')[0]).toMatch(/^tsfirewall: running/);
       expect(status).not.toMatch(/^pending:/m);
@@ -379,17 +387,17 @@ describe('the .deb under systemd', () => {
       await ok(sys, `systemctl stop ${unit}`);
       expect(await property(watch, 'ActiveState')).toBe('inactive');
       expect(await property(watch, 'Result')).toBe('success');
-      expect(tsfwRules(await ok(sys, 'iptables-save'))).toBe(0);
+      expect(rules.ours(await ok(sys, rules.command))).toBe(0);
 
       // The main unit gave up retrying (its start limit) before the lease came: the watcher, which outlives that,
       // completes the boot. Emulated: the boot-time rules, no address, the main unit inactive, the watcher alone.
       await ok(sys, `ip addr del ${moved}/24 dev tsfwdhcp0 && systemctl restart ${early} && systemctl start ${watch}`);
-      expect(bootMarker(await ok(sys, 'iptables-save'))).toBe(true);
+      expect(rules.bootMarker(await ok(sys, rules.command))).toBe(true);
       expect(await waitFor(() => property(watch, 'ActiveState'), 'active')).toBe('active');
       await ok(sys, `ip addr add ${third}/24 dev tsfwdhcp0`);
       const fullRules = async () => {
-        const s = await ok(sys, 'iptables-save');
-        return s.includes(`-s ${third}/32`) && !bootMarker(s) ? 'full' : 'not yet';
+        const s = await ok(sys, rules.command);
+        return rules.boundTo(s, third) && !rules.bootMarker(s) ? 'full' : 'not yet';
       };
       expect(await waitFor(fullRules, 'full')).toBe('full');
       expect(await waitFor(() => watcherReloadedFor(third), 'logged')).toBe('logged');
@@ -399,7 +407,7 @@ describe('the .deb under systemd', () => {
       await sh(sys, `sed -i 's/^INTERFACE=tsfwdhcp0$/INTERFACE=eth0/' /etc/default/tsfirewall; systemctl stop ${unit} ${early} ${watch}; systemctl reset-failed ${unit} ${early} ${watch}; ip link del tsfwdhcp0`);
     }
     // The early unit's stop changes nothing; the main unit's stop opened everything.
-    expect(tsfwRules(await ok(sys, 'iptables-save'))).toBe(0);
+    expect(rules.ours(await ok(sys, rules.command))).toBe(0);
   }, 300_000);
 
   it('enabled (all three units), it is up after a reboot: the early unit before the network and the main unit, which is before the services it guards, then its watcher', async () => {
@@ -419,9 +427,9 @@ describe('the .deb under systemd', () => {
     expect(await waitFor(() => property(watch, 'ActiveState'), 'active')).toBe('active');
     expect(await ok(sys, `journalctl -b -u ${watch} --no-pager -o cat`)).toMatch(/^watching this host's addresses: /m);
     expect(await ok(sys, `journalctl -b -u ${early} --no-pager -o cat`)).toMatch(/^firewall started before the network: \d+ rules/m);
-    const save = await ok(sys, 'iptables-save');
-    expect(tsfwRules(save)).toBeGreaterThan(5);
-    expect(bootMarker(save)).toBe(false);
+    const save = await ok(sys, rules.command);
+    expect(rules.ours(save)).toBeGreaterThan(5);
+    expect(rules.bootMarker(save)).toBe(false);
     expect(await ok(sys, 'systemctl show -p After --value ssh.service')).toMatch(/tsfirewall\.service/);
     // The boot itself, on one clock: the early unit was up before the main unit's start and before the network.
     // systemd breaks an ordering cycle by dropping a job and only logs it: none may involve our units.
@@ -463,12 +471,12 @@ describe('the .deb under systemd', () => {
     // A running process keeps the code it started with: postinst restarted it (the rules stay as they are).
     expect(await waitFor(() => property(watch, 'ActiveState'), 'active')).toBe('active');
     expect(await property(watch, 'InvocationID')).not.toBe(watcherBefore);
-    expect(tsfwRules(await ok(sys, 'iptables-save'))).toBeGreaterThan(5);
+    expect(rules.ours(await ok(sys, rules.command))).toBeGreaterThan(5);
   }, 300_000);
 
   it('purge opens the host and leaves nothing behind', async () => {
     await ok(sys, 'apt-get purge -y -q tsfirewall', 0, 300_000);
-    expect(tsfwRules(await ok(sys, 'iptables-save'))).toBe(0);
+    expect(rules.ours(await ok(sys, rules.command))).toBe(0);
     await ok(sys, 'dpkg -L tsfirewall', 1);
     const leftovers = await ok(sys, [
       'ls -d /etc/default/tsfirewall /etc/init.d/iptables /usr/lib/tsfirewall /usr/sbin/tsfirewall /var/lib/tsfirewall',
@@ -485,41 +493,117 @@ describe('the .deb under systemd', () => {
   }, 300_000);
 });
 
-describe('the .deb without systemd: service iptables runs /etc/init.d/iptables', () => {
+/**
+ * SysV, on the default backend (the shipped config as it is) and on iptables-nft (the admin's BACKEND= edit), each in
+ * a plain container of its own: the init script and the maintainer scripts must not care which backend holds the rules.
+ */
+const SYSV_CASES: readonly { readonly backend: PackagedBackend; readonly edit: string; readonly ip: number }[] = [
+  { backend: DEFAULT_BACKEND, edit: '', ip: 9 },
+  { backend: 'iptables-nft', edit: " -e 's/^BACKEND=auto$/BACKEND=iptables-nft/'", ip: 10 },
+];
+
+describe.each(SYSV_CASES.map((c) => [c.backend, c] as const))('the .deb without systemd on %s: service iptables runs /etc/init.d/iptables', (_name, { backend, edit, ip }) => {
+  const view = rulesView(backend);
+  let plain: StartedTestContainer | undefined;
+  const loaded = async () => {
+    const listing = await ok(plain, view.command);
+    expect(view.ours(listing), listing).toBeGreaterThan(5);
+    expect(view.closed(listing), listing).toBe(true);
+  };
+  const opened = async () => {
+    const listing = await ok(plain, view.command);
+    expect(view.ours(listing), listing).toBe(0);
+    expect(view.open(listing), listing).toBe(true);
+  };
+
+  beforeAll(async () => {
+    plain = await startPlainContainer({ network: NET, ip: hostIp(ip), binds: [{ source: built.dir, target: PKGS, mode: 'ro' }] });
+  }, 10 * 60_000);
+  afterAll(async () => { await plain?.stop({ timeout: 5_000 }); }, 60_000);
+
   it('installs with SysV links in the stopped state only', async () => {
     await ok(plain, `apt-get install -y -q ${PKGS}/${built.deb}`, 0, 300_000);
     const links = await ok(plain, 'ls /etc/rc0.d /etc/rc1.d /etc/rc2.d /etc/rc3.d /etc/rc4.d /etc/rc5.d /etc/rc6.d | grep iptables');
     expect(links).toMatch(/^K\d\diptables$/m);
     expect(links).not.toMatch(/^S\d\diptables$/m);
-    expect(tsfwRules(await ok(plain, 'iptables-save'))).toBe(0);
+    await opened();
     await ok(plain, 'service iptables status', 3);
   }, 300_000);
 
   it('start, status (rules shown), reload, restart, stop and a bad action give the LSB codes', async () => {
     // A SysV host logs sshd to a file (rsyslog); without it fail2ban has nothing to read.
-    await ok(plain, "touch /var/log/auth.log && sed -i 's/^INTERFACE=$/INTERFACE=eth0/' /etc/default/tsfirewall");
+    await ok(plain, `touch /var/log/auth.log && sed -i -e 's/^INTERFACE=$/INTERFACE=eth0/'${edit} /etc/default/tsfirewall`);
     await ok(plain, 'service iptables start');
-    expect(tsfwRules(await ok(plain, 'iptables-save'))).toBeGreaterThan(5);
-    expect(await ok(plain, 'service iptables status')).toMatch(/Chain tsfw-input \(\d+ rules\)[^]*-- the policy/);
+    await loaded();
+    const status = await ok(plain, 'service iptables status');
+    expect(status.split('\n')[0]).toMatch(new RegExp(`^tsfirewall: (running|degraded) \\(${backend}; `));
+    expect(status).toMatch(view.statusShowsRules);
     await ok(plain, 'service iptables reload');
     await ok(plain, 'service iptables force-reload');
     await ok(plain, 'service iptables restart');
-    expect(tsfwRules(await ok(plain, 'iptables-save'))).toBeGreaterThan(5);
+    await loaded();
     await ok(plain, 'service iptables stop');
-    expect(tsfwRules(await ok(plain, 'iptables-save'))).toBe(0);
+    await opened();
     await ok(plain, 'service iptables status', 3);
     await ok(plain, 'service iptables try-restart');
-    expect(tsfwRules(await ok(plain, 'iptables-save'))).toBe(0);
+    await opened();
     await ok(plain, 'service iptables frobnicate', 2);
+  }, 300_000);
+
+  // The host an earlier tsfirewall ran on iptables (its BACKEND=auto meant iptables-nft before the package pulled nft
+  // in): its rules are still loaded when this version's auto means nftables. Emulated with the backend forced.
+  it.runIf(edit === '')('rules an earlier tsfirewall loaded on iptables-nft: status reports them, stop opens them, and the upgrade moves them to nftables with their bans', async () => {
+    const byIptables = 'TSFIREWALL_BACKEND=iptables-nft tsfirewall';
+    const iptables = rulesView('iptables-nft');
+    const held = async () => {
+      const save = await ok(plain, iptables.command);
+      expect(iptables.ours(save), save).toBeGreaterThan(5);
+      expect(iptables.closed(save), save).toBe(true);
+    };
+    await ok(plain, `${byIptables} start`);
+    await held();
+    const status = await ok(plain, 'service iptables status');
+    expect(status.split('\n')[0]).toMatch(/^tsfirewall: (running|degraded) \(iptables-nft; /);
+    expect(status).toMatch(/^pending: the rules were loaded through iptables-nft, BACKEND now picks nftables/m);
+    // Before the fix stop removed only nftables' table and said "stopped", leaving these rules filtering.
+    await ok(plain, 'service iptables stop');
+    expect(iptables.open(await ok(plain, iptables.command))).toBe(true);
+    await opened();
+    await ok(plain, 'service iptables status', 3);
+
+    // Loaded again with a ban (through fail2ban, whose action is then the ipset one), and the upgrade's configure.
+    const banned = '198.51.100.77';
+    await ok(plain, `${byIptables} start && ${byIptables} ban ${banned}`);
+    await waitFor(async () => (await sh(plain, `ipset test f2b-SSH ${banned}`)).exitCode, 0, 60);
+    await ok(plain, `ipset test f2b-SSH ${banned}`);
+    const postinst = await sh(plain, `DPKG_MAINTSCRIPT_PACKAGE=tsfirewall DPKG_MAINTSCRIPT_NAME=postinst /var/lib/dpkg/info/tsfirewall.postinst configure ${built.version}`);
+    expect(postinst.exitCode, postinst.stderr).toBe(0);
+    expect(postinst.stdout + postinst.stderr).toMatch(/the ruleset iptables-nft held was replaced by nftables's, its 1 bans kept/);
+    await loaded();
+    expect(iptables.ours(await ok(plain, iptables.command))).toBe(0);
+    expect(await ok(plain, 'ipset list -n')).not.toMatch(/f2b-SSH/);
+    // Copied with the time it had left, as its own timeout.
+    const element = new RegExp(`${banned.replace(/\./g, '\\.')} timeout [\\dhms]+ expires `);
+    expect(await ok(plain, 'nft list set inet tsfirewall f2b-SSH')).toMatch(element);
+    const moved = await ok(plain, 'service iptables status');
+    expect(moved.split('\n')[0]).toMatch(/^tsfirewall: (running|degraded) \(nftables; /);
+    expect(moved).not.toMatch(/^pending:/m);
+    // fail2ban now bans through the nftables action.
+    expect(await ok(plain, 'cat /etc/fail2ban/jail.d/tsfirewall.conf')).toMatch(/^action {3}= tsfirewall-nftables\[name=SSH, /m);
+    await ok(plain, 'service iptables stop');
+    await opened();
   }, 300_000);
 
   it('an upgrade reloads a running firewall and keeps the edited config; purge removes the links and config', async () => {
     await ok(plain, 'service iptables start');
     await ok(plain, `apt-get install -y -q ${PKGS}/${built.newerDeb}`, 0, 300_000);
-    expect(await ok(plain, 'cat /etc/default/tsfirewall')).toMatch(/^INTERFACE=eth0$/m);
+    const config = await ok(plain, 'cat /etc/default/tsfirewall');
+    expect(config).toMatch(/^INTERFACE=eth0$/m);
+    expect(config).toMatch(edit === '' ? /^BACKEND=auto$/m : new RegExp(`^BACKEND=${backend}$`, 'm'));
     await ok(plain, 'service iptables status');
+    await loaded();
     await ok(plain, 'apt-get purge -y -q tsfirewall', 0, 300_000);
-    expect(tsfwRules(await ok(plain, 'iptables-save'))).toBe(0);
+    await opened();
     const leftovers = await ok(plain, 'ls -d /etc/default/tsfirewall /etc/init.d/iptables /etc/rc?.d/*iptables 2>/dev/null; true');
     expect(leftovers.trim()).toBe('');
   }, 300_000);

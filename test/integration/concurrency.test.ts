@@ -3,12 +3,12 @@
  * kernel ends in one of the two states a verb produces (the started ruleset or the open host), namely the one
  * the last successful invocation produced; every exit code is honest (0, or 1 with "another tsfirewall is running
  * (pid N)" when the bounded wait ran out, and then that invocation changed nothing). The xtables lock of legacy
- * iptables is waited for, not failed on.
+ * iptables is waited for, not failed on (legacy only: iptables-nft and nft take no such lock).
  */
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLab, type Host, type Lab } from '../harness/netns.js';
-import { useCliCopy, type BackendName } from './helpers.js';
+import { BACKENDS, useCliCopy } from './helpers.js';
 import { kernelState, runCli, useScratch } from './safety-kit.js';
 import { join } from 'node:path';
 
@@ -19,7 +19,7 @@ const CONFIG = configs.write('FAIL2BAN=no\nIPV6=mirror\nSERVICES=ssh web smtp\n'
 
 const VERBS = ['start', 'reload', 'stop', 'restart', 'force-reload'] as const;
 
-describe.each(['nft', 'legacy'] as BackendName[])('20 concurrent verbs with iptables-%s', (backend) => {
+describe.each(BACKENDS)('20 concurrent verbs with %s', (backend) => {
   let lab: Lab;
   let fw: Host;
   let started: string;
@@ -81,11 +81,11 @@ test('legacy iptables: a held xtables lock is waited for (-w), not failed on', a
     const holder = execa('flock', [lockfile, 'sleep', '2'], { reject: false });
     await new Promise((resolve) => setTimeout(resolve, 300));
     const t0 = performance.now();
-    const r = await runCli(cli.path, lab.hosts.fw!, scratch, ['start'], { backend: 'legacy', config: CONFIG, env: { XTABLES_LOCKFILE: lockfile } });
+    const r = await runCli(cli.path, lab.hosts.fw!, scratch, ['start'], { backend: 'iptables-legacy', config: CONFIG, env: { XTABLES_LOCKFILE: lockfile } });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(performance.now() - t0).toBeGreaterThan(1200);
     await holder;
-    expect(await kernelState(lab.hosts.fw!, 'legacy')).toMatch(/tsfw:services/);
+    expect(await kernelState(lab.hosts.fw!, 'iptables-legacy')).toMatch(/tsfw:services/);
   } finally {
     await lab.destroy();
   }

@@ -5,12 +5,12 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLab, type Host, type Lab } from '../harness/netns.js';
-import { BACKENDS, mustExec, tool, tsfw, tsfwOk, useCliCopy } from './helpers.js';
+import { BACKENDS, mustExec, ourRules, spell, tsfw, tsfwOk, useCliCopy } from './helpers.js';
 
 const cli = useCliCopy();
 const { configs } = cli;
 
-describe.each(BACKENDS)('status and an out-of-date ruleset, iptables-%s', (backend) => {
+describe.each(BACKENDS)('status and an out-of-date ruleset, %s', (backend) => {
   let lab: Lab;
   let fw: Host;
   const config = configs.write('FAIL2BAN=no\nSERVICES=ssh web\n');
@@ -54,7 +54,7 @@ describe.each(BACKENDS)('status and an out-of-date ruleset, iptables-%s', (backe
     expect(s.text).toMatch(/^pending: eth0's address is now 192\.0\.2\.11, the rules were loaded for 192\.0\.2\.10; "tsfirewall reload" applies it/m);
     await ok(['reload']);
     expect((await status()).pending).toBeNull();
-    expect(await mustExec(fw, [tool(backend, 'ipv4', '-save')])).toContain('-s 192.0.2.11/32');
+    expect(await ourRules(fw, backend)).toContain(spell.src(backend, '192.0.2.11'));
   });
 
   test('the boot-time ruleset is never "pending" (it lacks the address rules by design); stop forgets the record', async () => {

@@ -40,7 +40,7 @@ s.on('data',d=>{const now=Date.now();maxGap=Math.max(maxGap,now-last);last=now;b
 s.on('error',e=>{error=e.code||String(e)});s.on('close',()=>{closed=true});
 `;
 
-describe.each(BACKENDS)('a long-lived stream across %i reloads with iptables-%s'.replace('%i', String(RELOADS)), (backend) => {
+describe.each(BACKENDS)('a long-lived stream across %i reloads with %s'.replace('%i', String(RELOADS)), (backend) => {
   let lab: Lab;
   let fw: Host;
   let client: Host;

@@ -1,6 +1,7 @@
 /**
  * The golden files are not just stable, they are loadable: each passes `iptables-restore --test` for both
  * backends, run by the CLI's own throwaway-namespace test (unshare --net), with the ban sets it names created there.
+ * iptables only: these are iptables-restore documents; nftables' golden documents are nftables-golden.test.ts's.
  */
 import { execa } from 'execa';
 import { readdirSync, readFileSync } from 'node:fs';

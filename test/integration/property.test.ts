@@ -3,19 +3,23 @@
  * loader, and the ruleset it compiles to is accepted by `iptables-restore --test` (both backends) with its ban sets
  * created first, inside a throwaway `unshare --net`. Because iptables-nft's --test only parses (a jump to a chain
  * that does not exist passes it), the ruleset is then really loaded in that namespace too, and every rule must come
- * back from iptables-save. 50 runs (TSFW_PROPERTY_RUNS for more).
+ * back from iptables-save. The same configs on nftables: the one nft document passes `nft -c`, loads, and lists
+ * every rule back. 50 runs each (TSFW_PROPERTY_RUNS for more).
  */
 import { execa } from 'execa';
 import fc from 'fast-check';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { SocketAddress } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { restoreTexts } from '../../src/backend/iptables/transaction.js';
 import { ipsetCreateScript } from '../../src/backend/iptables/ipset-text.js';
+import { renderDocument } from '../../src/backend/nftables/render.js';
 import { compile } from '../../src/compile/plan.js';
 import { parseConfig } from '../../src/config/load.js';
 import { KNOWN_SERVICES } from '../../src/config/services.js';
+import { resolveHostChoices } from '../../src/discover/choices.js';
 
 const bool = fc.constantFrom('yes', 'no', 'true', 'false', '1', '0', 'on', 'off', 'YES');
 const v4 = fc.ipV4();
@@ -120,6 +124,37 @@ test('every valid config renders a ruleset iptables-restore --test accepts, and 
       for (const [family, doc] of docs) {
         expect(ruleLines(readFileSync(join(dir, `${family}.saved`), 'utf8')), context).toBe(ruleLines(doc));
       }
+    }), { numRuns: Number(process.env.TSFW_PROPERTY_RUNS ?? 50) });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 600_000);
+
+/** Check, load, list: the document is the only input, and the listing of our table the only output. */
+const NFT_SANDBOX = ['set -e', 'nft -c -f "$1"', 'nft -f "$1"', 'nft list table inet tsfirewall > "$2"'].join('\n');
+const markedRules = (text: string) => text.split('\n').filter((l) => l.includes('comment "tsfw:')).length;
+
+/**
+ * The host's IPv6 addresses as discovery reports them (os.networkInterfaces: libuv's inet_ntop text, which
+ * net.SocketAddress prints too): nft reads that form, not every text fast-check's ipV6() spells ("2001:db8::1.2.3.4").
+ */
+const discoveredHost = host.map((h) => ({ ...h, myip6: h.myip6.map((a) => new SocketAddress({ address: a, family: 'ipv6' }).address) }));
+
+test('every valid config renders an nft document that nft -c accepts, that loads, and whose rules all list back', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsfw-propn-'));
+  const doc = join(dir, 'ruleset.nft');
+  const listed = join(dir, 'listed.nft');
+  try {
+    await fc.assert(fc.asyncProperty(configText, discoveredHost, async (text, facts) => {
+      // As the CLI does on nftables: every ban lives in a set whatever BAN_MODE says.
+      const config = resolveHostChoices(parseConfig(text, 'generated.conf').config, 'nftables');
+      const rendered = renderDocument(compile(config, facts));
+      writeFileSync(doc, rendered);
+      rmSync(listed, { force: true });
+      const r = await execa('unshare', ['--net', '--', 'sh', '-c', NFT_SANDBOX, 'sandbox', doc, listed], { reject: false, timeout: 60_000 });
+      const context = `${r.stderr}\n--- config ---\n${text}\n--- document ---\n${rendered}`;
+      expect(r.exitCode, context).toBe(0);
+      expect(markedRules(readFileSync(listed, 'utf8')), context).toBe(markedRules(rendered));
     }), { numRuns: Number(process.env.TSFW_PROPERTY_RUNS ?? 50) });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import type { Host } from '../harness/netns.js';
-import { savedRules, type BackendName, type Result } from './helpers.js';
+import { sortedNftListing } from '../harness/rulesets.js';
+import { isIptables, mustExec, netnsTag, savedRules, type BackendName, type Result } from './helpers.js';
 
 /** A scratch area per test file: run dir, state dir, fail2ban dir, fake programs. */
 export class Scratch {
@@ -37,10 +38,13 @@ export class Scratch {
     return existsSync(this.runDir) ? readdirSync(this.runDir).filter((f) => !f.startsWith('lock.') && !f.startsWith('loaded.')) : [];
   }
 
-  /** The record of the last finished apply (state/loaded.ts), which status compares with the config. */
-  loadedRecord(): string | undefined {
-    const name = existsSync(this.runDir) ? readdirSync(this.runDir).find((f) => f.startsWith('loaded.')) : undefined;
-    return name === undefined ? undefined : readFileSync(join(this.runDir, name), 'utf8');
+  /**
+   * The record of the last finished apply (state/loaded.ts), which status compares with the config: the one of
+   * `tag`'s namespace (netnsTag), as labs of several backends in one file share this run directory.
+   */
+  loadedRecord(tag: string): string | undefined {
+    const path = join(this.runDir, `loaded.${tag}.json`);
+    return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
   }
 
   dispose(): void { rmSync(this.dir, { recursive: true, force: true }); }
@@ -101,9 +105,23 @@ export function waitForStderr(child: ResultPromise, marker: RegExp, timeoutMs = 
   });
 }
 
-/** Both families' rules, counters and generated-on comments aside: what "byte-identical" compares. */
+/**
+ * What "byte-identical" compares. iptables: both families' saves, counters and generated-on comments aside.
+ * nftables: the whole `nft -s list ruleset` (our table, and any other table, so a rollback that touched someone
+ * else's shows): -s leaves out counters and each element's expires, and element lists are sorted, since a rollback
+ * re-creates the sets, which hash their elements in another order.
+ */
 export async function kernelState(host: Host, backend: BackendName): Promise<string> {
+  if (!isIptables(backend)) return sortedNftListing(await mustExec(host, ['nft', '-s', 'list', 'ruleset']));
   return `${await savedRules(host, backend, 'ipv4')}\n--- ipv6 ---\n${await savedRules(host, backend, 'ipv6')}`;
+}
+
+/**
+ * A kernelState of an open host, nothing of ours in it: iptables' built-ins back to ACCEPT with no rule of ours
+ * and no DROP; on nftables no table of ours and no drop anywhere.
+ */
+export function isOpen(backend: BackendName, state: string): boolean {
+  return isIptables(backend) ? !/DROP|tsfw:/.test(state) && /:INPUT ACCEPT/.test(state) : !/tsfirewall|tsfw:|\bdrop\b/.test(state);
 }
 
 /**
@@ -121,5 +139,29 @@ export const failingRestore = (real: string) => [
 export const natlessRestore = (real: string) => [
   'input=$(cat)',
   'case "$input" in *"*nat"*) echo "iptables-restore: unable to initialize table \'nat\' (injected fault)" >&2; exit 1;; esac',
+  'printf "%s\\n" "$input" | exec ' + real + ' "$@"',
+].join('\n');
+
+/** What every ruleset load of the nftables backend does and a rollback, a stop or a ban edit does not. */
+const NFT_RULESET_LOAD = 'flush chain inet tsfirewall';
+
+/**
+ * An nft that passes checks (-c), reads and every other document to the real one and fails the ruleset's load:
+ * the "kernel rejects the table" fault, after nft -c said yes. The rollback's document (delete our table, load
+ * the snapshot) goes through.
+ */
+export const failingNft = (real: string) => [
+  'for a in "$@"; do case "$a" in -c|--check) exec ' + real + ' "$@";; esac; done',
+  'case "$*" in *"-f -"*) ;; *) exec ' + real + ' "$@";; esac',
+  'input=$(cat)',
+  `case "$input" in *"${NFT_RULESET_LOAD}"*) echo "Error: Could not process rule: Operation not supported (injected fault)" >&2; exit 1;; esac`,
+  'printf "%s\\n" "$input" | exec ' + real + ' "$@"',
+].join('\n');
+
+/** An nft on a kernel without nat chains (no nft_chain_nat): any document declaring one fails, checked or loaded. */
+export const natlessNft = (real: string) => [
+  'case "$*" in *"-f -"*) ;; *) exec ' + real + ' "$@";; esac',
+  'input=$(cat)',
+  'case "$input" in *"type nat hook"*) echo "Error: Could not process rule: No such file or directory (injected fault: no nat chains)" >&2; exit 1;; esac',
   'printf "%s\\n" "$input" | exec ' + real + ' "$@"',
 ].join('\n');

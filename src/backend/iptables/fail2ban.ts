@@ -4,7 +4,7 @@
  * and fail2ban only adds and removes its own entries. fail2ban picks the [Init?family=inet6] values for IPv6
  * addresses, so one action serves both families. Pure, so unit tests pin the exact text.
  */
-import { HEADER } from '../../bans/conf.js';
+import { HEADER, setActionText } from '../../bans/conf.js';
 import type { Fail2banActions } from '../types.js';
 
 export const ACTION_NAMES = { ipset: 'tsfirewall-ipset', chain: 'tsfirewall-chain' } as const;
@@ -13,28 +13,15 @@ export const ACTION_NAMES = { ipset: 'tsfirewall-ipset', chain: 'tsfirewall-chai
 const NO_IPV6 = (tool: string) =>
   `# IPV6 is not "mirror": tsfirewall made no IPv6 ${tool}, so IPv6 bans are no-ops.\n`;
 export function ipsetAction(opts: { readonly ipset: string; readonly ipv6: boolean; readonly source?: string }): string {
-  return `${HEADER('fail2ban action: bans are entries in the ipsets tsfirewall owns.', opts.source)}
-[Definition]
-# tsfirewall creates f2b-<name> / f2b6-<name> before its rules load and destroys them on stop.
-actionstart =
-actionstop =
-actioncheck =
-# Each entry carries the ban time, so the kernel expires it even if fail2ban is not running to unban it.
-actionban = <ipset> -exist add <ipmset> <ip> timeout <ipsettime>
-# fail2ban lengthens a repeat offender's ban after the fact (bantime.increment): -exist renews the entry's timeout.
-actionprolong = %(actionban)s
-actionunban = <ipset> -exist del <ipmset> <ip>
-# Stopping fail2ban leaves the entries in place (they expire on their own): a restart opens no window.
-actionflush = true
-
-[Init]
-ipset = ${opts.ipset}
-ipsettime = 0
-ipmset = f2b-<name>
-
-[Init?family=inet6]
-ipmset = f2b6-<name>
-${opts.ipv6 ? '' : `${NO_IPV6('set')}ipset = true\n`}`;
+  return setActionText({
+    what: 'fail2ban action: bans are entries in the ipsets tsfirewall owns.', source: opts.source,
+    owner: 'tsfirewall creates f2b-<name> / f2b6-<name> before its rules load and destroys them on stop.',
+    expiry: 'Each entry carries the ban time, so the kernel expires it even if fail2ban is not running to unban it.',
+    ban: '<ipset> -exist add <ipmset> <ip> timeout <ipsettime>',
+    prolong: '-exist renews the entry\'s timeout.',
+    unban: '<ipset> -exist del <ipmset> <ip>',
+    tool: ['ipset', opts.ipset], setVar: 'ipmset', ipv6: opts.ipv6,
+  });
 }
 
 export function chainAction(opts: { readonly iptables: string; readonly ip6tables?: string; readonly source?: string }): string {

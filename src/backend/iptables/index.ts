@@ -40,7 +40,9 @@ export function iptablesBackend(flavour: Flavour, p: IptablesPrograms = programs
         }),
       ]);
       const first: LiveFamily = saved[0]?.[1] ?? { chains: [], rules: [] };
-      return { families: new Map<Family, LiveFamily>(saved), loaded: isLoaded(first), boot: isBootRuleset(first), setCounts: sets };
+      // Loaded in any family: IPv6 rules left from an earlier IPV6=drop still filter after a switch to off.
+      const loaded = saved.some(([, f]) => isLoaded(f));
+      return { families: new Map<Family, LiveFamily>(saved), loaded, boot: isBootRuleset(first), setCounts: sets };
     },
     remove: ({ families, sets }) => removeOwned(p, families, sets),
     bans: iptablesBanStore(p),

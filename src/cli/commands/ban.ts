@@ -1,17 +1,21 @@
 /**
  * ban IP... [--jail NAME]: through `fail2ban-client set <jail> banip` when the daemon runs, so fail2ban knows the
  * ban and lifts it after bantime; straight into the kernel when it does not, or when there are many addresses
- * (fail2ban forks its action once per address; one `ipset restore` loads 10k in ~50 ms).
+ * (fail2ban forks its action once per address; one `ipset restore` loads 10k in ~50 ms). Addresses the ban guard
+ * refuses (safety/ban-guard.ts: the admin's live session, this host, trusted nets...) stop the whole batch, exit 2.
  */
 import { readFileSync } from 'node:fs';
 import { parseBanAddresses } from '../../bans/ip.js';
 import { findJail, type JailSpec } from '../../bans/jails.js';
+import { liftExpired } from '../../bans/upkeep.js';
 import { banContext, banDirect } from '../../bans/ops.js';
-import { UsageError } from '../../errors.js';
+import { BanRefusedError, UsageError } from '../../errors.js';
 import { log } from '../../log.js';
 import { daemonState, fail2banClient } from '../../services/fail2ban.js';
 import type { Command } from '../context.js';
 import { say } from '../../output.js';
+import { banGuardFacts } from '../../safety/ban-facts.js';
+import { refusalMessage, refusalsFor } from '../../safety/ban-guard.js';
 
 /** Above this many addresses the batch path wins even when fail2ban runs. */
 export const CLIENT_MAX = 50;
@@ -38,6 +42,10 @@ const ban: Command = async (ctx) => {
   if (bad.length > 0) throw new UsageError(`not a host address: ${bad.slice(0, 5).map((b) => `"${b}"`).join(', ')}${bad.length > 5 ? ` and ${bad.length - 5} more` : ''}; nothing was banned`);
   const bctx = await banContext(ctx.configPath);
   const jail = pickJail(bctx.jails, ctx.jail);
+  // Before fail2ban or the kernel hears of it: fail2ban's banip does not consult ignoreip.
+  const refused = refusalsFor(ok.map((a) => a.ip), await banGuardFacts(bctx.config), { force: ctx.force });
+  if (refused.length > 0) throw new BanRefusedError(refusalMessage(refused, ok.length));
+  await liftExpired(bctx.backend, bctx.jails);
   if (daemonState(bctx.config) === 'running' && ok.length <= CLIENT_MAX) {
     const r = await fail2banClient(['set', jail.jail, 'banip', ...ok.map((a) => a.ip)]);
     if (r.exitCode === 0) {
@@ -47,7 +55,8 @@ const ban: Command = async (ctx) => {
     log.warn(`fail2ban refused the ban (${r.stderr.trim() || r.stdout.trim()}); banning directly in the kernel`);
   }
   const n = await banDirect(bctx, jail, ok);
-  const expiry = jail.kind === 'set' ? `expires after ${jail.service.jail.bantime}s` : 'until unban';
+  // A chain rule never expires in the kernel: the next verb that touches bans after its time lifts it.
+  const expiry = `expires after ${jail.service.jail.bantime}s${jail.kind === 'chain' ? ', lifted by the next tsfirewall ban verb or start after that' : ''}`;
   say(`banned ${ok.length} address${ok.length === 1 ? '' : 'es'} in ${jail.jail} (${n} new kernel entries, ${expiry})`);
   return 0;
 };

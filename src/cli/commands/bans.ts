@@ -1,14 +1,20 @@
 /**
  * bans: the banned addresses per jail, read from the kernel (ipset list / iptables -S), which holds fail2ban's
  * bans and directly loaded ones alike and answers without starting fail2ban's Python client. In ipset mode each
- * entry's remaining time comes with it, as `fail2ban-client get JAIL banip --with-time` would tell.
+ * entry's remaining time comes with it, as `fail2ban-client get JAIL banip --with-time` would tell (a chain-mode
+ * direct ban's from its recorded expiry); expired chain-mode direct bans are lifted first.
  */
 import { banContext, listBans } from '../../bans/ops.js';
+import { liftExpired } from '../../bans/upkeep.js';
 import { duration } from '../../status/format.js';
 import type { Command } from '../context.js';
 
 const bans: Command = async (ctx) => {
-  const jails = await listBans(await banContext(ctx.configPath));
+  const bctx = await banContext(ctx.configPath);
+  await liftExpired(bctx.backend, bctx.jails);
+  const jails = await listBans(bctx);
+  // On nftables a ban set is an nft set of our table, whatever BAN_MODE said.
+  const kind = (mode: string) => (mode === 'chain' ? 'chain' : bctx.backend.name === 'nftables' ? 'set' : 'ipset');
   if (ctx.json) {
     process.stdout.write(JSON.stringify({
       jails: jails.map((j) => {
@@ -24,7 +30,7 @@ const bans: Command = async (ctx) => {
     const where = Object.values(j.targets).join(', ');
     const state = Object.keys(j.addresses).length === 0 ? 'not loaded (is the firewall started?)' : `${addresses.length} banned`;
     const left = (a: string) => (j.expiresIn[a] === undefined ? '' : `  (${duration(j.expiresIn[a]!)} left)`);
-    out.push(`${j.jail} (service ${j.service}, ${j.mode} ${where}): ${state}`, ...addresses.map((a) => `  ${a}${left(a)}`));
+    out.push(`${j.jail} (service ${j.service}, ${kind(j.mode)} ${where}): ${state}`, ...addresses.map((a) => `  ${a}${left(a)}`));
   }
   process.stdout.write(out.join('\n') + '\n');
   return 0;

@@ -6,8 +6,9 @@
  * `start --early` is the boot-time step before the network: the rules that need no address, no ban daemon.
  */
 import { applyPlan } from '../../apply/apply.js';
-import { takeOverFrom } from '../../apply/switch.js';
+import { holdersBesides, takeOverFrom } from '../../apply/switch.js';
 import { banTargets, jailsOf } from '../../bans/jails.js';
+import { restoreAfterStart } from '../../bans/upkeep.js';
 import { loadModules } from '../../apply/modules.js';
 import type { FirewallBackend } from '../../backend/types.js';
 import { isBootHost } from '../../discover/host.js';
@@ -41,7 +42,7 @@ const start: Command = async (ctx) => {
     // Before anything changes, but beside apply's first reads: the guard's programs (ipset test, iptables -S)
     // and modprobe only read or load modules, and the snapshot does not depend on them.
     const preflight = async () => {
-      await guardSession(plan, backend, { force: ctx.force ?? false });
+      await guardSession(plan, backend, { force: ctx.force ?? false, serverFallback: isBootHost(host) ? undefined : host.myip });
       rememberAdminSource();
       for (const w of await loadModules(plan.modules)) log.warn(w);
     };
@@ -55,15 +56,18 @@ const start: Command = async (ctx) => {
     if (!recordLoaded(record)) {
       log.debug('could not record the loaded ruleset; status will not tell when it is out of date');
     }
+    // The sets and chains exist now: the bans a stop saved go back in, expired chain bans go.
+    const restored = await restoreAfterStart(backend, config);
     // Only once the new rules are in (and confirmed): a restart that fails or is rolled back keeps the daemon too.
     if (ctx.verb === 'restart') await stopDaemon(config);
+    const kept = restored ? `; ${restored}` : '';
     if (boot) {
       say(`firewall started before the network: ${ruleCount(plan)} rules (${backend.label}); those that need ` +
-        `${host.iface ? `${host.iface}'s` : 'the interface\'s'} address follow with "tsfirewall start"`);
+        `${host.iface ? `${host.iface}'s` : 'the interface\'s'} address follow with "tsfirewall start"${kept}`);
       return 0;
     }
     say(`firewall ${ctx.verb === 'start' ? 'started' : 'reloaded'}: ${ruleCount(plan)} rules for ${host.myip}/${host.prefix}` +
-      `${host.iface ? ` on ${host.iface}` : ''} (${backend.label})`);
+      `${host.iface ? ` on ${host.iface}` : ''} (${backend.label})${kept}`);
     // The boot-time step comes before the network and the ban daemon's own unit: it leaves fail2ban to them.
     if (ctx.early) return 0;
     const daemon = await startDaemon(config, { verb: ctx.verb, host, backend });
@@ -80,15 +84,18 @@ const ruleCount = (plan: Plan) => plan.rulesets.reduce((n, r) => n + r.tables.re
  * Why this start has nothing to do, read from the kernel's ruleset, which only --early and --if-changed pay for. The
  * early step must never replace a complete ruleset with a lesser one (a unit started by hand, or late);
  * `reload --if-changed` (the address watcher's) reloads only a running firewall whose rules would change, and the
- * boot-time rules always would: the address they waited for has come (even if the unit gave up retrying).
+ * boot-time rules always would: the address they waited for has come (even if the unit gave up retrying). Rules
+ * another backend of ours holds (BACKEND, or what auto picks, changed since) count as loaded: a reload moves them.
  */
 async function reasonToSkip(backend: FirewallBackend, record: LoadedRecord, boot: boolean): Promise<string | undefined> {
-  const live = await backend.readLive(['ipv4'], []);
+  const own = await backend.readLive(['ipv4'], []);
+  const elsewhere = own.loaded ? undefined : (await holdersBesides(backend.name))[0]?.live;
+  const live = elsewhere ?? own;
   const full = live.loaded && !live.boot;
   if (boot) return full ? 'firewall already loaded with its full ruleset; --early changes nothing' : undefined;
   if (!live.loaded) return 'firewall not running: --if-changed starts nothing';
   const loaded = readLoaded();
-  return full && loaded?.rules === record.rules && loaded.backend === record.backend ? 'rules up to date: nothing to reload' : undefined;
+  return !elsewhere && full && loaded?.rules === record.rules && loaded.backend === record.backend ? 'rules up to date: nothing to reload' : undefined;
 }
 
 function parseConfirm(raw: Context['confirm']): number | undefined {

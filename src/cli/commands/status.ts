@@ -4,6 +4,7 @@
  * no longer what the config and the interface's address give (node:os only: no discovery program), so it stays
  * near Node's start-up floor.
  */
+import { holdersBesides } from '../../apply/switch.js';
 import { detectBackend } from '../../backend/choose.js';
 import { banCounts, formatBanCounts, setsToCount } from '../../bans/counts.js';
 import { jailsOf } from '../../bans/jails.js';
@@ -16,7 +17,6 @@ import { daemonState } from '../../services/fail2ban.js';
 import { currentDrift, describeDrift } from '../../status/drift.js';
 import { formatRecent, formatSaved } from '../../status/format.js';
 import type { Command } from '../context.js';
-import { managedFamilies } from '../pipeline.js';
 import { mark } from '../../trace.js';
 
 /** Enough to read the kernel when the config cannot be used. */
@@ -38,25 +38,33 @@ const status: Command = async (ctx) => {
   const config = full ?? FALLBACK;
   const jails = full ? jailsOf(full) : [];
   // Every read status needs runs at once: its latency is the slowest of them, not their sum.
-  const [drift, live, recent] = await Promise.all([
+  const [drift, ownLive, ownRecent] = await Promise.all([
     full ? currentDrift(full) : Promise.resolve(undefined),
-    backend.readLive(managedFamilies(config), setsToCount(jails)),
+    // Every family, whatever IPV6 says now: rules loaded under an earlier setting still filter.
+    backend.readLive(['ipv4', 'ipv6'], setsToCount(jails)),
     backend.readLimiter(),
   ]);
+  // Nothing here, but the rules another backend loaded before BACKEND (or what auto picks) changed may still filter:
+  // they are the firewall until a reload moves them (only a stopped status pays for looking).
+  const holder = ownLive.loaded ? undefined : (await holdersBesides(backend.name, { sets: setsToCount(jails) }))[0];
+  const shown = holder?.backend ?? backend;
+  const live = holder?.live ?? ownLive;
+  const recent = holder ? await holder.backend.readLimiter() : ownRecent;
   const daemon = daemonState(config);
   const bans = banCounts(jails, live.families, live.setCounts);
   const degraded = live.loaded && daemon === 'stopped' && config.fail2ban !== 'no' && jails.length > 0;
   // The boot-time ruleset is up, the address-bound rules and the ban daemon are still to come.
   const state = !live.loaded ? 'stopped' : live.boot ? 'early' : degraded ? 'degraded' : 'running';
   // The boot-time ruleset differs from the full one by design; only a complete ruleset can be out of date.
-  const outOfDate = live.loaded && !live.boot ? drift : undefined;
+  const outOfDate = holder ? { reason: 'backend' as const, loadedBy: holder.backend.label, now: backend.label }
+    : live.loaded && !live.boot ? drift : undefined;
   if (ctx.json) {
     process.stdout.write(JSON.stringify({
-      state, backend: backend.name, banDaemon: daemon, pending: outOfDate ?? null, bans,
+      state, backend: shown.name, banDaemon: daemon, pending: outOfDate ?? null, bans,
       families: Object.fromEntries(live.families), recent,
     }, null, 2) + '\n');
   } else {
-    const lines = [`tsfirewall: ${state} (${backend.label}; ban daemon: ${daemon})`, formatBanCounts(bans)];
+    const lines = [`tsfirewall: ${state} (${shown.label}; ban daemon: ${daemon})`, formatBanCounts(bans)];
     if (live.boot) lines.splice(1, 0, 'boot-time ruleset only: the rules that need the address load with "tsfirewall start"');
     if (outOfDate) lines.splice(1, 0, describeDrift(outOfDate));
     for (const [family, s] of live.families) lines.push(formatSaved(family === 'ipv4' ? 'IPv4' : 'IPv6', s));

@@ -1,9 +1,13 @@
 /**
  * stop: removes everything tsfirewall loaded, in both families, whatever the config says now (IPV6=off after
- * mirror, a broken config), and nothing any other tool loaded: the backend knows what is ours from the kernel
- * itself. It waits for the verb lock like the others, so it never interleaves with a start half-way through.
+ * mirror, a broken config, another BACKEND than the one that loaded the rules), and nothing any other tool
+ * loaded: each backend knows what is ours from the kernel itself. It waits for the verb lock like the others, so
+ * it never interleaves with a start half-way through. The bans the kernel holds are saved first (bans/saved.ts),
+ * for the next start to put back.
  */
+import { removeElsewhere } from '../../apply/switch.js';
 import { detectBackend } from '../../backend/choose.js';
+import { saveBeforeStop } from '../../bans/upkeep.js';
 import { banSets } from '../../compile/plan.js';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/types.js';
@@ -25,9 +29,16 @@ const stop: Command = async (ctx) => exclusive(async () => {
   const backend = await detectBackend(loaded?.backend ?? 'auto');
   const config = loaded && resolveHostChoices(loaded, backend.name);
   if (config) await stopDaemon(config);
-  await backend.remove({ families: ['ipv4', 'ipv6'], sets: config ? banSets(config).map((s) => s.name) : [] });
+  // After the daemon (its chain bans are in its own database) and before the sets and chains are destroyed.
+  const saved = config ? await saveBeforeStop(backend, config) : undefined;
+  if (!config) log.warn('bans not saved: without a config there is no telling which sets and chains hold them');
+  const sets = config ? banSets(config).map((s) => s.name) : [];
+  await backend.remove({ families: ['ipv4', 'ipv6'], sets });
+  // Rules another backend of ours loaded before BACKEND (or what auto picks, after an upgrade) changed still filter.
+  const elsewhere = await removeElsewhere(backend.name, sets);
   forgetLoaded();
-  say(`firewall stopped: tsfirewall's rules and ban sets removed, other tools' rules untouched (${backend.label})`);
+  say(`firewall stopped: tsfirewall's rules and ban sets removed, other tools' rules untouched (${[backend.label, ...elsewhere].join(', ')})` +
+    `${saved ? `; ${saved}` : ''}`);
   return 0;
 }, { bestEffort: true });
 

@@ -4,6 +4,7 @@
  * knew about (loaded with `ban` while it was down, or in a batch), and from the services' hit-rate tables.
  */
 import { parseBanAddresses } from '../../bans/ip.js';
+import { liftExpired } from '../../bans/upkeep.js';
 import { banContext, forgetHits, listBans, unbanDirect } from '../../bans/ops.js';
 import { UsageError } from '../../errors.js';
 import { log } from '../../log.js';
@@ -19,6 +20,7 @@ const unban: Command = async (ctx) => {
   if (bad.length > 0) throw new UsageError(`not a host address: ${bad.slice(0, 5).map((b) => `"${b}"`).join(', ')}; nothing was unbanned`);
   const bctx = await banContext(ctx.configPath);
   const jails = ctx.jail === undefined ? bctx.jails : [pickJail(bctx.jails, ctx.jail)];
+  await liftExpired(bctx.backend, bctx.jails);
   if (daemonState(bctx.config) === 'running') {
     // fail2ban must forget the ban (its database would restore it on the next start); it has no per-jail
     // "--all", so one jail's all is the addresses the kernel holds for it.

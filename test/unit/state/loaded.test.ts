@@ -71,4 +71,9 @@ describe('drift between the record and what start would load now', () => {
   test('the same address with other rules is the config, whatever the record of a boot-time ruleset says', () => {
     expect(driftOf({ rules: 'boot' }, now(), 'eth0')).toEqual({ reason: 'config' });
   });
+
+  test('rules another backend loaded (BACKEND, or what auto picks, changed since): the reload moves them', () => {
+    expect(describeDrift({ reason: 'backend', loadedBy: 'iptables-nft', now: 'nftables' })).toBe('pending: the rules were loaded through ' +
+      'iptables-nft, BACKEND now picks nftables (their bans move over with them); "tsfirewall reload" applies it ("tsfirewall show" prints the new rules)');
+  });
 });

@@ -1,0 +1,106 @@
+/**
+ * Bans as elements of the sets in our table, read and edited without fail2ban: each batch, however large, is one
+ * `nft -f -` (one transaction: all of it or none), its text on stdin, through run(). Only strictly parsed host
+ * addresses of the set's family go into the text.
+ */
+import { parseBanAddress } from '../../bans/ip.js';
+import { which } from '../../exec/which.js';
+import { ApplyError, NotInstalledError } from '../../errors.js';
+import { run } from '../../exec/run.js';
+import type { BanEntry, BanStore, BanTarget } from '../types.js';
+import { BAN_CHAIN_PREFIX, TABLE_REF, banSet } from './layout.js';
+import { parseTable } from './parse.js';
+import { ident } from './rules.js';
+
+/** What nft says for a set (or table) that is not there: the firewall is not started on nftables. */
+const MISSING = /No such file or directory/;
+
+/** Elements per command: keeps every line short enough to read in an error message. */
+const CHUNK = 1024;
+
+/** Chain mode is an iptables notion: on nftables a chain target's bans live in the same set ipset mode uses. */
+export function setOf(target: BanTarget): string {
+  return ident(target.kind === 'chain' && target.name.startsWith(BAN_CHAIN_PREFIX)
+    ? banSet(target.name.slice(BAN_CHAIN_PREFIX.length), target.family) : target.name);
+}
+
+/** Canonical addresses, each once; the whole list is refused if any one is not a host of the target's family. */
+export function checkedAddresses(target: BanTarget, ips: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const raw of ips) {
+    const parsed = parseBanAddress(raw);
+    if (!parsed) throw new ApplyError(`not a host address: "${raw}"`);
+    if (parsed.family !== target.family) throw new ApplyError(`${parsed.ip} is ${parsed.family === 'ipv4' ? 'IPv4' : 'IPv6'}, not for ${setOf(target)}`);
+    out.add(parsed.ip);
+  }
+  return [...out];
+}
+
+const chunks = <T>(items: readonly T[]) => Array.from({ length: Math.ceil(items.length / CHUNK) }, (_, i) => items.slice(i * CHUNK, (i + 1) * CHUNK));
+const commands = (verb: 'add' | 'delete', set: string, elements: readonly string[]) =>
+  chunks(elements).map((c) => `${verb} element ${TABLE_REF} ${set} { ${c.join(', ')} }\n`).join('');
+
+/**
+ * add, delete, add again: the first add makes the delete safe for an address not yet there (a delete of a missing
+ * element fails the whole transaction, and nft 1.0.6 has no `destroy`), and the second sets the new timeout, which
+ * an add of an existing element does not renew on kernels before 6.12 (Debian 12 runs 6.1). `timeout` undefined
+ * or 0: until removed.
+ */
+export function addBatch(set: string, ips: readonly string[], timeout?: number): string {
+  const seconds = Math.max(0, Math.floor(timeout ?? 0));
+  const timed = seconds > 0 ? ips.map((ip) => `${ip} timeout ${seconds}s`) : ips;
+  return commands('add', set, ips) + commands('delete', set, ips) + commands('add', set, timed);
+}
+
+/** add then delete: an address already gone (unbanned, or expired a moment ago) is no error. */
+export function removeBatch(set: string, ips: readonly string[]): string {
+  return commands('add', set, ips) + commands('delete', set, ips);
+}
+
+function nftProgram(path?: string): string {
+  const nft = path ?? which('nft');
+  if (!nft) throw new NotInstalledError('the nft program is not installed (install the nftables package)');
+  return nft;
+}
+
+/** The seam's BanStore over nft; `nft` is the program's path (found on PATH when not given). */
+export function nftBanStore(opts: { readonly nft?: string } = {}): BanStore {
+  const send = async (set: string, text: string, what: string) => {
+    const r = await run(nftProgram(opts.nft), ['-f', '-'], { input: text });
+    if (r.exitCode === 0) return;
+    const why = MISSING.test(r.stderr) ? `set ${set} does not exist (is the firewall started?)` : r.stderr.trim() || r.spawnError;
+    throw new ApplyError(`${what} failed: ${why}`);
+  };
+  return {
+    async members(target): Promise<BanEntry[] | undefined> {
+      const set = setOf(target);
+      const r = await run(nftProgram(opts.nft), ['-j', 'list', 'set', ...TABLE_REF.split(' '), set]);
+      if (r.exitCode !== 0 && MISSING.test(r.stderr)) return undefined;
+      if (r.exitCode !== 0) throw new ApplyError(`listing ${set} failed: ${r.stderr.trim() || r.spawnError}`);
+      return parseTable(r.stdout).bans.get(set) ?? [];
+    },
+    async add(target, ips, addOpts = {}) {
+      const set = setOf(target);
+      const entries = checkedAddresses(target, ips);
+      if (entries.length > 0) await send(set, addBatch(set, entries, addOpts.timeout), `loading ${entries.length} bans into ${set}`);
+      return entries.length;
+    },
+    async remove(target, ips) {
+      const set = setOf(target);
+      const entries = checkedAddresses(target, ips);
+      if (entries.length > 0) await send(set, removeBatch(set, entries), `removing bans from ${set}`);
+    },
+    async flush(target) {
+      const set = setOf(target);
+      await send(set, `flush set ${TABLE_REF} ${set}\n`, `flushing ${set}`);
+    },
+    async holds(target, ip) {
+      const set = setOf(target);
+      const [entry] = checkedAddresses(target, [ip]);
+      const r = await run(nftProgram(opts.nft), ['get', 'element', ...TABLE_REF.split(' '), set, `{ ${entry} }`]);
+      if (r.exitCode === 0) return true;
+      if (MISSING.test(r.stderr)) return false;
+      throw new ApplyError(`looking up ${entry} in ${set} failed: ${r.stderr.trim() || r.spawnError}`);
+    },
+  };
+}

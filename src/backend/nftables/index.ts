@@ -1,0 +1,94 @@
+/**
+ * The native nftables backend: everything tsfirewall owns is `table inet tsfirewall`, so every operation names that
+ * table and nothing else. A load is one `nft -f` transaction (both families, the ban sets, the helper, NAT), a
+ * check is `nft -c`, and every read is one `nft -j list table` parsed in parse.ts.
+ */
+import { ApplyError } from '../../errors.js';
+import { run, type RunResult } from '../../exec/run.js';
+import { which } from '../../exec/which.js';
+import { log } from '../../log.js';
+import type { Family, Plan } from '../../model.js';
+import type { FirewallBackend, Snapshot, Staged } from '../types.js';
+import { nftBanStore } from './bans.js';
+import { nftablesFail2ban } from './fail2ban.js';
+import { TABLE_REF } from './layout.js';
+import { flushDocument, forgetDocument, limiterNames, limiterSetsOf } from './limiter.js';
+import { parseTable } from './parse.js';
+import { removeDocument, renderDocument, rollbackDocument } from './render.js';
+
+/** The snapshot: the table as `nft list` prints it (a rollback loads that text back), undefined when absent. */
+interface SnapshotData { readonly listing?: string }
+interface StagedData { readonly document: string }
+
+const TABLE_ARGS = TABLE_REF.split(' ');
+/** nft's answer when our table is not there: the firewall is stopped, not broken. */
+const ABSENT = /No such file or directory/;
+
+const nft = () => which('nft') ?? 'nft';
+const why = (r: RunResult) => r.spawnError ?? (r.stderr.trim() || `exit code ${r.exitCode}`);
+
+/** `nft [-j] list table inet tsfirewall`: the text or JSON, or undefined when the table does not exist. */
+async function listTable(json: boolean): Promise<string | undefined> {
+  const r = await run(nft(), [...(json ? ['-j'] : []), 'list', 'table', ...TABLE_ARGS]);
+  if (r.exitCode === 0) return r.stdout;
+  if (ABSENT.test(r.stderr)) return undefined;
+  throw new ApplyError(`cannot read table ${TABLE_REF}: ${why(r)}`);
+}
+
+async function apply(document: string, what: string, check = false): Promise<void> {
+  const r = await run(nft(), [...(check ? ['-c'] : []), '-f', '-'], { input: document });
+  if (r.exitCode !== 0) throw new ApplyError(`${what}: ${why(r)}`);
+}
+
+export function nftablesBackend(): FirewallBackend {
+  return {
+    name: 'nftables',
+    label: 'nftables',
+    testedBy: 'nft -c',
+    installed: () => which('nft') !== undefined,
+    // The text for a rollback and the JSON for what a reload must clean up, read side by side.
+    snapshot: async () => {
+      const [listing, json] = await Promise.all([listTable(false), listTable(true)]);
+      return { backend: 'nftables', data: { listing, json } satisfies SnapshotData & { json?: string } };
+    },
+    stage: (plan: Plan, before: Snapshot | undefined): Staged => {
+      const json = (before?.data as { json?: string } | undefined)?.json;
+      const document = renderDocument(plan, json === undefined ? undefined : parseTable(json).holdings);
+      return { backend: 'nftables', parts: [{ title: 'nft -f -', text: document }], data: { document } satisfies StagedData };
+    },
+    prepare: async () => { /* the sets are declared inside the one transaction */ },
+    test: (staged) => apply((staged.data as StagedData).document, `nft -c rejected the ruleset`, true),
+    check: (plan) => apply(renderDocument(plan), 'nft -c rejects the ruleset', true),
+    load: (staged) => apply((staged.data as StagedData).document, 'loading the nftables ruleset failed'),
+    rollback: async (before, _attempted, { loaded }) => {
+      if (!loaded) return true;
+      try {
+        await apply(rollbackDocument((before.data as SnapshotData).listing), 'rollback');
+        return true;
+      } catch (err) {
+        log.error((err as Error).message);
+        return false;
+      }
+    },
+    readLive: async (families: readonly Family[]) => parseTable(await listTable(true), families).live,
+    remove: () => apply(removeDocument(), `removing table ${TABLE_REF} failed`),
+    bans: nftBanStore(),
+    readLimiter: async () => parseTable(await listTable(true)).limiter,
+    clearLimiter: async (names, sources) => {
+      const present = parseTable(await listTable(true)).holdings.sets.map((s) => s.name);
+      const wanted = names.length > 0 ? names : limiterNames(present);
+      const sets = limiterSetsOf(present, wanted);
+      if (sources === undefined) {
+        if (sets.length > 0) await apply(flushDocument(sets.map((s) => s.set)), 'clearing the hit-rate limiter failed');
+        return wanted.filter((n) => sets.some((s) => s.set.endsWith(`-${n}`)));
+      }
+      const document = forgetDocument(sets, sources);
+      if (document !== '') {
+        const r = await run(nft(), ['-f', '-'], { input: document });
+        if (r.exitCode !== 0 && !ABSENT.test(r.stderr)) log.debug(`forgetting ${sources.length} sources in the hit-rate limiter: ${why(r)}`);
+      }
+      return wanted;
+    },
+    fail2banActions: ({ ipv6, source }) => nftablesFail2ban({ nft: nft(), ipv6, source }),
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * The one reading of `nft -j list table inet tsfirewall` (or `list set`): JSON.parse, never text scraping. It gives
+ * everything the seam asks the kernel about: status's families, chains and counters, the ban sets' members, the
+ * limiter's sources, and the holdings a reload must clean up.
+ */
+import type { BanEntry, LiveChain, LiveFamily, LiveRule, LiveState, LimiterEntry } from '../types.js';
+import { BOOT_CHAIN, MARK, type Family } from '../../model.js';
+import { HOOKS, LIMITER_SETS, POLICY_GROUP, SUFFIX, TABLE } from './layout.js';
+import type { Holdings } from './render.js';
+import { ruleCounter, ruleText, verdictOf, value, type Json, type Obj } from './text.js';
+
+/** Everything one listing tells, so a caller that needs several parts reads the kernel once. */
+export interface TableView {
+  readonly live: LiveState;
+  /** Members of every set that is not a limiter set (the ban sets), by set name. */
+  readonly bans: ReadonlyMap<string, BanEntry[]>;
+  /** The limiter's remembered sources by limiter name (rl-SSH and rl6-SSH are both "SSH"). */
+  readonly limiter: Record<string, LimiterEntry[]>;
+  readonly holdings: Holdings;
+}
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const FAMILIES = Object.keys(SUFFIX) as Family[];
+const GROUP = new RegExp(`^${MARK}:(\\w+)$`);
+
+/** Our family chains by name: input4 -> the plan's filter INPUT for IPv4, and so on (layout.ts is the source). */
+const FAMILY_CHAINS = new Map(HOOKS.flatMap((h) => FAMILIES.map((f) => [`${h.base}${SUFFIX[f]}`, { hook: h, family: f }] as const)));
+
+/** An empty view: the table does not exist (firewall stopped, or never started on nftables). */
+const EMPTY: TableView = {
+  live: { families: new Map(), loaded: false, boot: false, setCounts: new Map() },
+  bans: new Map(),
+  limiter: {},
+  holdings: { chains: [], sets: [], helpers: [] },
+};
+
+/** The objects of one kind from `nft -j` output ("chain", "rule", "set"...), only those of our table. */
+function objects(list: readonly Json[], kind: string): Obj[] {
+  return list.filter(isObj).map((o) => o[kind]).filter(isObj).filter((o) => o.table === undefined || o.table === TABLE);
+}
+
+const elements = (set: Obj): Json[] => (Array.isArray(set.elem) ? set.elem : []);
+const elemOf = (e: Json): Obj => (isObj(e) && isObj(e.elem) ? e.elem : { val: e });
+
+function banEntries(set: Obj): BanEntry[] {
+  return elements(set).map(elemOf).map((e) => {
+    const ip = value(e.val);
+    // `expires` is whole seconds; an element with no timeout is there until it is removed.
+    return e.timeout !== undefined && typeof e.expires === 'number' ? { ip, expiresIn: e.expires } : { ip };
+  });
+}
+
+const limiterOf = (name: string) => {
+  for (const kind of ['held', 'window'] as const) {
+    for (const family of FAMILIES) {
+      const prefix = LIMITER_SETS[kind][family];
+      if (name.startsWith(prefix)) return { kind, family, name: name.slice(prefix.length) };
+    }
+  }
+  return undefined;
+};
+
+/**
+ * One entry per source and limiter name: hits are the new connections its current window counted (the window
+ * element's counter), expiresIn when the kernel forgets it, and a held source says so.
+ */
+function limiterEntries(sets: readonly Obj[]): Record<string, LimiterEntry[]> {
+  const out: Record<string, Map<string, { hits: number; expiresIn?: number; held?: number }>> = {};
+  for (const set of sets) {
+    const which = limiterOf(String(set.name));
+    if (!which) continue;
+    const sources = (out[which.name] ??= new Map());
+    for (const e of elements(set).map(elemOf)) {
+      const src = value(e.val);
+      const was = sources.get(src) ?? { hits: 0 };
+      const expires = typeof e.expires === 'number' ? e.expires : undefined;
+      const later = Math.max(was.expiresIn ?? 0, expires ?? 0);
+      sources.set(src, which.kind === 'window'
+        ? { ...was, hits: Number(isObj(e.counter) ? e.counter.packets : 0), expiresIn: later }
+        : { ...was, held: expires ?? 0, expiresIn: later });
+    }
+  }
+  return Object.fromEntries(Object.entries(out).map(([name, sources]) => [name, [...sources].map(([src, s]): LimiterEntry => ({
+    src, hits: s.hits, ...(s.expiresIn ? { expiresIn: s.expiresIn } : {}), ...(s.held === undefined ? {} : { detail: `held, ${s.held}s left` }),
+  }))]));
+}
+
+/**
+ * Status's view per family: each family chain is the plan chain it came from, its policy and counters those of
+ * its final tsfw:policy rule; every other rule is listed with its group. Base chains only dispatch, so they are
+ * left out.
+ */
+function families(chains: readonly Obj[], rules: readonly Obj[], wanted: ReadonlySet<Family>): Map<Family, LiveFamily> {
+  const out = new Map<Family, { chains: LiveChain[]; rules: LiveRule[] }>();
+  for (const chain of chains) {
+    const known = FAMILY_CHAINS.get(String(chain.name));
+    if (!known || !wanted.has(known.family)) continue;
+    const fam = out.get(known.family) ?? { chains: [], rules: [] };
+    out.set(known.family, fam);
+    const { table, chain: name } = known.hook;
+    let policy: LiveChain | undefined;
+    for (const rule of rules.filter((r) => r.chain === chain.name)) {
+      const expr = (Array.isArray(rule.expr) ? rule.expr : []).filter(isObj);
+      const group = GROUP.exec(String(rule.comment ?? ''))?.[1];
+      const { packets, bytes } = ruleCounter(expr);
+      if (group === POLICY_GROUP) {
+        policy = { table, name, policy: verdictOf(expr) === 'drop' ? 'DROP' : 'ACCEPT', packets, bytes };
+        continue;
+      }
+      fam.rules.push({ table, chain: name, packets, bytes, ...(group === undefined ? {} : { group }), rule: ruleText(expr) });
+    }
+    fam.chains.push(policy ?? { table, name, packets: 0, bytes: 0 });
+  }
+  return out;
+}
+
+function holdings(chains: readonly Obj[], sets: readonly Obj[], helpers: readonly Obj[]): Holdings {
+  return {
+    chains: chains.map((c) => ({
+      name: String(c.name),
+      ...(c.hook === undefined ? {} : { base: { type: String(c.type), hook: String(c.hook), prio: Number(c.prio), policy: String(c.policy ?? 'accept') } }),
+    })),
+    sets: sets.map((s) => ({ name: String(s.name), type: String(s.type), flags: Array.isArray(s.flags) ? s.flags.map(String) : [] })),
+    helpers: helpers.map((h) => ({ name: String(h.name), type: String(h.type), protocol: String(h.protocol) })),
+  };
+}
+
+/**
+ * `json` is nft's output, or undefined when nft said the table (or set) does not exist. `families` limits the
+ * per-family view, as readLive asks.
+ */
+export function parseTable(json: string | undefined, wanted: readonly Family[] = FAMILIES): TableView {
+  if (json === undefined || json.trim() === '') return EMPTY;
+  const doc: unknown = JSON.parse(json);
+  const list: Json[] = isObj(doc) && Array.isArray(doc.nftables) ? doc.nftables : [];
+  const chains = objects(list, 'chain');
+  const rules = objects(list, 'rule');
+  const sets = objects(list, 'set');
+  const loaded = rules.some((r) => GROUP.test(String(r.comment ?? '')));
+  return {
+    live: {
+      families: families(chains, rules, new Set(wanted)),
+      loaded,
+      boot: loaded && chains.some((c) => c.name === BOOT_CHAIN),
+      setCounts: new Map(sets.map((s) => [String(s.name), elements(s).length])),
+    },
+    bans: new Map(sets.filter((s) => !limiterOf(String(s.name))).map((s) => [String(s.name), banEntries(s)])),
+    limiter: limiterEntries(sets),
+    holdings: holdings(chains, sets, objects(list, 'ct helper')),
+  };
+}
