@@ -4,8 +4,9 @@
  * A quick run (or a partial one) writes only under raw/, so it never replaces the full figures.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createBenchLab } from './lib/lab.js';
@@ -17,13 +18,14 @@ import { bansSection } from './sections/bans.js';
 import { coldstartSection } from './sections/coldstart.js';
 import { memorySection } from './sections/memory.js';
 import { packetsSection } from './sections/packets.js';
+import { peersSection } from './sections/peers.js';
 import { reloadSection } from './sections/reload.js';
 import { scalingSection } from './sections/scaling.js';
 import { startSection } from './sections/start.js';
 
 const SECTIONS: Readonly<Record<string, Section>> = {
   start: startSection, scaling: scalingSection, coldstart: coldstartSection, bans: bansSection,
-  reload: reloadSection, packets: packetsSection, memory: memorySection,
+  reload: reloadSection, peers: peersSection, packets: packetsSection, memory: memorySection,
 };
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -39,11 +41,24 @@ function preflight(): void {
   // The verbs' code caches (src/cli/boot.ts) start empty in a directory of the bench's own; the agents inherit it.
   process.env.TSFIREWALL_CACHE_DIR = at('.cache/bench/v8-cache');
   rmSync(process.env.TSFIREWALL_CACHE_DIR, { recursive: true, force: true });
-  // Journals and loaded-ruleset records of the bench's namespaces stay out of this machine's /run.
-  process.env.TSFIREWALL_RUN_DIR = at('.cache/bench/run');
+  // Journals and loaded-ruleset records of the bench's namespaces stay out of this machine's /run, on a tmpfs as a
+  // host's /run is: on a disk every apply's fsyncs would time the disk.
+  process.env.TSFIREWALL_RUN_DIR = runDirOnTmpfs() ?? at('.cache/bench/run');
   rmSync(process.env.TSFIREWALL_RUN_DIR, { recursive: true, force: true });
   for (const tool of ['ip', 'iptables', 'ipset', '/usr/bin/time']) {
     try { execFileSync('sh', ['-c', 'command -v "$1"', 'sh', tool], { stdio: 'ignore' }); } catch { throw new Error(`${tool} is not installed`); }
+  }
+}
+
+const TMPFS_MAGIC = 0x01021994;
+
+/** A fresh directory under /dev/shm when that is a tmpfs (removed at the end of the run). */
+function runDirOnTmpfs(): string | undefined {
+  try {
+    if (statfsSync('/dev/shm').type !== TMPFS_MAGIC) return undefined;
+    return join(mkdtempSync('/dev/shm/tsfw-bench-run-'), 'run');
+  } catch {
+    return undefined;
   }
 }
 
@@ -79,6 +94,8 @@ async function main(): Promise<void> {
     }
   } finally {
     await lab.destroy();
+    const runDir = process.env.TSFIREWALL_RUN_DIR!;
+    if (runDir.startsWith('/dev/shm/tsfw-bench-run-')) rmSync(join(runDir, '..'), { recursive: true, force: true });
   }
   const info: RunInfo = {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), mode: quick ? 'quick' : 'full', seed,

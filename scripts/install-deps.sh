@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian/Ubuntu machine lacks to build, demo and test tsfirewall: the system packages in
-# scripts/system-packages.txt, then the npm dependencies (npm ci), then the bundle (npm run build).
+# scripts/system-packages.txt (the bench's peers through bench/peers/install.sh), then the npm dependencies (npm ci),
+# then the bundle (npm run build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t packages < <(grep -Ev '^\s*(#|$)' scripts/system-packages.txt)
+mapfile -t packages < <(grep -Ev '^\s*(#|$|peer:)' scripts/system-packages.txt)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if ((${#missing[@]})); then
@@ -11,5 +12,7 @@ if ((${#missing[@]})); then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# The bench's peers (peer: lines) are firewalls that must never start here: their own installer keeps them stopped.
+bash bench/peers/install.sh
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then npm ci --no-audit --no-fund; fi
 npm run build --silent

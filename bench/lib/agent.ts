@@ -24,7 +24,9 @@ export interface AgentReply {
   readonly failures?: number;
 }
 
+// stderr keeps its tail: a traced verb's marks (TSFIREWALL_TRACE=1) are its last line.
 const CLIP = 4096;
+const CLIP_STDERR = 16_384;
 
 // The whole point of the bench is that no rule ever lands in this machine's own namespace: refuse to run in the
 // namespace of the bench process that started us (it passes its own; /proc/1 may not be readable).
@@ -48,7 +50,7 @@ function handle(req: AgentRequest): AgentReply {
     const t0 = performance.now();
     const r = runOne(req.argv, req.input, req.env, req.timeoutMs ?? 60_000);
     const ms = performance.now() - t0;
-    return { id: req.id, ms, code: r.code, stdout: req.keepStdout ? r.stdout : r.stdout.slice(0, CLIP), stderr: r.stderr.slice(-CLIP) };
+    return { id: req.id, ms, code: r.code, stdout: req.keepStdout ? r.stdout : r.stdout.slice(0, CLIP), stderr: r.stderr.slice(-CLIP_STDERR) };
   }
   // A sequence stops at its deadline so a runaway per-rule loop is bounded in time as well as count.
   const deadline = Date.now() + (req.timeoutMs ?? 120_000);

@@ -17,8 +17,9 @@ export interface Agent {
   close(): void;
 }
 
-export async function startAgent(ns: string, agentPath: string): Promise<Agent> {
-  const child: ChildProcess = spawn('ip', ['netns', 'exec', ns, process.execPath, agentPath], {
+/** Starts an agent in namespace `ns`, behind `wrap` (argv before node: unshare and enter.sh's mounts for a peer). */
+export async function startAgent(ns: string, agentPath: string, wrap: readonly string[] = []): Promise<Agent> {
+  const child: ChildProcess = spawn('ip', ['netns', 'exec', ns, ...wrap, process.execPath, agentPath], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, TSFW_BENCH_HOST_NETNS: readlinkSync('/proc/self/ns/net') },
   });

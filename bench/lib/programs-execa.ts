@@ -1,4 +1,4 @@
-/** The floor plus execa (see programs.ts): each program through the product's one exec path, src/exec/run.ts. */
+/** The floor plus the product's exec path (see programs.ts): each program through src/exec/run.ts, behind its entry. */
 import { run } from '../../src/exec/run.js';
 import { runStages } from './programs.js';
 

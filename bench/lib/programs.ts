@@ -2,7 +2,7 @@
  * The floor of a verb's design: the same programs the verb waits on, in the same stages (each stage's programs at
  * once, stages one after another), with nothing else: no config, no journal, no output. Two launchers share this:
  * programs-raw.ts (bare node:child_process, the physical floor) and programs-execa.ts (the product's own exec
- * path, loaded by the product's own entry with its code cache: what the brief's execa adds). Both take
+ * path, loaded by the product's own entry with its code cache: what the product's exec path adds). Both take
  * `SPEC.json` = `[[{"argv": [...], "input": "..."}, ...], ...]` and exit 1 when a program fails, so a broken floor
  * stops the bench.
  */

@@ -1,18 +1,27 @@
 /**
  * Loading bans: 10k and 100k entries through the ipset path (one `ipset restore` into the set tsfirewall creates)
  * against fail2ban's per-IP `iptables -I`, which is measured on 1k bans and extrapolated linearly (a lower bound
- * for fail2ban: each nft insert also re-reads a chain that keeps growing).
+ * for fail2ban: each nft insert also re-reads a chain that keeps growing); and 10k through the CLI (`tsfirewall ban
+ * -` on each backend, traced for its breakdown) against Node's floor plus one `nft -f` of a set with 10k elements.
  */
 import { ipsetCreateScript } from '../../src/backend/iptables/ipset-text.js';
+import { banAddresses } from '../../test/harness/ban-addresses.js';
+import { BACKEND_ROLE, BACKENDS, backendEnv, NFT_UNAVAILABLE, probeBackends, type BenchBackend } from '../lib/backends.js';
 import { chainCount, ipsetAdds, ipsetCount, perIpArgvs } from '../lib/bans.js';
-import { bar, ms, times, type Section } from '../lib/results.js';
-import { interleave, timed, timedSeq } from '../lib/rounds.js';
+import { BAN_SET, BAN_TABLE, banElementsNft, banSetNft, flushRuleset } from '../lib/nft-floors.js';
+import { breakdown, tracedContestant, type TracedRun } from '../lib/trace.js';
+import { budgetRatios } from './start.js';
+import { bar, ms, times, type Panel, type Row, type Section } from '../lib/results.js';
+import { interleave, timed, timedSeq, type Contestant } from '../lib/rounds.js';
 import { planFor, SEED_CONFIG } from '../lib/rulesets.js';
 import { summarize } from '../lib/stats.js';
 import { hostFacts } from './common.js';
 
 export const BAN_MS_GOAL = 100;
 export const BAN_SPEEDUP_GOAL = 100;
+export const BATCH_GOAL = 1.5;
+
+const batchName = (b: BenchBackend) => `tsfirewall ban - 10k (${b})`;
 const SET = 'f2b-SSH';
 const CHAIN = 'fail2ban-SSH';
 
@@ -32,7 +41,35 @@ export const bansSection: Section = async ({ lab, settings, log }) => {
     const r = await bn.must([process.execPath, lab.paths.loadbans, SET, String(n)]);
     return (JSON.parse(r.stdout) as { ms: number }).ms;
   };
+  // 10k bans through the CLI, as an operator (or a script) bans a list: `tsfirewall ban -` on each backend, from
+  // empty ban sets (`unban --all`, untimed), against the floor of Node plus one nft -f of a set with 10k elements.
+  const seed = lab.config('bans-seed.conf', SEED_CONFIG);
+  const probe = await probeBackends(lab, lab.config('seed.conf', SEED_CONFIG));
+  const nt = await lab.agentIn('nt');
+  const bc = await lab.agentIn('bc');
+  const cliAgent = (b: BenchBackend) => (b === 'iptables-nft' ? bc : lab.agents[BACKEND_ROLE[b]]);
+  for (const b of probe.available) await timed(cliAgent(b), lab.tsfw('start', seed), { env: backendEnv(b) });
+  const list = banAddresses(10_000).join('\n') + '\n';
+  const traced = new Map<BenchBackend, TracedRun[]>(probe.available.map((b) => [b, []]));
+  const cli: Contestant[] = probe.available.flatMap((b) => {
+    const prepare = async () => { await timed(cliAgent(b), lab.tsfw('unban', seed).concat('--all'), { env: backendEnv(b) }); };
+    const argv = [...lab.tsfw('ban', seed), '-'];
+    return [
+      { name: batchName(b), prepare, measure: () => timed(cliAgent(b), argv, { input: list, env: backendEnv(b) }) },
+      tracedContestant(`${batchName(b)}, traced`, cliAgent(b), argv, traced.get(b)!, { prepare, env: backendEnv(b), input: list }),
+    ];
+  });
+  const nftSet = async () => { await flushRuleset(nt); await nt.must(['nft', '-f', '-'], banSetNft); };
+  const nftAdds = banElementsNft(10_000);
   const samples = await interleave([
+    { name: 'node -e 0', measure: () => timed(bc, [process.execPath, '-e', '0']) },
+    ...cli,
+    { name: 'nft -f, 10k set elements', prepare: nftSet, measure: () => timed(nt, ['nft', '-f', '-'], { input: nftAdds }),
+      verify: async () => {
+        const listed = JSON.parse((await nt.must(['nft', '-j', 'list', 'set', 'inet', BAN_TABLE, BAN_SET])).stdout) as { nftables: { set?: { elem?: unknown[] } }[] };
+        const n = listed.nftables.find((x) => x.set)?.set?.elem?.length ?? 0;
+        if (n !== 10_000) throw new Error(`nft set holds ${n} elements, expected 10000`);
+      } },
     ...[10_000, 100_000].map((n) => ({
       name: `loadBans ${n / 1000}k`,
       prepare: async () => { await bn.must(['ipset', 'flush', SET]); },
@@ -52,7 +89,7 @@ export const bansSection: Section = async ({ lab, settings, log }) => {
       verify: () => expectCount(['iptables', '-S', CHAIN], chainCount, perIp),
       maxRounds: settings.rounds(2, 1),
     },
-  ], { rounds: settings.rounds(9, 3), budgetMs: settings.budgetMs, rand: settings.rand });
+  ], { rounds: settings.rounds(9, 3), budgetMs: settings.budgetMs, rand: settings.rand, warmUp: true });
   await bn.must(['ipset', 'flush', SET]);
   await bn.must(['iptables', '-F', CHAIN]);
   log(`bans: ${samples['ipset 10k']!.length} rounds`);
@@ -64,9 +101,26 @@ export const bansSection: Section = async ({ lab, settings, log }) => {
   const lb100 = summarize(samples['loadBans 100k']!);
   const pb = summarize(perBan);
   const extrapolated = (n: number) => perBan.map((x) => x * n);
+  const node = summarize(samples['node -e 0']!);
+  const nftAdd = summarize(samples['nft -f, 10k set elements']!);
+  const batchRows: Row[] = [];
+  const batchPanels: Panel[] = [];
+  const batchNotes: string[] = [];
+  for (const b of BACKENDS) {
+    const goal = `10k bans by batch (\`tsfirewall ban -\`, ${b}) <= ${BATCH_GOAL}x (node -e 0 + one nft -f of a 10k-element set)`;
+    if (!probe.available.includes(b)) { batchRows.push({ goal, value: `${NFT_UNAVAILABLE} (${probe.missing.get(b)})` }); continue; }
+    const t = summarize(samples[batchName(b)]!);
+    const r = summarize(budgetRatios(samples[batchName(b)]!, samples['node -e 0']!, samples['nft -f, 10k set elements']!, 1).map((x) => x / BATCH_GOAL));
+    batchRows.push({ goal, value: `${times(r.median)} the budget (${ms(t.median)} ms vs ${BATCH_GOAL} × (${ms(node.median)} + ${ms(nftAdd.median)}) = ${ms(BATCH_GOAL * (node.median + nftAdd.median))} ms; per-round IQR ${times(r.p25)}–${times(r.p75)})`, pass: r.median <= 1 });
+    const bd = breakdown(`ban - 10k (${b})`, traced.get(b)!, samples[batchName(b)]!);
+    batchRows.push(bd.row);
+    batchPanels.push(bd.panel);
+    batchNotes.push(bd.note);
+  }
   return {
     name: 'bans',
     rows: [
+      ...batchRows,
       // Judged on tsfirewall's own path (validation, text, its programs), not on the bare ipset program.
       { goal: `10k bans (ipset path) <= ${BAN_MS_GOAL} ms`, value: `${ms(lb.median)} ms through tsfirewall's loadBans() (IQR ${ms(lb.p25)}–${ms(lb.p75)}); one bare \`ipset restore\` ${ms(ip10.median)} ms`, pass: lb.median <= BAN_MS_GOAL },
       { goal: `10k bans >= ${BAN_SPEEDUP_GOAL}x faster than per-IP iptables -I`, value: `${times((pb.median * 10_000) / lb.median)} through loadBans() (per-IP ${ms(pb.median)} ms a ban, ~${(pb.median * 10).toFixed(1)} s for 10k)`, pass: (pb.median * 10_000) / lb.median >= BAN_SPEEDUP_GOAL },
@@ -78,8 +132,14 @@ export const bansSection: Section = async ({ lab, settings, log }) => {
         bar('loadBans 100k', samples['loadBans 100k']!), bar('ipset 100k', samples['ipset 100k']!),
         bar('per-IP 10k', extrapolated(10_000), true), bar('per-IP 100k', extrapolated(100_000), true)],
       goal: { label: `${BAN_MS_GOAL} ms`, value: BAN_MS_GOAL },
-    }],
-    notes: ['ipset N: one `ipset restore -exist` of N add lines, timed as a process; loadBans N: src/bans/kernel.ts loadBans() timed in-process (address validation, text, one `ipset restore` per core for a large batch, each repeating the set\'s create line so ipset skips a kernel lookup per line).',
+    }, {
+      title: '10k bans by batch through the CLI, ms', unit: 'ms',
+      bars: ['node -e 0', 'nft -f, 10k set elements', ...probe.available.map(batchName)].map((k) => bar(k, samples[k]!)),
+      goal: { label: `${BATCH_GOAL}x (node + nft -f)`, value: BATCH_GOAL * (node.median + nftAdd.median) },
+    }, ...batchPanels],
+    notes: ['tsfirewall ban - 10k: the CLI reading 10k addresses on stdin (FAIL2BAN=no: straight into the kernel\'s ban set), from an empty set (`unban --all`, untimed); nft -f, 10k set elements: one `nft -f` adding 10k elements to an empty set of a table of its own.',
+      ...batchNotes,
+      'ipset N: one `ipset restore -exist` of N add lines, timed as a process; loadBans N: src/bans/kernel.ts loadBans() timed in-process (address validation, text, one `ipset restore` per core for a large batch, each repeating the set\'s create line so ipset skips a kernel lookup per line).',
       `Per-IP: ${perIp} × \`iptables -w -I ${CHAIN} 1 -s IP -j DROP\` per run, ${perBan.length} runs, extrapolated linearly. ` +
       'Ban entries come from 198.18.0.0/15 (RFC 2544 benchmarking range): TEST-NET has only 768 addresses; they are never sent a packet.'],
     raw: { samples, perIp },

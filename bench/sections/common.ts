@@ -9,9 +9,11 @@ export const hostFacts = (ip: string): HostFacts => ({ iface: 'eth0', myip: ip, 
 
 /**
  * The bench compiles its plan in-process; `tsfirewall show` in the namespace must print the same IPv4 document,
- * or the comparison would be between different rulesets.
+ * or the comparison would be between different rulesets. show stages the plan against what the kernel holds (it
+ * takes over what is there), so it runs from boot state, no table at all, where that is the plain document.
  */
 export async function sameRules(agent: Agent, showArgv: readonly string[], plan: Plan): Promise<void> {
+  await agent.must(['nft', 'flush', 'ruleset']);
   const shown = (await agent.must(showArgv)).stdout;
   if (!shown.includes(ipv4Restore(plan))) {
     throw new Error(`[${agent.ns}] tsfirewall show differs from the bench's compiled ruleset; the comparison would be unfair`);

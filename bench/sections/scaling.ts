@@ -3,6 +3,7 @@
  * the seed's per-rule method, with one bare iptables-restore as the physical floor. The per-rule side costs seconds
  * at 1000 rules, so the larger sizes run fewer rounds.
  */
+import { backendEnv } from '../lib/backends.js';
 import { resetFirewall } from '../lib/lab.js';
 import { bar, ms, times, type Panel, type Row, type Section } from '../lib/results.js';
 import { interleave, timed, timedSeq } from '../lib/rounds.js';
@@ -32,7 +33,7 @@ export const scalingSection: Section = async ({ lab, settings, log }) => {
     const argvs = perRuleArgvs(plan, GENERIC_CLI);
     const reset = () => resetFirewall(fw);
     const samples = await interleave([
-      { name: 'tsfirewall start', prepare: reset, measure: () => timed(fw, lab.tsfw('start', conf)) },
+      { name: 'tsfirewall start', prepare: reset, measure: () => timed(fw, lab.tsfw('start', conf), { env: backendEnv('iptables-nft') }) },
       { name: 'iptables-restore', prepare: reset, measure: () => timed(fw, ['iptables-restore', '-w', '5'], { input: ipv4Restore(plan) }) },
       { name: 'per-rule iptables', prepare: reset, measure: () => timedSeq(fw, argvs, 120_000), maxRounds: settings.rounds(size.perRule, 1) },
     ], { rounds: settings.rounds(size.full, size.quick), budgetMs: settings.budgetMs, rand: settings.rand, warmUp: true });

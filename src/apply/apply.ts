@@ -30,8 +30,11 @@ export interface ApplyOptions {
 export async function applyPlan(plan: Plan, backend: FirewallBackend, opts: ApplyOptions = {}): Promise<void> {
   const release = trapSignals();
   try {
-    // Both settle first, so a failed preflight (a lock-out refusal) is the error reported whatever else failed.
-    const stage = [opts.preflight?.(), backend.snapshot(plan)] as const;
+    // The snapshot's programs start first, so the preflight's own work (the lock-out guard reads /proc) runs while
+    // they do instead of before them. Both settle first, and a failed preflight (a lock-out refusal) is the error
+    // reported whatever else failed: it comes first below.
+    const snapshot = backend.snapshot(plan);
+    const stage = [opts.preflight?.(), snapshot] as const;
     await Promise.allSettled(stage);
     const [, before] = await Promise.all(stage);
     const staged = backend.stage(plan, before);

@@ -13,6 +13,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync,
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
+import { mark } from '../trace.js';
 import { verbOf } from './options.js';
 
 declare const __TSFW_CORE_HASH__: string;
@@ -62,6 +63,7 @@ function writeCache(dir: string, file: string, data: Buffer): void {
 }
 
 function boot(): void {
+  mark('entry');
   const source = readFileSync(CORE, 'utf8');
   const file = CACHE_DIR === '' ? undefined : cacheFile(CACHE_DIR, process.argv.slice(2));
   const cachedData = file === undefined ? undefined : readCache(CACHE_DIR, file);
@@ -73,6 +75,7 @@ function boot(): void {
     // At exit the cache also holds every function this verb compiled while it ran, not just the top level.
     process.once('exit', () => writeCache(CACHE_DIR, file, script.createCachedData()));
   }
+  mark('core compiled');
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
   const module = { exports: {} };
   wrapper.call(module.exports, module.exports, createRequire(CORE), module, CORE, dirname(CORE));

@@ -8,6 +8,7 @@ import { flushLogs, log, setQuiet, setVerbose } from '../log.js';
 import { SANDBOX_VERB } from '../backend/iptables/sandbox-verb.js';
 import type { Command, Context } from './context.js';
 import { OPTIONS } from './options.js';
+import { mark } from '../trace.js';
 
 declare const __TSFW_VERSION__: string | undefined;
 const VERSION = typeof __TSFW_VERSION__ === 'string' ? __TSFW_VERSION__ : 'dev';
@@ -71,6 +72,7 @@ Options:
 
 export async function main(argv: readonly string[]): Promise<number> {
   const code = await dispatch(argv);
+  mark('verb done');
   await flushLogs();
   return code;
 }
@@ -94,7 +96,9 @@ async function dispatch(argv: readonly string[]): Promise<number> {
       ifChanged: values['if-changed'] ?? false };
     if (ctx.early && !EARLY_VERBS.has(verb!)) throw new UsageError(`--early goes with ${[...EARLY_VERBS].join(', ')}, not ${verb}`);
     if (ctx.ifChanged && verb !== 'reload' && verb !== 'force-reload') throw new UsageError(`--if-changed goes with reload, not ${verb}`);
-    return await (await load()).default(ctx);
+    const command = (await load()).default;
+    mark('verb loaded');
+    return await command(ctx);
   } catch (err) {
     return report(err);
   }

@@ -12,6 +12,7 @@ import { bootFacts, discoverHost, type BootHost, type HostFacts } from '../disco
 import { log } from '../log.js';
 import type { Plan } from '../model.js';
 import type { Context } from './context.js';
+import { mark } from '../trace.js';
 
 export interface Prepared {
   readonly config: Config;
@@ -23,12 +24,15 @@ export interface Prepared {
 
 export async function prepare(ctx: Context): Promise<Prepared> {
   const loaded = loadConfig(ctx.configPath);
+  mark('config read');
   for (const w of loaded.warnings) log.warn(w);
   const [host, backend] = await Promise.all([
     ctx.early ? bootFacts(loaded.config) : discoverHost(loaded.config), detectBackend(loaded.config.backend),
   ]);
+  mark('host and backend');
   const config = resolveHostChoices(loaded.config, backend.name);
   const plan = compile(config, host);
+  mark('compiled');
   for (const w of plan.warnings) log.warn(w);
   return { config, host, plan, backend };
 }

@@ -14,8 +14,19 @@ import { describeRule } from './describe.js';
 
 const TERMINAL = new Set(['ACCEPT', 'DROP', 'RETURN']);
 
-/** A CIDR as the first and last address it holds (bigint, so IPv4 and IPv6 compare alike). */
-interface Span { readonly v6: boolean; readonly len: number; readonly lo: bigint; readonly hi: bigint; readonly key: string }
+/**
+ * A CIDR as the first and last address it holds: numbers for IPv4 (32 bits are exact in a double, and far cheaper
+ * than bigint), bigint for IPv6; spans of different families are never compared. `keys` caches the span's network
+ * at each prefix length the index asks for.
+ */
+interface Span {
+  readonly v6: boolean;
+  readonly len: number;
+  readonly lo: number | bigint;
+  readonly hi: number | bigint;
+  readonly key: string;
+  readonly keys: Map<number, string>;
+}
 interface Addr { readonly span: Span; readonly negate: boolean }
 
 /** A match with its addresses and ports parsed, ready for cheap pairwise comparison. */
@@ -65,13 +76,19 @@ class EarlierRules {
     else this.bySource.set(key, [e]);
   }
 
+  // Plain loops, no closures or empty arrays per call: this runs once per rule, cold, on every start.
   firstCovering(chain: string, p: Parsed): Entry | undefined {
-    let best = this.scanned.find((e) => e.rule.chain === chain && coversParsed(e.parsed, p));
+    let best: Entry | undefined;
+    for (const e of this.scanned) {
+      if (e.rule.chain === chain && coversParsed(e.parsed, p)) { best = e; break; }
+    }
     const src = p.src;
     if (!src || src.negate) return best;
     for (const { v6, len } of this.lengths) {
       if (v6 !== src.span.v6 || len > src.span.len) continue;
-      for (const e of this.bySource.get(sourceKey(src.span, len)) ?? []) {
+      const list = this.bySource.get(sourceKey(src.span, len));
+      if (list === undefined) continue;
+      for (const e of list) {
         if (best && e.index > best.index) break;
         if (e.rule.chain === chain && coversParsed(e.parsed, p)) { best = e; break; }
       }
@@ -83,9 +100,16 @@ class EarlierRules {
 /** The network holding `span` at prefix length `len`, as a map key. */
 function sourceKey(span: Span, len: number): string {
   if (len === span.len) return span.key;
-  const host = (1n << BigInt((span.v6 ? 128 : 32) - len)) - 1n;
-  return `${span.v6}/${len}/${span.lo & ~host}`;
+  const known = span.keys.get(len);
+  if (known !== undefined) return known;
+  const key = `${span.v6}/${len}/${span.v6 ? (span.lo as bigint) & ~hostBits6(len) : networkOf4(span.lo as number, len)}`;
+  span.keys.set(len, key);
+  return key;
 }
+
+const hostBits6 = (len: number) => (1n << BigInt(128 - len)) - 1n;
+/** The IPv4 network of `value` at prefix `len`, as an unsigned 32-bit number (the high bits are the network). */
+const networkOf4 = (value: number, len: number) => (len === 0 ? 0 : (value & (~0 << (32 - len))) >>> 0);
 
 /** True when every packet matching `b` also matches `a`. Unknown or conditional matches make it false. */
 export function covers(a: Match, b: Match): boolean {
@@ -114,8 +138,16 @@ function parse(m: Match): Parsed {
     conditional: (m.recent !== undefined && m.recent.op !== 'set') || m.srcSet !== undefined || m.limit !== undefined,
     src: addr(m.src),
     dst: addr(m.dst),
-    ports: m.dports?.map(range),
+    ports: m.dports && portRanges(m.dports),
   };
+}
+
+/** Parsed port lists by list: a service's rules share one list across all their sources. */
+const ranges = new WeakMap<readonly string[], readonly (readonly [number, number])[]>();
+function portRanges(dports: readonly string[]): readonly (readonly [number, number])[] {
+  let parsed = ranges.get(dports);
+  if (parsed === undefined) { parsed = dports.map(range); ranges.set(dports, parsed); }
+  return parsed;
 }
 
 const addr = (a: AddrMatch | undefined): Addr | undefined => (a === undefined ? undefined : { span: span(a.cidr), negate: a.negate === true });
@@ -126,16 +158,28 @@ const spans = new Map<string, Span>();
 function span(cidr: string): Span {
   const known = spans.get(cidr);
   if (known) return known;
-  // ipaddr.parseCIDR tries IPv6 first and throws for every IPv4 text (~60 µs each); the colon tells the family.
-  const [address, len] = cidr.includes(':') ? ipaddr.IPv6.parseCIDR(cidr) : ipaddr.IPv4.parseCIDR(cidr);
-  const v6 = address.kind() === 'ipv6';
-  const value = address.toByteArray().reduce((acc, byte) => (acc << 8n) | BigInt(byte), 0n);
-  const host = (1n << BigInt((v6 ? 128 : 32) - len)) - 1n;
-  const lo = value & ~host;
-  const s: Span = { v6, len, lo, hi: value | host, key: `${v6}/${len}/${lo}` };
+  const s = cidr.includes(':') ? span6(cidr) : span4(cidr);
   if (spans.size >= 100_000) spans.clear(); // a cache, not a leak, in a long-lived caller
   spans.set(cidr, s);
   return s;
+}
+
+/** The compiled rules hold dotted quads the config checked (net/addr.ts), with or without a prefix. */
+function span4(cidr: string): Span {
+  const [address, prefix] = cidr.split('/');
+  const len = prefix === undefined ? 32 : Number(prefix);
+  const value = address!.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+  const lo = networkOf4(value, len);
+  const hi = lo + 2 ** (32 - len) - 1;
+  return { v6: false, len, lo, hi, key: `false/${len}/${lo}`, keys: new Map() };
+}
+
+function span6(cidr: string): Span {
+  const [address, len] = ipaddr.IPv6.parseCIDR(cidr);
+  const value = address.toByteArray().reduce((acc, byte) => (acc << 8n) | BigInt(byte), 0n);
+  const host = hostBits6(len);
+  const lo = value & ~host;
+  return { v6: true, len, lo, hi: value | host, key: `true/${len}/${lo}`, keys: new Map() };
 }
 
 function addrCovers(a: Addr | undefined, b: Addr | undefined): boolean {
@@ -152,7 +196,12 @@ const within = (inner: Span, outer: Span) => inner.v6 === outer.v6 && outer.lo <
 function portsCover(a: Parsed['ports'], b: Parsed['ports']): boolean {
   if (a === undefined) return true;
   if (b === undefined) return false;
-  return b.every(([lo, hi]) => a.some(([alo, ahi]) => alo <= lo && hi <= ahi));
+  for (const [lo, hi] of b) {
+    let inside = false;
+    for (const [alo, ahi] of a) if (alo <= lo && hi <= ahi) { inside = true; break; }
+    if (!inside) return false;
+  }
+  return true;
 }
 
 function range(port: string): [number, number] {

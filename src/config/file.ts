@@ -4,6 +4,7 @@
  * that a binary or runaway file gives one clear message instead of a parse storm, and so is who can write it
  * (trust.ts): a file others can change is not obeyed.
  */
+import { isUtf8 } from 'node:buffer';
 import { readFileSync, statSync } from 'node:fs';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { assignedKey } from './lines.js';
@@ -42,11 +43,11 @@ export function readConfigText(flag?: string, env = process.env): ConfigText {
   } catch (err) {
     throw problem(`cannot read config file (${(err as NodeJS.ErrnoException).code})`);
   }
-  try {
-    return { path, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
-  } catch {
-    throw new ConfigError(badUtf8Lines(bytes), path);
-  }
+  // buffer.isUtf8 is the strict check a fatal TextDecoder makes, without setting one up on every verb's hot path.
+  if (!isUtf8(bytes)) throw new ConfigError(badUtf8Lines(bytes), path);
+  const text = bytes.toString('utf8');
+  // A leading byte-order mark is no part of the first key (TextDecoder drops it too).
+  return { path, text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
 }
 
 /**

@@ -7,6 +7,7 @@ import { checkpoint } from './interrupt.js';
 import { recoverInterrupted } from './journal.js';
 import { StateError } from '../state/write.js';
 import { acquireLock, type Lock } from './lock.js';
+import { mark } from '../trace.js';
 
 export interface ExclusiveOptions {
   /**
@@ -20,6 +21,7 @@ export async function exclusive<T>(fn: () => Promise<T>, opts: ExclusiveOptions 
   let lock: Lock;
   try {
     lock = await acquireLock();
+    mark('locked');
   } catch (err) {
     if (!opts.bestEffort || !(err instanceof StateError)) throw err;
     log.warn(`${err.message}; going on without the tsfirewall lock`);
@@ -29,6 +31,7 @@ export async function exclusive<T>(fn: () => Promise<T>, opts: ExclusiveOptions 
     await checkpoint('after-lock');
     try {
       await recoverInterrupted();
+      mark('journal checked');
     } catch (err) {
       if (!opts.bestEffort) throw err;
       log.warn(`${(err as Error).message}; carrying on`);

@@ -5,6 +5,7 @@
  * before the process exits. SIGKILL cannot be caught; the journal (journal.ts) covers that case.
  */
 import { TsfwError } from '../errors.js';
+import { mark } from '../trace.js';
 
 export class InterruptedError extends TsfwError {
   constructor(readonly signal: NodeJS.Signals) { super(`interrupted by ${signal}`, 1); }
@@ -32,6 +33,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * 30 s for a signal. Without that variable this is one property read.
  */
 export async function checkpoint(point: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  mark(point);
   const faults = env.TSFIREWALL_FAULT;
   if (faults) {
     for (const fault of faults.split(',')) {

@@ -19,6 +19,7 @@ import { currentDrift, describeDrift } from '../../status/drift.js';
 import { formatRecent, formatSaved } from '../../status/format.js';
 import { applyInProgress, describeProblems, problemsOf } from '../../status/intact.js';
 import type { Command } from '../context.js';
+import { mark } from '../../trace.js';
 
 /** Enough to read the kernel when the config cannot be used. */
 const FALLBACK: Pick<Config, 'backend' | 'ipv6' | 'fail2ban'> = { backend: 'auto', ipv6: 'drop', fail2ban: 'auto' };
@@ -30,9 +31,11 @@ const status: Command = async (ctx) => {
   } catch (err) {
     log.warn(`config unusable (${(err as Error).message.split('\n')[0]}); showing the kernel's rules anyway`);
   }
+  mark('config read');
   const interrupted = describePendingApply();
   if (interrupted) log.warn(interrupted);
   const backend = await detectBackend((loadedConfig ?? FALLBACK).backend);
+  mark('backend');
   const full = loadedConfig && resolveHostChoices(loadedConfig, backend.name);
   const config = full ?? FALLBACK;
   const jails = full ? jailsOf(full) : [];

@@ -54,6 +54,8 @@ const watch: Command = async (ctx) => {
     },
   });
   const monitor = follow(ip, ['-o', 'monitor', 'address'], () => reloadSoon('address changed'));
+  // "watching" only once ip monitor runs: a change from then on is an event, not only the catch-up below.
+  await monitor.started;
   say(`watching this host's addresses: the rules follow them (reload --if-changed after each change)`);
   // Changes made before the monitor started (a lease that came during boot) are caught up with once.
   reloadSoon('catching up with the addresses at start');

@@ -99,6 +99,16 @@ describe('file-level problems', () => {
     expect(err.message).toContain(`${path}:line 2: TRUSTED_NETS: is not valid UTF-8 text`);
   });
 
+  test('a leading byte-order mark is no part of the first key; an encoded surrogate or an overlong form is not UTF-8', () => {
+    const path = join(dir, 'bom.conf');
+    writeFileSync(path, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('SERVICES=ssh\n')]));
+    expect(loadConfig(path, {}).config.services.map((s) => s.name)).toEqual(['ssh']);
+    for (const bad of [[0xed, 0xa0, 0x80], [0xc0, 0xaf]]) {
+      writeFileSync(path, Buffer.concat([Buffer.from('SERVICES=ssh\nSNAT_TO="'), Buffer.from(bad), Buffer.from('"\n')]));
+      expect(refusal(() => loadConfig(path, {})).problems).toEqual([{ line: 2, key: 'SNAT_TO', message: 'is not valid UTF-8 text' }]);
+    }
+  });
+
   test('a symlink to a good file is followed (admins keep configs in /etc/tsfirewall/ and link them)', () => {
     writeFileSync(join(dir, 'real.conf'), 'SERVICES=ssh\n');
     symlinkSync(join(dir, 'real.conf'), join(dir, 'linked.conf'));

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NetworkInterfaceInfo } from 'node:os';
-import { afterAll, expect, test } from 'vitest';
-import { bootFacts, discoverHost, interfaceNames } from '../../../src/discover/host.js';
+import ipaddr from 'ipaddr.js';
+import { afterAll, describe, expect, test } from 'vitest';
+import { bootFacts, discoverHost, interfaceNames, localSubnet } from '../../../src/discover/host.js';
 import { config } from '../fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsfw-procdev-'));
@@ -50,4 +51,15 @@ test('a static MYIP on any interface, or on none at all yet at boot, is not', as
 test('with no address on any interface the warning says so', async () => {
   const host = await discoverHost(config('MYIP=192.0.2.10\nNETMASK=24'), { procRoute: noRoute, scan: false, interfaces: () => ({}) });
   expect(host.warnings).toEqual([expect.stringMatching(/^MYIP=192\.0\.2\.10 is on no interface of this host \(no interface has an IPv4 address\)/)]);
+});
+
+describe('localSubnet', () => {
+  test('clears the host bits at every prefix length, as ipaddr.js does', () => {
+    for (const myip of ['192.0.2.10', '203.0.113.255', '0.0.0.1', '255.255.255.255']) {
+      for (let prefix = 0; prefix <= 32; prefix++) {
+        const expected = `${ipaddr.IPv4.networkAddressFromCIDR(`${myip}/${prefix}`).toString()}/${prefix}`;
+        expect(localSubnet({ myip, prefix })).toBe(expected);
+      }
+    }
+  });
 });

@@ -30,6 +30,16 @@ describe('run', () => {
     expect(r.spawnError).toMatch(/ENOENT/);
   });
 
+  test('a program killed by a signal is exit 127 naming the signal', async () => {
+    const r = await run(node, ['-e', 'process.stdout.write("partial"); process.kill(process.pid, "SIGKILL")']);
+    expect(r).toMatchObject({ exitCode: 127, stdout: 'partial', spawnError: expect.stringMatching(/was killed with SIGKILL/) });
+  });
+
+  test('a program that ignores the timeout\'s SIGTERM is ended by SIGKILL', async () => {
+    const r = await run(node, ['-e', 'process.on("SIGTERM", () => {}); setTimeout(() => {}, 30000)'], { timeoutMs: 200 });
+    expect(r.spawnError).toMatch(/timed out after 200 ms/);
+  }, 15_000);
+
   test('a program past its timeout is killed and reported', async () => {
     const r = await run(node, ['-e', 'setTimeout(() => {}, 30000)'], { timeoutMs: 200 });
     expect(r.exitCode).toBe(127);
@@ -52,8 +62,22 @@ describe('follow', () => {
     expect(r.spawnError).toMatch(/was killed with SIGTERM/);
   });
 
+  test('started settles once the program runs, before its first line; stop() before that still ends it', async () => {
+    const lines: string[] = [];
+    const followed = follow(node, ['-e', 'setTimeout(() => console.log("late"), 300); setInterval(() => {}, 1000)'], (line) => lines.push(line));
+    await followed.started;
+    expect(lines).toEqual([]);
+    followed.stop();
+    expect((await followed.done).spawnError).toMatch(/was killed with SIGTERM/);
+    const early = follow(node, ['-e', 'setInterval(() => {}, 1000)'], () => {});
+    early.stop();
+    expect((await early.done).spawnError).toMatch(/was killed with SIGTERM/);
+  });
+
   test('a missing program settles done with a spawn error, not a throw', async () => {
-    const r = await follow('/nonexistent/tsfw-no-such-program', [], () => {}).done;
+    const missing = follow('/nonexistent/tsfw-no-such-program', [], () => {});
+    await missing.started;
+    const r = await missing.done;
     expect(r.exitCode).toBe(127);
     expect(r.spawnError).toMatch(/ENOENT/);
   });
