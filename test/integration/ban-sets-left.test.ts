@@ -49,7 +49,8 @@ describe.each(BACKENDS)('ban sets after faults and stops, on %s', (backend) => {
   const ban = async (set: keyof typeof BANNED) => {
     await mustExec(fw, backend === 'nftables'
       ? ['nft', 'add', 'element', 'inet', 'tsfirewall', set, '{', BANNED[set], '}']
-      : ['ipset', 'add', set, BANNED[set]]);
+      // -exist: a ban saved by an earlier stop may already be back (bans survive stop and start).
+      : ['ipset', '-exist', 'add', set, BANNED[set]]);
   };
   const killedAt = async (verb: string, config: string) => {
     const r = await run([verb], config, { TSFIREWALL_FAULT: 'after-ipsets' });
