@@ -5,13 +5,9 @@
  */
 import { exec, type StartedTestContainer } from '../../harness/container.js';
 
-/**
- * The backends the test runs on: Debian 12's iptables (the nft flavour). The native nftables row failed in the last
- * full run (its 10k batch test, then the four after it) and is off until that is understood; the same ban paths on
- * nftables are proven in namespaces (test/integration/nftables-bans.test.ts and the fail2ban action through /bin/sh).
- */
+/** The backends the test runs on: Debian 12's iptables (the nft flavour) and native nftables. */
 export type Fail2banBackend = 'iptables-nft' | 'nftables';
-export const FAIL2BAN_BACKENDS: readonly Fail2banBackend[] = ['iptables-nft'];
+export const FAIL2BAN_BACKENDS: readonly Fail2banBackend[] = ['iptables-nft', 'nftables'];
 
 /** One ban entry as the kernel holds it: seconds left, and the timeout it was given where the tool keeps that. */
 export interface KernelBan { readonly left?: number; readonly timeout?: number }
