@@ -6,10 +6,10 @@
  * `nft -f -` transaction into our table's set, and before start there is no set to fill.
  */
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { banAddresses } from '../harness/ban-addresses.js';
-import { createLab, type Host, type Lab } from '../harness/netns.js';
-import { mustExec, nftTable, tsfw, useCliCopy, type BackendName } from './helpers.js';
+import type { Host } from '../harness/netns.js';
+import { mustExec, nftTable, tsfw, useCliCopy, useLoneFirewall, type BackendName } from './helpers.js';
 
 const cli = useCliCopy();
 const { configs } = cli;
@@ -22,13 +22,8 @@ const fromStdin = (fw: Host, backend: BackendName, verb: 'ban' | 'unban', ips: r
   });
 
 describe('the ipset batch (iptables-nft)', () => {
-  let lab: Lab;
   let fw: Host;
-  beforeAll(async () => {
-    lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }]);
-    fw = lab.hosts.fw!;
-  });
-  afterAll(async () => { await lab?.destroy(); });
+  useLoneFirewall((host) => { fw = host; });
 
   /** 3000 addresses from the benchmarking range (RFC 2544): never sent a packet, only held in the lab's set. */
   const addresses = banAddresses(3000);
@@ -70,13 +65,8 @@ describe('the ipset batch (iptables-nft)', () => {
 });
 
 describe('the batch on nftables', () => {
-  let lab: Lab;
   let fw: Host;
-  beforeAll(async () => {
-    lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }]);
-    fw = lab.hosts.fw!;
-  });
-  afterAll(async () => { await lab?.destroy(); });
+  useLoneFirewall((host) => { fw = host; });
 
   /** 10k from the benchmarking range, as in nftables-bans.test.ts: the CLI's path this time. */
   const many = banAddresses(10_000);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { coreHash } from '../../scripts/bundle.mjs';
-import { canConnect, startServer, type Host } from '../harness/netns.js';
+import { canConnect, createLab, startServer, type Host, type Lab } from '../harness/netns.js';
 import { closes as iptablesCloses, nftCloses, nftFamilyView, nftTableBlocks } from '../harness/rulesets.js';
 
 /** The iptables flavours: tsfirewall's own tsfw-* chains in iptables-nft's or the legacy tables, the bans in ipsets. */
@@ -96,6 +96,19 @@ export function useCliCopy(): { readonly path: string; readonly configs: ConfigD
       return copy.cli;
     },
   };
+}
+
+/**
+ * A firewall host alone on the LAN segment (192.0.2.10), for tests about what the kernel holds rather than traffic:
+ * made in the calling block's beforeAll, handed to `use`, destroyed in its afterAll.
+ */
+export function useLoneFirewall(use: (fw: Host) => void): void {
+  let lab: Lab | undefined;
+  beforeAll(async () => {
+    lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }]);
+    use(lab.hosts.fw!);
+  });
+  afterAll(async () => { await lab?.destroy(); });
 }
 
 /**

@@ -3,21 +3,16 @@
  * our rules in it while saying "all policies ACCEPT", and status said "stopped" (exit 3) from IPv4 alone. Now stop
  * removes what was loaded in every family whatever the config says now, and status looks at every family.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createLab, type Host, type Lab } from '../harness/netns.js';
-import { BACKENDS, hasOurRules, holders, isIptables, ourRules, tsfw, useCliCopy } from './helpers.js';
+import { describe, expect, test } from 'vitest';
+import type { Host } from '../harness/netns.js';
+import { BACKENDS, hasOurRules, holders, isIptables, ourRules, tsfw, useCliCopy, useLoneFirewall } from './helpers.js';
 
 const cli = useCliCopy();
 const { configs } = cli;
 
 describe.each(BACKENDS)('IPV6=off after drop with %s', (backend) => {
-  let lab: Lab;
   let fw: Host;
-  beforeAll(async () => {
-    lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }]);
-    fw = lab.hosts.fw!;
-  });
-  afterAll(async () => { await lab?.destroy(); });
+  useLoneFirewall((host) => { fw = host; });
 
   test('status sees the IPv6 rules an earlier config loaded, and stop removes them', async () => {
     expect((await tsfw(cli.path, fw, backend, ['start'], configs.write('FAIL2BAN=no\nIPV6=drop\n'))).exitCode).toBe(0);

@@ -7,9 +7,9 @@
  * host to nftables is switch.test.ts's.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createLab, type Host, type Lab } from '../harness/netns.js';
-import { closes, IPTABLES_BACKENDS, mustExec, savedRules, tool, tsfw, useCliCopy } from './helpers.js';
+import { describe, expect, test } from 'vitest';
+import type { Host } from '../harness/netns.js';
+import { closes, IPTABLES_BACKENDS, mustExec, savedRules, tool, tsfw, useCliCopy, useLoneFirewall } from './helpers.js';
 import { kernelState, runCli, useScratch } from './safety-kit.js';
 
 const cli = useCliCopy();
@@ -21,13 +21,8 @@ const BANNED = '198.51.100.77';
 const FOREIGN = ['-A', 'INPUT', '-s', '203.0.113.5/32', '-p', 'tcp', '--dport', '8080', '-j', 'ACCEPT'];
 
 describe.each(IPTABLES_BACKENDS)('moving the old layout over with %s', (backend) => {
-  let lab: Lab;
   let fw: Host;
-  beforeAll(async () => {
-    lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }]);
-    fw = lab.hosts.fw!;
-  });
-  afterAll(async () => { await lab?.destroy(); });
+  useLoneFirewall((host) => { fw = host; });
 
   test('reload takes the old rules and policies over, keeps the ban and the foreign rule; stop leaves nothing of ours', async () => {
     for (const family of ['ipv4', 'ipv6'] as const) {
