@@ -42,6 +42,9 @@ export function readSaved(text: string): SavedTable[] {
   return tables;
 }
 
+/** The tables a saved or restore document names, in order. */
+export const tableNames = (text: string): string[] => readSaved(text).map((t) => t.name);
+
 /** status's view of one family: every chain and rule, the rule text without the "-A CHAIN" and our marker. */
 export function parseSave(text: string): LiveFamily {
   const tables = readSaved(text);

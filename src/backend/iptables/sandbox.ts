@@ -11,7 +11,7 @@ import type { IptablesPrograms } from './programs.js';
 import { ApplyError } from '../../errors.js';
 import { run, type RunResult } from '../../exec/run.js';
 import type { Family } from '../../model.js';
-import { tablesIn } from './restore-text.js';
+import { tableNames } from './parse.js';
 import { SANDBOX_VERB } from './sandbox-verb.js';
 
 export interface SandboxPayload {
@@ -58,6 +58,6 @@ export function hostTestLeavesTrace(backend: Pick<IptablesPrograms, 'flavour'>, 
     } catch {
       return true;
     }
-    return tablesIn(text).some((table) => !registered.includes(table));
+    return tableNames(text).some((table) => !registered.includes(table));
   });
 }

@@ -8,7 +8,7 @@ import type { IptablesPrograms } from './programs.js';
 import { run } from '../../exec/run.js';
 import { log } from '../../log.js';
 import type { Family } from '../../model.js';
-import { tablesIn } from './restore-text.js';
+import { readSaved, tableNames } from './parse.js';
 
 /** Destroys the named sets that did not exist before the apply (`existed`: what `ipset list -t` showed then). */
 export async function destroySetsCreatedSince(names: readonly string[], existed: { has(name: string): boolean }): Promise<void> {
@@ -24,8 +24,8 @@ export async function destroySetsCreatedSince(names: readonly string[], existed:
  */
 export async function dropTablesCreatedSince(backend: IptablesPrograms, family: Family, before: string, attempted: string): Promise<void> {
   if (backend.flavour !== 'nft') return;
-  const had = new Set(tablesIn(before));
-  const added = tablesIn(attempted).filter((t) => !had.has(t));
+  const had = new Set(tableNames(before));
+  const added = tableNames(attempted).filter((t) => !had.has(t));
   if (added.length === 0) return;
   const nft = which('nft');
   if (!nft) {
@@ -41,9 +41,6 @@ export async function dropTablesCreatedSince(backend: IptablesPrograms, family: 
 
 /** True when the saved document has `table` with no rules and only ACCEPT policies (or lacks it altogether). */
 export function isEmptyOpenTable(saved: string, table: string): boolean {
-  const start = saved.indexOf(`*${table}\n`);
-  if (start < 0) return true;
-  const end = saved.indexOf('\nCOMMIT', start);
-  const body = saved.slice(start, end < 0 ? undefined : end).split('\n').slice(1);
-  return body.every((line) => line.startsWith('#') || /^:\S+ ACCEPT /.test(line));
+  const found = readSaved(saved).find((t) => t.name === table);
+  return found === undefined || (found.rules.length === 0 && found.chains.every((c) => c.policy === 'ACCEPT'));
 }
