@@ -31,7 +31,7 @@ export async function run(file: string, args: readonly string[], opts: RunOption
   mark(`exec ${file}`);
   const timeout = opts.timeoutMs ?? 60_000;
   const { execa } = await import('execa');
-  const r = await execa(file, args, {
+  const sub = execa(file, args, {
     input: opts.input,
     stdin: opts.input === undefined ? 'ignore' : 'pipe',
     env: opts.env,
@@ -39,7 +39,12 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     stripFinalNewline: false,
     timeout,
     forceKillAfterDelay: FORCE_KILL_MS,
+    // execa's own cleanup would load the copy of signal-exit bundled in dist/execa.cjs beside this one, and with
+    // two copies loaded a signal the caller handles (watch's SIGTERM) is re-raised and kills us: ours ends it.
+    cleanup: false,
   });
+  const forget = onExit(() => { sub.kill(); });
+  const r = await sub.finally(forget);
   mark(`exited ${file}`);
   const spawnError = r.timedOut ? `${file} timed out after ${timeout} ms` : endedWithout(file, r);
   const exitCode = spawnError ? 127 : r.exitCode!;
