@@ -39,8 +39,8 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     stripFinalNewline: false,
     timeout,
     forceKillAfterDelay: FORCE_KILL_MS,
-    // execa's own cleanup would load the copy of signal-exit bundled in dist/execa.cjs beside this one, and with
-    // two copies loaded a signal the caller handles (watch's SIGTERM) is re-raised and kills us: ours ends it.
+    // Ours ends it, with the onExit below that follow() shares: with two copies of signal-exit loaded (execa bundled
+    // apart brings its own), a signal the caller handles (watch's SIGTERM) is re-raised and kills us.
     cleanup: false,
   });
   const forget = onExit(() => { sub.kill(); });
