@@ -38,6 +38,9 @@ function preflight(): void {
   // Measure a private copy: a concurrent `npm run build` empties dist/ while it works.
   rmSync(at(PRODUCT), { recursive: true, force: true });
   cpSync(at('dist'), at(PRODUCT), { recursive: true });
+  // BACKEND=auto now means nftables wherever nft is installed; the bench's setups (ipset ban sets, iptables floors,
+  // show's iptables document) are iptables-nft's, and every nftables contestant says TSFIREWALL_BACKEND=nftables.
+  process.env.TSFIREWALL_BACKEND = 'iptables-nft';
   // The verbs' code caches (src/cli/boot.ts) start empty in a directory of the bench's own; the agents inherit it.
   process.env.TSFIREWALL_CACHE_DIR = at('.cache/bench/v8-cache');
   rmSync(process.env.TSFIREWALL_CACHE_DIR, { recursive: true, force: true });

@@ -27,11 +27,12 @@ const lazyCryptoForDotenv = {
 };
 
 /**
- * Off every hot path (winston: only when a diagnostic is logged; systeminformation: a discovery fallback; execa:
- * only watch's long-running `ip monitor`) and ~620 KB together, so each is its own file that core.cjs requires on
- * first use: every verb then reads, decodes and code-caches that much less.
+ * Off every hot path (winston: only when a diagnostic is logged; systeminformation: a discovery fallback) and
+ * ~500 KB together, so each is its own file that core.cjs requires on first use: every verb then reads, decodes
+ * and code-caches that much less. A file apart is compiled without the code cache, so execa, which every program
+ * goes through, stays in core.cjs (initialised on a verb's first program).
  */
-const APART = ['winston', 'systeminformation', 'execa'];
+const APART = ['winston', 'systeminformation'];
 const apart = {
   name: 'vendored-apart',
   setup(b) {

@@ -27,8 +27,8 @@ export type Role = (typeof HOSTS)[number]['name'];
 
 /**
  * Namespaces whose agents the sections start themselves (`peerAgent`), the peers' behind their own private mounts
- * (bench/lib/peer-setup.ts): ts and tk for tsfirewall beside the peers, one for each peer firewall, nt for the bare
- * nft floors, bc for bans through the CLI.
+ * (bench/lib/peer-setup.ts): ts and tk for tsfirewall beside the peers (tn and kn on nftables), one for each peer
+ * firewall, nt for the bare nft floors, bc for bans through the CLI, rn for reload with 10k bans on nftables.
  */
 export const PEER_HOSTS = [
   { name: 'ts', segment: 'lan', octet: 16 },
@@ -41,6 +41,9 @@ export const PEER_HOSTS = [
   { name: 'sd', segment: 'lan', octet: 24 },
   { name: 'nt', segment: 'lan', octet: 25 },
   { name: 'bc', segment: 'lan', octet: 26 },
+  { name: 'tn', segment: 'lan', octet: 27 },
+  { name: 'kn', segment: 'lan', octet: 28 },
+  { name: 'rn', segment: 'lan', octet: 29 },
 ] as const;
 export type PeerRole = (typeof PEER_HOSTS)[number]['name'];
 

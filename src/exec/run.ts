@@ -1,14 +1,10 @@
 /**
- * The one place tsfirewall starts other programs: every call is an argv array (never a shell), is logged at debug
- * level, and resolves to a result instead of throwing, so callers decide what a non-zero exit means.
- *
- * run() is the hot path (start waits on a chain of short programs), so it is node:child_process itself: execa's
- * import costs more than a program start, and its set-up more per call. It keeps what a firewall cannot get wrong,
- * as execa gave it: a timeout that ends in SIGKILL, no EPIPE crash when a program exits without reading its input,
- * an environment that extends ours, and children killed when we are (signal-exit, as execa does it). follow(), for
- * the long-running `ip monitor` of `watch`, uses execa's streaming, loaded only there.
+ * The one place tsfirewall starts other programs, through execa: every call is an argv array (never a shell), is
+ * logged at debug level, and resolves to a result instead of throwing, so callers decide what a non-zero exit
+ * means. execa brings the details a firewall cannot get wrong: a timeout that ends in SIGKILL, no EPIPE crash when
+ * a program exits without reading its input, and children killed when we are. It is imported on the first program
+ * a verb runs, not with the verb's code.
  */
-import { spawn } from 'node:child_process';
 import { onExit } from 'signal-exit';
 import { log } from '../log.js';
 import { mark } from '../trace.js';
@@ -29,72 +25,31 @@ export interface RunOptions {
 
 /** After a timeout's SIGTERM, how long a program gets before SIGKILL. */
 const FORCE_KILL_MS = 5_000;
-/** More output than this from one program is a runaway, not a result (execa's default cap). */
-const MAX_OUTPUT = 100_000_000;
 
-export function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+export async function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   log.debug(`exec: ${file} ${args.join(' ')}`);
   mark(`exec ${file}`);
   const timeout = opts.timeoutMs ?? 60_000;
-  return new Promise((resolve) => {
-    const finish = (exitCode: number, stdout: string, stderr: string, spawnError?: string) => {
-      mark(`exited ${file}`);
-      if (exitCode !== 0) log.debug(`exec: ${file} exited ${spawnError ?? exitCode}: ${stderr.trim()}`);
-      resolve({ exitCode, stdout, stderr, spawnError });
-    };
-    let child: ReturnType<typeof spawn>;
-    try {
-      child = spawn(file, args, {
-        stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-        env: opts.env === undefined ? process.env : { ...process.env, ...opts.env },
-      });
-    } catch (err) {
-      finish(127, '', '', `cannot run ${file}: ${(err as Error).message}`);
-      return;
-    }
-    mark(`spawned ${file}`);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let size = 0;
-    let failure: string | undefined;
-    const kill = (signal: NodeJS.Signals, why: string) => {
-      failure ??= why;
-      child.kill(signal);
-      setTimeout(() => child.kill('SIGKILL'), FORCE_KILL_MS).unref();
-    };
-    const collect = (into: Buffer[]) => (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_OUTPUT) kill('SIGTERM', `${file} printed more than ${MAX_OUTPUT} bytes`);
-      else into.push(chunk);
-    };
-    child.stdout!.on('data', collect(out));
-    child.stderr!.on('data', collect(err));
-    const timer = setTimeout(() => kill('SIGTERM', `${file} timed out after ${timeout} ms`), timeout);
-    const forget = onExit(() => { child.kill(); });
-    let started = true;
-    child.once('error', (e) => {
-      // A program that never started (ENOENT, EACCES) has no pid and will not close.
-      if (child.pid !== undefined) return;
-      started = false;
-      clearTimeout(timer);
-      forget();
-      finish(127, '', '', `cannot run ${file}: ${e.message}`);
-    });
-    if (opts.input !== undefined) {
-      // A program may exit without reading all of its input: that is its answer, not our crash.
-      child.stdin!.on('error', () => undefined);
-      child.stdin!.end(opts.input);
-    }
-    child.once('close', (code, signal) => {
-      if (!started) return;
-      clearTimeout(timer);
-      forget();
-      const [stdout, stderr] = [Buffer.concat(out).toString('utf8'), Buffer.concat(err).toString('utf8')];
-      if (failure !== undefined) finish(127, stdout, stderr, failure);
-      else if (code === null) finish(127, stdout, stderr, `${file} was killed with ${signal}`);
-      else finish(code, stdout, stderr);
-    });
+  const { execa } = await import('execa');
+  const sub = execa(file, args, {
+    input: opts.input,
+    stdin: opts.input === undefined ? 'ignore' : 'pipe',
+    env: opts.env,
+    reject: false,
+    stripFinalNewline: false,
+    timeout,
+    forceKillAfterDelay: FORCE_KILL_MS,
+    // Ours ends it, with the onExit below that follow() shares: with two copies of signal-exit loaded (execa bundled
+    // apart brings its own), a signal the caller handles (watch's SIGTERM) is re-raised and kills us.
+    cleanup: false,
   });
+  const forget = onExit(() => { sub.kill(); });
+  const r = await sub.finally(forget);
+  mark(`exited ${file}`);
+  const spawnError = r.timedOut ? `${file} timed out after ${timeout} ms` : endedWithout(file, r);
+  const exitCode = spawnError ? 127 : r.exitCode!;
+  if (exitCode !== 0) log.debug(`exec: ${file} exited ${spawnError ?? exitCode}: ${String(r.stderr).trim()}`);
+  return { exitCode, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), spawnError };
 }
 
 export interface Followed {

@@ -88,7 +88,7 @@ describe('package checks (no container)', () => {
     const deb = join(built.dir, built.deb);
     const list = (await execa('dpkg-deb', ['-c', deb])).stdout;
     for (const path of ['./usr/lib/tsfirewall/tsfirewall.cjs', './usr/lib/tsfirewall/core.cjs', './usr/lib/tsfirewall/winston.cjs',
-      './usr/lib/tsfirewall/systeminformation.cjs', './usr/lib/tsfirewall/execa.cjs', './usr/sbin/tsfirewall', './lib/systemd/system/tsfirewall.service',
+      './usr/lib/tsfirewall/systeminformation.cjs', './usr/sbin/tsfirewall', './lib/systemd/system/tsfirewall.service',
       './lib/systemd/system/tsfirewall-early.service', './lib/systemd/system/tsfirewall-watch.service', './etc/init.d/iptables', './etc/default/tsfirewall', './usr/share/man/man8/tsfirewall.8.gz',
       './usr/share/doc/tsfirewall/copyright', './usr/share/doc/tsfirewall/changelog.gz']) {
       expect(list).toContain(path);
@@ -115,7 +115,7 @@ describe('package checks (no container)', () => {
     const q = async (...args: string[]) => (await execa('rpm', ['-qp', ...args, rpm], { timeout: 30_000 })).stdout;
     const files = (await q('-l')).split('\n');
     for (const path of ['/usr/lib/tsfirewall/tsfirewall.cjs', '/usr/lib/tsfirewall/core.cjs', '/usr/lib/tsfirewall/winston.cjs',
-      '/usr/lib/tsfirewall/systeminformation.cjs', '/usr/lib/tsfirewall/execa.cjs', '/usr/sbin/tsfirewall', '/usr/lib/systemd/system/tsfirewall.service',
+      '/usr/lib/tsfirewall/systeminformation.cjs', '/usr/sbin/tsfirewall', '/usr/lib/systemd/system/tsfirewall.service',
       '/usr/lib/systemd/system/tsfirewall-early.service', '/usr/lib/systemd/system/tsfirewall-watch.service', '/usr/lib/systemd/system/iptables.service', '/etc/rc.d/init.d/iptables', '/etc/default/tsfirewall',
       '/usr/share/man/man8/tsfirewall.8.gz', '/usr/share/licenses/tsfirewall/copyright']) {
       expect(files).toContain(path);
