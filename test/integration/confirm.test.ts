@@ -7,7 +7,7 @@
 import { execa } from 'execa';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { canConnect, createLab, listen, type Host, type Lab } from '../harness/netns.js';
-import { useCliCopy, type BackendName } from './helpers.js';
+import { mustExec, useCliCopy, type BackendName } from './helpers.js';
 import { cliEnv, kernelState, runCli, spawnCli, useScratch, waitForStderr, type CliOptions } from './safety-kit.js';
 
 const MYIP = '192.0.2.10';
@@ -83,6 +83,29 @@ describe.each(['iptables-nft', 'nftables'] as BackendName[])('--confirm with %s'
     expect(String(r.stderr)).toMatch(/interrupted by SIGTERM; the previous ruleset was restored/);
     expect(await kernelState(fw, backend)).toBe(before);
     expect(scratch.leftovers()).toEqual([]);
+  });
+
+  test('a rollback keeps the bans fail2ban added and removed while it waited', async () => {
+    const setCmd = (verb: 'add' | 'del', ip: string) => (backend === 'nftables'
+      ? ['nft', verb === 'add' ? 'add' : 'delete', 'element', 'inet', 'tsfirewall', 'f2b-SSH', `{ ${ip}${verb === 'add' ? ' timeout 600s' : ''} }`]
+      : ['ipset', verb, 'f2b-SSH', ip, ...(verb === 'add' ? ['timeout', '600'] : [])]);
+    const members = async () => {
+      const r = await run(['bans', '--json']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { jails: { addresses: string[] }[] }).jails.flatMap((j) => j.addresses).sort();
+    };
+    await mustExec(fw, setCmd('add', '198.51.100.41'));
+    const waiter = spawnCli(cli.path, fw, scratch, ['reload', '--confirm', '30'], opts(NEXT));
+    await waitForStderr(waiter, PROMPT);
+    await mustExec(fw, setCmd('add', '198.51.100.42'));
+    await mustExec(fw, setCmd('del', '198.51.100.41'));
+    waiter.kill('SIGTERM');
+    const r = await waiter;
+    expect(r.exitCode).toBe(1);
+    expect(String(r.stderr)).toMatch(/the previous ruleset was restored/);
+    expect(await canConnect(admin, MYIP, 80)).toBe(true);
+    expect(await members()).toEqual(['198.51.100.42']);
+    await mustExec(fw, setCmd('del', '198.51.100.42'));
   });
 
   /** Runs the CLI on a pseudo-terminal (script(1)) and types `keys` once the prompt is there. */
