@@ -102,6 +102,11 @@ export interface FirewallBackend {
   readonly testedBy: string;
   /** Its programs are on this host (a backend that is not installed cannot hold a ruleset of ours). */
   installed(): boolean;
+  /**
+   * Without running a program: false when it certainly holds nothing in this namespace (iptables-legacy with no
+   * table in /proc/net), so start and status after a stop or at boot do not pay for reading it.
+   */
+  mayHold(): boolean;
   /** Stage 1 of start: read what the kernel holds of ours (the state a rollback returns to). */
   snapshot(plan: Plan): Promise<Snapshot>;
   /** Pure: the plan's document(s), completed against what the snapshot holds (carried-over ban chains...). */

@@ -101,8 +101,24 @@ export function loadedRulesets(record: LoadedRecord): Pick<Plan, 'rulesets'> | u
   }
 }
 
+/**
+ * stop's mark in place of the record: every backend's ruleset of ours was removed. The next start then knows no
+ * other backend holds one and skips asking them (their programs); at boot the run directory is empty, and start
+ * asks, as it must after losing the record any other way.
+ */
 export function forgetLoaded(): void {
-  try { removeStateFile(runDir(), recordName()); } catch { /* nothing recorded, or nowhere to record */ }
+  try { writeStateFile(runDir(), recordName(), JSON.stringify(STOPPED)); } catch { /* nowhere to record */ }
+}
+
+const STOPPED = { stopped: true } as const;
+
+/** Whether the last thing recorded here is a stop that removed every ruleset of ours. */
+export function stoppedCleanly(): boolean {
+  try {
+    return (JSON.parse(readStateFile(runDir(), recordName()) ?? 'null') as { stopped?: unknown } | null)?.stopped === true;
+  } catch {
+    return false;
+  }
 }
 
 /** Pure: how the loaded record differs from the one of what start would load now on `iface`, if it does. */

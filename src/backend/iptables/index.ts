@@ -2,6 +2,7 @@
  * The iptables backends (iptables-nft and iptables-legacy): the seam's operations over one flavour's programs,
  * assembled from the modules beside this one. Loaded only when the chosen backend is an iptables one.
  */
+import { readFileSync } from 'node:fs';
 import { which } from '../../exec/which.js';
 import { run } from '../../exec/run.js';
 import type { Family } from '../../model.js';
@@ -17,6 +18,19 @@ import { removeOwned } from './remove.js';
 import { checkPlan } from './check.js';
 import { loadStaged, prepareSets, rollbackTo, stageAgainst, takeSnapshot, testStaged } from './transaction.js';
 
+/** The kernel lists each legacy table it has in this namespace here; no file, or empty ones, means none. */
+const LEGACY_TABLE_LISTS = ['/proc/net/ip_tables_names', '/proc/net/ip6_tables_names'];
+
+function legacyTablesPresent(): boolean {
+  return LEGACY_TABLE_LISTS.some((file) => {
+    try {
+      return readFileSync(file, 'utf8').trim() !== '';
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** The backend for one flavour; its programs are named once, found on PATH when they run (tests may name others). */
 export function iptablesBackend(flavour: Flavour, p: IptablesPrograms = programsFor(flavour)): FirewallBackend {
   const name = flavour === 'nft' ? 'iptables-nft' : 'iptables-legacy';
@@ -25,6 +39,7 @@ export function iptablesBackend(flavour: Flavour, p: IptablesPrograms = programs
     label: name,
     testedBy: 'iptables-restore --test',
     installed: () => which(p.restore.ipv4) !== undefined && (flavour === 'nft' || which(`iptables-${flavour}-restore`) !== undefined),
+    mayHold: () => flavour !== 'legacy' || legacyTablesPresent(),
     snapshot: (plan) => takeSnapshot(p, plan, name),
     stage: (plan, before) => stageAgainst(p, plan, before, name),
     prepare: prepareSets,

@@ -59,6 +59,7 @@ export function nftablesBackend(): FirewallBackend {
     label: 'nftables',
     testedBy: 'nft -c',
     installed: () => which('nft') !== undefined,
+    mayHold: () => true,
     // The text for a rollback and the JSON for what a reload must clean up, read side by side.
     snapshot: async () => {
       const [listing, json] = await Promise.all([listTable(false), listTable(true)]);

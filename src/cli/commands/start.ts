@@ -20,7 +20,7 @@ import { awaitConfirmation, MAX_CONFIRM_SECONDS } from '../../safety/confirm.js'
 import { exclusive } from '../../safety/exclusive.js';
 import { guardSession } from '../../safety/lockout.js';
 import { daemonState, startDaemon, stopDaemon } from '../../services/fail2ban.js';
-import { readLoaded, recordLoaded, recordOf, withCarriedSets, type LoadedRecord } from '../../state/loaded.js';
+import { readLoaded, recordLoaded, recordOf, stoppedCleanly, withCarriedSets, type LoadedRecord } from '../../state/loaded.js';
 import { loadedBy } from '../../status/intact.js';
 import type { Command, Context } from '../context.js';
 import { say } from '../../output.js';
@@ -52,8 +52,9 @@ const start: Command = async (ctx) => {
     const previous = readLoaded();
     await applyPlan(plan, backend, { verb: ctx.verb, confirm, preflight });
     // Another backend may still hold our older ruleset: after a switch of BACKEND, an upgrade, or at boot (no
-    // record yet). Its bans move over before its rules go, so nothing opens in between.
-    if (previous?.backend !== backend.name) await takeOverFrom(backend, jailsOf(config).flatMap(banTargets));
+    // record yet); not after a stop, which removed them all. Its bans move over before its rules go, so nothing
+    // opens in between.
+    if (previous ? previous.backend !== backend.name : !stoppedCleanly()) await takeOverFrom(backend, jailsOf(config).flatMap(banTargets));
     if (!recordLoaded(withCarriedSets(record, previous))) {
       log.debug('could not record the loaded ruleset; status will not tell when it is out of date');
     }
