@@ -40,6 +40,8 @@ stage() {
 	install -D -m 0644 dist/winston.cjs "$dest/usr/lib/tsfirewall/winston.cjs"
 	install -D -m 0644 dist/systeminformation.cjs "$dest/usr/lib/tsfirewall/systeminformation.cjs"
 	install -D -m 0755 packaging/tsfirewall.sh "$dest/usr/sbin/tsfirewall"
+	# The cached start the launcher tries first for a plain start (src/state/start-cache.ts writes its entries).
+	install -D -m 0644 packaging/cached-start.sh "$dest/usr/lib/tsfirewall/cached-start.sh"
 	install -D -m 0644 systemd/tsfirewall.service "$dest$unitdir/tsfirewall.service"
 	# The boot-time step before the network (tsfirewall start --early); the main unit names it in Also=.
 	install -D -m 0644 systemd/tsfirewall-early.service "$dest$unitdir/tsfirewall-early.service"

@@ -11,6 +11,7 @@ import type { FirewallBackend } from '../backend/types.js';
 import { which } from '../exec/which.js';
 import type { HostFacts } from '../discover/host.js';
 import { run } from '../exec/run.js';
+import type { CachedDaemon } from '../state/start-cache.js';
 
 export type DaemonState = 'running' | 'stopped' | 'not-installed' | 'disabled';
 
@@ -83,11 +84,17 @@ export interface StartOptions {
 }
 
 /** Writes our jail and actions, then starts or reloads the daemon. Returns a message for the user; throws nothing. */
-export async function startDaemon(config: Config, opts: StartOptions): Promise<{ ok: boolean; message: string; warnings: readonly string[] }> {
+/**
+ * What start did about the daemon, and `replay`: what a cached start (state/start-cache.ts) may do instead, when it
+ * can do the same without Node: nothing, or queue the unit's start. Anything else is left to a full start.
+ */
+export interface DaemonOutcome { readonly ok: boolean; readonly message: string; readonly warnings: readonly string[]; readonly replay?: CachedDaemon }
+
+export async function startDaemon(config: Config, opts: StartOptions): Promise<DaemonOutcome> {
   const state = daemonState(config);
-  if (state === 'disabled') return { ok: true, message: 'ban daemon disabled (FAIL2BAN=no)', warnings: [] };
+  if (state === 'disabled') return { ok: true, message: 'ban daemon disabled (FAIL2BAN=no)', warnings: [], replay: 'none' };
   if (state === 'not-installed') {
-    return { ok: config.fail2ban !== 'yes', message: 'fail2ban is not installed: firewall is up, but no log-scanning bans (install fail2ban)', warnings: [] };
+    return { ok: config.fail2ban !== 'yes', message: 'fail2ban is not installed: firewall is up, but no log-scanning bans (install fail2ban)', warnings: [], replay: 'none' };
   }
   let written;
   try {
@@ -97,7 +104,7 @@ export async function startDaemon(config: Config, opts: StartOptions): Promise<{
   }
   const { warnings } = written;
   if (written.jails.length === 0 && state !== 'running') {
-    return { ok: true, message: 'no service has a ban jail: fail2ban not started', warnings };
+    return { ok: true, message: 'no service has a ban jail: fail2ban not started', warnings, replay: 'none' };
   }
   if (state === 'running') {
     if (opts.verb === 'start' && !written.changed) return { ok: true, message: 'fail2ban already running, configuration unchanged', warnings };
@@ -111,7 +118,7 @@ export async function startDaemon(config: Config, opts: StartOptions): Promise<{
   if (viaSystemd && (await startWouldWaitOnUs())) {
     const queued = await run('systemctl', ['--no-block', 'start', 'fail2ban.service']);
     return queued.exitCode === 0
-      ? { ok: true, message: `fail2ban start queued; it runs once the rules are in (jails: ${written.jails.join(', ')})`, warnings }
+      ? { ok: true, message: `fail2ban start queued; it runs once the rules are in (jails: ${written.jails.join(', ')})`, warnings, replay: 'queue-fail2ban' }
       : { ok: false, message: `cannot queue fail2ban's start (firewall is up, bans are not): ${queued.stderr.trim() || queued.spawnError}`, warnings };
   }
   const result = viaSystemd ? await run('systemctl', ['start', 'fail2ban.service']) : await fail2banClient(['-x', 'start'], 60_000);

@@ -20,6 +20,7 @@ import { awaitConfirmation, MAX_CONFIRM_SECONDS } from '../../safety/confirm.js'
 import { exclusive } from '../../safety/exclusive.js';
 import { guardSession } from '../../safety/lockout.js';
 import { daemonState, startDaemon, stopDaemon } from '../../services/fail2ban.js';
+import { startCacheKey, writeStartCache, type CachedDaemon, type StartCacheEntry } from '../../state/start-cache.js';
 import { readLoaded, recordLoaded, recordOf, stoppedCleanly, withCarriedSets, type LoadedRecord } from '../../state/loaded.js';
 import { loadedBy } from '../../status/intact.js';
 import type { Command, Context } from '../context.js';
@@ -55,7 +56,8 @@ const start: Command = async (ctx) => {
     // record yet); not after a stop, which removed them all. Its bans move over before its rules go, so nothing
     // opens in between.
     if (previous ? previous.backend !== backend.name : !stoppedCleanly()) await takeOverFrom(backend, jailsOf(config).flatMap(banTargets));
-    if (!recordLoaded(withCarriedSets(record, previous))) {
+    const written = withCarriedSets(record, previous);
+    if (!recordLoaded(written)) {
       log.debug('could not record the loaded ruleset; status will not tell when it is out of date');
     }
     // The sets and chains exist now: the bans a stop saved go back in, expired chain bans go.
@@ -63,22 +65,42 @@ const start: Command = async (ctx) => {
     // Only once the new rules are in (and confirmed): a restart that fails or is rolled back keeps the daemon too.
     if (ctx.verb === 'restart') await stopDaemon(config);
     const kept = restored ? `; ${restored}` : '';
+    // Only a start from nothing of ours (no bans restored, no other backend's rules) is what the cached path replays.
+    const cacheable = ctx.verb === 'start' && confirm === undefined && !restored && previous === undefined;
+    const remember = (message: string, daemon: CachedDaemon | undefined) => {
+      if (cacheable && daemon) cacheStart(backend, plan, { mode: boot ? 'early' : 'full', record: JSON.stringify(written), message, daemon });
+    };
     if (boot) {
-      say(`firewall started before the network: ${ruleCount(plan)} rules (${backend.label}); those that need ` +
-        `${host.iface ? `${host.iface}'s` : 'the interface\'s'} address follow with "tsfirewall start"${kept}`);
+      const line = `firewall started before the network: ${ruleCount(plan)} rules (${backend.label}); those that need ` +
+        `${host.iface ? `${host.iface}'s` : 'the interface\'s'} address follow with "tsfirewall start"`;
+      say(`${line}${kept}`);
+      remember(line, 'none');
       return 0;
     }
-    say(`firewall ${ctx.verb === 'start' ? 'started' : 'reloaded'}: ${ruleCount(plan)} rules for ${host.myip}/${host.prefix}` +
-      `${host.iface ? ` on ${host.iface}` : ''} (${backend.label})${kept}`);
+    const line = `firewall ${ctx.verb === 'start' ? 'started' : 'reloaded'}: ${ruleCount(plan)} rules for ${host.myip}/${host.prefix}` +
+      `${host.iface ? ` on ${host.iface}` : ''} (${backend.label})`;
+    say(`${line}${kept}`);
     // The boot-time step comes before the network and the ban daemon's own unit: it leaves fail2ban to them.
     if (ctx.early) return 0;
     const daemon = await startDaemon(config, { verb: ctx.verb, host, backend });
     for (const w of daemon.warnings) log.warn(w);
     if (daemon.ok) say(daemon.message);
     else log.warn(daemon.message);
+    if (daemon.ok) remember(`${line}\n${daemon.message}`, daemon.replay);
     return daemon.ok ? 0 : 1;
   });
 };
+
+/**
+ * Leaves the entry the cached path (packaging/cached-start.sh) loads next time, when that script started us after
+ * a miss; only for nftables, whose one document it can load with one `nft -f`.
+ */
+function cacheStart(backend: FirewallBackend, plan: Plan, entry: Omit<StartCacheEntry, 'document'>): void {
+  const key = startCacheKey();
+  if (key === undefined || backend.name !== 'nftables') return;
+  const document = backend.stage(plan, undefined).parts.map((p) => p.text).join('');
+  if (!writeStartCache(key, { ...entry, document })) log.debug('could not write the cached start; the next start compiles again');
+}
 
 const ruleCount = (plan: Plan) => plan.rulesets.reduce((n, r) => n + r.tables.reduce((m, t) => m + t.rules.length, 0), 0);
 
