@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Host } from '../harness/netns.js';
 import { mustExec, nftTable, tsfwEnv, useCliCopy, useLoneFirewall, type Result } from './helpers.js';
+import { withoutFail2ban } from '../harness/no-fail2ban.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const cli = useCliCopy();
@@ -31,7 +32,7 @@ describe.sequential('the cached start', () => {
   afterAll(() => { rmSync(cache, { recursive: true, force: true }); rmSync(configDir, { recursive: true, force: true }); });
 
   /** The launcher, traced: a full start prints Node's trace marks on stderr, the cached path cannot. */
-  const launch = (args: readonly string[], env: Record<string, string> = {}): Promise<Result> => fw.exec(['sh', join(ROOT, 'packaging/tsfirewall.sh'), ...args], {
+  const launch = (args: readonly string[], env: Record<string, string> = {}): Promise<Result> => fw.exec(withoutFail2ban(['sh', join(ROOT, 'packaging/tsfirewall.sh'), ...args]), {
     env: { ...tsfwEnv(cli.path, 'nftables', fw.ns), TSFIREWALL_LIB: lib, TSFIREWALL_CACHE_DIR: cache, TSFIREWALL_CONFIG: CONFIG, TSFIREWALL_TRACE: '1', ...env },
     timeoutMs: 60_000,
   });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { canConnect, createLab, listen, type Host, type Lab } from '../harness/netns.js';
 import { mustExec, useCliCopy, type BackendName } from './helpers.js';
 import { cliEnv, kernelState, runCli, spawnCli, useScratch, waitForStderr, type CliOptions } from './safety-kit.js';
+import { withoutFail2ban } from '../harness/no-fail2ban.js';
 
 const MYIP = '192.0.2.10';
 /** The admin reaches the web port; the new ruleset closes it (as a mistaken SERVICES line would close SSH). */
@@ -110,7 +111,7 @@ describe.each(['iptables-nft', 'nftables'] as BackendName[])('--confirm with %s'
 
   /** Runs the CLI on a pseudo-terminal (script(1)) and types `keys` once the prompt is there. */
   async function onTerminal(keys: string) {
-    const argv = ['ip', 'netns', 'exec', fw.ns, process.execPath, cli.path, '--config', configs.write(NEXT), 'reload', '--confirm', '30'];
+    const argv = ['ip', 'netns', 'exec', fw.ns, ...withoutFail2ban([process.execPath, cli.path, '--config', configs.write(NEXT), 'reload', '--confirm', '30'])];
     const child = execa('script', ['-qefc', argv.map((a) => `'${a}'`).join(' '), '/dev/null'], {
       env: cliEnv(scratch, { backend }), reject: false, timeout: 60_000,
     });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import type { Host } from '../harness/netns.js';
+import { withoutFail2ban } from '../harness/no-fail2ban.js';
 import { sortedNftListing } from '../harness/rulesets.js';
 import { isIptables, mustExec, netnsTag, savedRules, type BackendName, type Result } from './helpers.js';
 
@@ -80,7 +81,7 @@ export function cliEnv(s: Scratch, o: CliOptions): Record<string, string> {
 }
 
 const cliArgv = (cli: string, args: readonly string[], o: CliOptions) =>
-  [process.execPath, cli, ...(o.config === undefined ? [] : ['--config', o.config]), ...args];
+  withoutFail2ban([process.execPath, cli, ...(o.config === undefined ? [] : ['--config', o.config]), ...args]);
 
 export function runCli(cli: string, host: Host, s: Scratch, args: readonly string[], o: CliOptions): Promise<Result> {
   return host.exec(cliArgv(cli, args, o), { env: cliEnv(s, o), timeoutMs: o.timeoutMs ?? 60_000 });

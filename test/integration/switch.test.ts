@@ -10,6 +10,7 @@ import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { connects, hasOurRules, holders, mustExec, nftTable, savedRules, tsfw, tsfwEnv, tsfwOk, useCliCopy, useLoneFirewall, type BackendName } from './helpers.js';
+import { withoutFail2ban } from '../harness/no-fail2ban.js';
 
 const MYIP = '192.0.2.10';
 /** Banned for 300 s by hand, half the jail's 600 s: a move that re-banned with JAIL_BANTIME would show. */
@@ -149,7 +150,7 @@ describe.sequential('moving a running host between iptables-nft and nftables', (
   });
 
   test('start after a stop asks no other backend: the stop removed every ruleset of ours', async () => {
-    const r = await h.fw.exec([process.execPath, cli.path, '--config', CONFIG, 'start'], {
+    const r = await h.fw.exec(withoutFail2ban([process.execPath, cli.path, '--config', CONFIG, 'start']), {
       env: { ...tsfwEnv(cli.path, 'nftables', h.fw.ns), TSFIREWALL_TRACE: '1' }, timeoutMs: 60_000,
     });
     expect(r.exitCode, r.stderr).toBe(0);
@@ -179,7 +180,7 @@ describe('what a start with no record asks', () => {
 
   test('at boot (no record, no stop): iptables-nft is read, iptables-legacy only when the kernel lists a legacy table', async () => {
     const traced = async (backend: BackendName, args: readonly string[]) => {
-      const r = await fw.exec([process.execPath, cli.path, '--config', CONFIG, ...args], {
+      const r = await fw.exec(withoutFail2ban([process.execPath, cli.path, '--config', CONFIG, ...args]), {
         env: { ...tsfwEnv(cli.path, backend, fw.ns), TSFIREWALL_TRACE: '1' }, timeoutMs: 60_000,
       });
       expect(r.exitCode, r.stderr).toBe(0);
