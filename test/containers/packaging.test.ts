@@ -160,7 +160,8 @@ describe('package checks (no container)', () => {
       expect((await rpm('-q', 'tsfirewall')).stdout.trim()).toBe(`tsfirewall-${built.version}-1.noarch`);
       const verify = await rpm('-V', '--nodeps', '--noscripts', 'tsfirewall');
       expect(verify.exitCode, verify.stdout).toBe(0);
-      expect(readFileSync(join(rootDir, 'usr/sbin/tsfirewall'), 'utf8')).toContain('exec node /usr/lib/tsfirewall/tsfirewall.cjs');
+      expect(readFileSync(join(rootDir, 'usr/sbin/tsfirewall'), 'utf8')).toContain('exec node "$TSFW_LIB/tsfirewall.cjs" "$@"');
+      expect(readFileSync(join(rootDir, 'usr/lib/tsfirewall/cached-start.sh'), 'utf8')).toContain('tsfw_cached_start()');
       const config = join(rootDir, 'etc/default/tsfirewall');
       writeFileSync(config, `${readFileSync(config, 'utf8')}INTERFACE=eth9 # admin edit\n`);
       const upgrade = await rpm('-U', '--nodeps', '--noscripts', join(built.dir, built.newerRpm));
