@@ -13,7 +13,7 @@ cd "$root"
 
 die() { echo "packaging/build.sh: $*" >&2; exit 1; }
 
-for f in tsfirewall.cjs core.cjs winston.cjs systeminformation.cjs; do
+for f in tsfirewall.cjs core.cjs winston.cjs systeminformation.cjs prom-client.cjs; do
 	[ -f "dist/$f" ] || die "dist/$f is missing: run npm run build"
 done
 version=${TSFW_VERSION:-$(node -p 'require("./package.json").version')}
@@ -39,6 +39,7 @@ stage() {
 	# Dependencies off the hot path, which core.cjs requires on first use.
 	install -D -m 0644 dist/winston.cjs "$dest/usr/lib/tsfirewall/winston.cjs"
 	install -D -m 0644 dist/systeminformation.cjs "$dest/usr/lib/tsfirewall/systeminformation.cjs"
+	install -D -m 0644 dist/prom-client.cjs "$dest/usr/lib/tsfirewall/prom-client.cjs"
 	install -D -m 0755 packaging/tsfirewall.sh "$dest/usr/sbin/tsfirewall"
 	install -D -m 0644 systemd/tsfirewall.service "$dest$unitdir/tsfirewall.service"
 	# The boot-time step before the network (tsfirewall start --early); the main unit names it in Also=.

@@ -16,6 +16,8 @@ export interface Context {
   readonly early?: boolean;
   /** reload: only when running and the rules would change (the address watcher's reload). */
   readonly ifChanged?: boolean;
+  /** metrics: write to this file (atomically, for node_exporter) instead of stdout. */
+  readonly textfile?: string;
 }
 
 /** A verb: resolves to the process exit code (LSB), or throws a TsfwError that carries one. */

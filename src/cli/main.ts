@@ -29,6 +29,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<{ default: Command }>>> = 
   unban: () => import('./commands/unban.js'),
   confirm: () => import('./commands/confirm.js'),
   watch: () => import('./commands/watch.js'),
+  metrics: () => import('./commands/metrics.js'),
   [SANDBOX_VERB]: () => import('./commands/sandbox.js'),
 };
 
@@ -93,7 +94,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     setVerbose(values.verbose ?? false);
     const ctx: Context = { verb: verb!, args, configPath: values.config, json: values.json ?? false,
       jail: values.jail, all: values.all, confirm: values.confirm, force: values.force ?? false, early: values.early ?? false,
-      ifChanged: values['if-changed'] ?? false };
+      ifChanged: values['if-changed'] ?? false, textfile: values.textfile };
     if (ctx.early && !EARLY_VERBS.has(verb!)) throw new UsageError(`--early goes with ${[...EARLY_VERBS].join(', ')}, not ${verb}`);
     if (ctx.ifChanged && verb !== 'reload' && verb !== 'force-reload') throw new UsageError(`--if-changed goes with reload, not ${verb}`);
     const command = (await load()).default;
