@@ -2,6 +2,10 @@
  * metrics' pure parts: the families from one read of the firewall (both backends' ways of holding the policy), the
  * exposition through prom-client, fail2ban's jail status and the fleet status file.
  */
+import { execa } from 'execa';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { LiveRule, LiveState } from '../../../src/backend/types.js';
 import { parseFleetStatus } from '../../../src/metrics/fleet.js';
@@ -104,4 +108,33 @@ test('the fleet status file', () => {
   expect(parseFleetStatus('{"lagSeconds": -1}')).toBeUndefined();
   expect(parseFleetStatus('{')).toBeUndefined();
   expect(parseFleetStatus(undefined)).toBeUndefined();
+});
+
+test('docs/metrics.md: its Grafana panels are JSON, and every tsfirewall_ name it mentions is one metrics reports', async () => {
+  const doc = readFileSync(new URL('../../../docs/metrics.md', import.meta.url), 'utf8');
+  const panels = [...doc.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!) as { type?: string; targets?: { expr: string }[] });
+  expect(panels.filter((p) => p.targets !== undefined).map((p) => p.type)).toEqual(['timeseries', 'stat']);
+  const full = input({ lastApply: { verb: 'reload', backend: 'nftables', finished: 1, seconds: 0.2, result: 'ok' }, fleet: { lagSeconds: 1, updated: 2 },
+    daemon: 'running', fail2ban: new Map([['tsfw-ssh', { failed: 1, currentlyBanned: 0, totalBanned: 1 }]]) });
+  const reported = new Set(metricFamilies(full).map((f) => f.name));
+  const mentioned = new Set([...doc.matchAll(/\btsfirewall_[a-z_]*[a-z]\b/g)].map((m) => m[0]));
+  expect([...mentioned].filter((n) => !reported.has(n))).toEqual([]);
+});
+
+test("docs/metrics.md: its PromQL, its alerting rule and its panels' queries parse (promtool check rules)", async () => {
+  const doc = readFileSync(new URL('../../../docs/metrics.md', import.meta.url), 'utf8');
+  const promql = doc.split('```promql\n')[1]!.split('```')[0]!.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
+  const panels = [...doc.matchAll(/```json\n([\s\S]*?)```/g)].flatMap((m) => (JSON.parse(m[1]!) as { targets?: { expr: string }[] }).targets ?? []);
+  const exprs = [...promql, ...panels.map((t) => t.expr)];
+  const recording = `  - name: docs\n    rules:\n${exprs.map((e, i) => `      - record: docs:query${i}\n        expr: ${JSON.stringify(e)}\n`).join('')}`;
+  const alerting = doc.split('```yaml\n')[1]!.split('```')[0]!;
+  const dir = mkdtempSync(join(tmpdir(), 'tsfw-promql-'));
+  try {
+    writeFileSync(join(dir, 'rules.yml'), `${alerting}${recording}`);
+    const r = await execa('promtool', ['check', 'rules', join(dir, 'rules.yml')], { reject: false, timeout: 60_000 });
+    expect(r.exitCode, `${r.stdout}${r.stderr}`).toBe(0);
+    expect(r.stdout).toContain(`SUCCESS: ${exprs.length + 1} rules found`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
