@@ -149,4 +149,13 @@ describe.each(BACKENDS)('metrics with %s', (backend) => {
     expect(value(text, 'tsfirewall_last_apply_result', { result: 'rolled-back', verb: 'reload' })).toBe(1);
     expect(value(text, 'tsfirewall_state', { state: 'running' })).toBe(1);
   });
+
+  test('stopped: still promtool-clean, saying so, with no rule counters to report', async () => {
+    await tsfwOk(cli.path, h.fw, backend, ['stop'], config);
+    const text = await metrics();
+    expect(value(text, 'tsfirewall_state', { state: 'stopped' })).toBe(1);
+    expect(value(text, 'tsfirewall_loaded')).toBe(0);
+    expect(text).not.toContain('tsfirewall_rule_packets_total{');
+    expect(value(text, 'tsfirewall_bans_added_total', { jail: 'tsfw-ssh', by: 'tsfirewall' })).toBe(2);
+  });
 });
