@@ -9,8 +9,16 @@ missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if ((${#missing[@]})); then
   echo "installing system packages: ${missing[*]}"
+  # Some of them ship a daemon (prometheus, for promtool) whose install would start it on this machine: refuse
+  # every service start for the install (policy-rc.d exit 101), unless the machine already refuses them itself.
+  guard=
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && guard=1
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [[ -n $guard ]]; then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
 fi
 # The bench's peers (peer: lines) are firewalls that must never start here: their own installer keeps them stopped.
 bash bench/peers/install.sh

@@ -54,6 +54,8 @@ export interface Rule {
   readonly match: Match;
   readonly target: Target;
   readonly group: Group;
+  /** The service (SERVICES name) the rule was built for: its marker names it, so counters add up per service. */
+  readonly service?: string;
 }
 
 export type TableName = 'filter' | 'nat' | 'raw';
@@ -95,6 +97,34 @@ export interface Plan {
 
 /** The comment marker that identifies our rules in the kernel; status and stop look for it. */
 export const MARK = 'tsfw';
+
+/** What a rule of a service does, beyond its group, where its counters mean something else: limiter drops, logs. */
+export type MarkerRole = 'limit' | 'log';
+
+/** A marker read back: `tsfw:<group>[:<service>[:<role>]]`. */
+export interface Marker { readonly group: string; readonly service?: string; readonly role?: MarkerRole }
+
+/**
+ * The comment every rule of ours carries, so the kernel itself says which group, which service and which role each
+ * counter belongs to (metrics add them up from the live ruleset alone): `tsfw:services:ssh:limit` is SSH's
+ * hit-rate limiter drop. Rules loaded before services were named carry `tsfw:<group>` only, and read the same.
+ */
+export function markerOf(rule: Pick<Rule, 'group' | 'service' | 'match' | 'target'>): string {
+  if (rule.service === undefined) return `${MARK}:${rule.group}`;
+  const role: MarkerRole | undefined = rule.match.recent?.op === 'update' ? 'limit' : rule.target.kind === 'LOG' ? 'log' : undefined;
+  return [MARK, rule.group, rule.service, ...(role ? [role] : [])].join(':');
+}
+
+/** The marker's text inside a comment, for each backend's one parser (unanchored: iptables-save may quote it). */
+export const MARKER_TEXT = `${MARK}:(\\w+)(?::([a-z][a-z0-9]*))?(?::(limit|log))?`;
+
+/** A comment's marker, or undefined when the comment is not ours. */
+export function parseMarker(comment: string): Marker | undefined {
+  const m = MARKER.exec(comment);
+  if (!m) return undefined;
+  return { group: m[1]!, ...(m[2] ? { service: m[2] } : {}), ...(m[3] ? { role: m[3] as MarkerRole } : {}) };
+}
+const MARKER = new RegExp(`^${MARKER_TEXT}$`);
 
 /**
  * An empty filter chain that only the boot-time ruleset (`start --early`, no address known yet) declares: the

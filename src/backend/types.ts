@@ -5,7 +5,7 @@
  * executor that orders them (lock, journal, confirm, rollback).
  */
 import type { BackendName } from '../config/types.js';
-import type { Family, Plan } from '../model.js';
+import type { Family, MarkerRole, Plan } from '../model.js';
 
 export type { BackendName } from '../config/types.js';
 
@@ -31,6 +31,10 @@ export interface LiveRule {
   readonly packets: number;
   readonly bytes: number;
   readonly group?: string;
+  /** The service the marker names (model.ts markerOf): its counters add up per service. */
+  readonly service?: string;
+  /** What the rule does for that service where its counters mean more than "accepted": limiter drops, logs. */
+  readonly role?: MarkerRole;
   /** The rule as the backend's own tool prints it, without the marker. */
   readonly rule: string;
 }
@@ -41,6 +45,8 @@ export interface LiveChain {
   readonly policy?: string;
   readonly packets: number;
   readonly bytes: number;
+  /** Policy and counters are our final tsfw:policy rule's (nftables folds it into the chain), not a built-in's. */
+  readonly ours?: boolean;
 }
 
 /** One family's view of the kernel: the rules and chains status shows. */

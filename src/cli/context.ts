@@ -2,6 +2,11 @@
 export interface Context {
   readonly verb: string;
   readonly args: readonly string[];
+  /**
+   * Every option as parsed, by its name in options.ts: a verb that adds an option there reads it here, with no
+   * field of its own to add (the named fields below are the older verbs' view of the same values).
+   */
+  readonly options: Readonly<Record<string, string | boolean | undefined>>;
   readonly configPath?: string;
   readonly json: boolean;
   /** ban/unban: the jail to act on (jail, service or ban name). */
@@ -16,6 +21,8 @@ export interface Context {
   readonly early?: boolean;
   /** reload: only when running and the rules would change (the address watcher's reload). */
   readonly ifChanged?: boolean;
+  /** metrics: write to this file (atomically, for node_exporter) instead of stdout. */
+  readonly textfile?: string;
 }
 
 /** A verb: resolves to the process exit code (LSB), or throws a TsfwError that carries one. */

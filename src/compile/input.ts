@@ -42,10 +42,11 @@ export function inputRules(config: Config, f: FamilyFacts): Rule[] {
   }
   for (const service of config.services.filter((s) => s.bans !== undefined)) {
     const target = f.banTarget(service);
+    const ban = (match: Match, to: Target) => rules.push({ chain: 'INPUT', group: 'bans', match, target: to, service: service.name });
     for (const proto of service.protos) {
       for (const dports of portGroups(service.ports)) {
-        if ('chain' in target) add('bans', { proto, dports }, { kind: 'jump', chain: target.chain });
-        else add('bans', { proto, dports, srcSet: target.set }, DROP);
+        if ('chain' in target) ban({ proto, dports }, { kind: 'jump', chain: target.chain });
+        else ban({ proto, dports, srcSet: target.set }, DROP);
       }
     }
   }
@@ -79,7 +80,7 @@ function serviceRules(service: ServiceConfig, family: Family): Rule[] {
     for (const dports of portGroups(service.ports)) {
       for (const source of sources) {
         const base: Match = { proto, dports, ...(source === ANY[family] ? {} : { src: { cidr: source } }) };
-        const add = (match: Match, target: Target) => rules.push({ chain: 'INPUT', group: 'services', match, target });
+        const add = (match: Match, target: Target) => rules.push({ chain: 'INPUT', group: 'services', match, target, service: service.name });
         if (service.logPrefix) add({ ...base, ctstate: ['NEW'] }, { kind: 'LOG', prefix: service.logPrefix });
         const limit = service.rateLimit;
         if (!limit) {

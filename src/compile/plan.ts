@@ -122,7 +122,7 @@ function natTable(config: Config, myip: string | undefined): Table[] {
 function helperTable(config: Config): Table[] {
   const rules: Rule[] = config.services.filter((s) => s.helper !== undefined && s.protos.includes('tcp'))
     .flatMap((s) => portGroups(s.ports).map((dports): Rule => ({
-      chain: 'PREROUTING', group: 'helpers', match: { proto: 'tcp', dports }, target: { kind: 'CT', helper: s.helper! },
+      chain: 'PREROUTING', group: 'helpers', match: { proto: 'tcp', dports }, target: { kind: 'CT', helper: s.helper! }, service: s.name,
     })));
   if (rules.length === 0) return [];
   return [{ name: 'raw', chains: ['PREROUTING', 'OUTPUT'].map((name) => ({ name, policy: 'ACCEPT' as const })), rules }];

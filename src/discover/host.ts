@@ -1,7 +1,9 @@
 /**
  * MYIP and NETMASK, as the seed's script scraped them from ifconfig, but from node:os (sub-millisecond) and
  * /proc/net/route for the default-route interface. systeminformation's full scan costs ~700 ms, so it is only
- * consulted when /proc gives no answer (e.g. no default route in /proc/net/route format).
+ * consulted when /proc/net/route cannot be read at all: a table that can be read and holds no default route is the
+ * answer ("no default route"), where systeminformation would guess the first interface with any address (an
+ * unaddressed veth with only its link-local address) and the error would blame that interface instead.
  */
 import { readFileSync } from 'node:fs';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
@@ -61,13 +63,12 @@ export async function discoverHost(
   config: Config,
   opts: { procRoute?: string; scan?: boolean; interfaces?: () => LocalInterfaces } = {},
 ): Promise<HostFacts> {
-  const routed = config.iface ?? defaultRouteIface(opts.procRoute ?? '/proc/net/route');
-  const iface = routed ?? (opts.scan === false ? undefined : await defaultIfaceFromSystemInformation());
+  const routed = config.iface ?? defaultRoute(opts.procRoute ?? '/proc/net/route');
+  const guessed = routed === undefined && opts.scan !== false ? await defaultIfaceFromSystemInformation() : undefined;
+  const iface = routed || guessed;
   const all = (opts.interfaces ?? networkInterfaces)();
   if (config.myip !== undefined) return staticFacts(config, iface, all);
-  if (!iface) {
-    throw new DiscoveryError('no default route to find the interface from; set INTERFACE (or MYIP and NETMASK)');
-  }
+  if (!iface) throw new DiscoveryError(NO_ROUTE);
   const addrs = all[iface] ?? [];
   if (addrs.length === 0) {
     const present = interfaceNames() ?? Object.keys(all);
@@ -82,6 +83,8 @@ export async function discoverHost(
     if (state !== undefined && state !== 'up' && state !== 'unknown') {
       throw new DiscoveryError(`interface ${iface} is ${state}: its addresses cannot be read until it is up; bring it up, or set MYIP and NETMASK`);
     }
+    // systeminformation names some interface even when there is no default route: its pick is no proof of one.
+    if (guessed !== undefined) throw new DiscoveryError(`${NO_ROUTE} (/proc/net/route is unreadable; ${iface}, the interface guessed instead, has no IPv4 address)`);
     throw new DiscoveryError(`interface ${iface} has no IPv4 address (not configured yet, or DHCP pending?)`);
   }
   const prefix = Number(v4.cidr?.split('/')[1] ?? 32);
@@ -100,15 +103,21 @@ export function localSubnet(host: Pick<HostFacts, 'myip' | 'prefix'>): string {
   return `${net.network}/${net.prefix}`;
 }
 
-/** The first up route to 0.0.0.0/0 in the kernel's table (hex little-endian fields, flag 0x1 = RTF_UP). */
-export function defaultRouteIface(procRoute: string): string | undefined {
+/** What discovery says when the host has no default route to read the interface from. */
+export const NO_ROUTE = 'no default route; set INTERFACE (or MYIP and NETMASK)';
+
+/**
+ * The interface of the first up route to 0.0.0.0/0 in the kernel's table (hex little-endian fields, flag 0x1 =
+ * RTF_UP); '' when the table was read and has none, undefined when it cannot be read (no /proc).
+ */
+export function defaultRoute(procRoute: string): string | undefined {
   let text: string;
   try { text = readFileSync(procRoute, 'utf8'); } catch { return undefined; }
   for (const row of text.split('\n').slice(1)) {
     const [iface, dest, , flags, , , , mask] = row.trim().split(/\s+/);
     if (iface && dest === '00000000' && mask === '00000000' && (parseInt(flags ?? '0', 16) & 1) === 1) return iface;
   }
-  return undefined;
+  return '';
 }
 
 /** Every interface in this network namespace: node:os leaves out those with no address at all. */

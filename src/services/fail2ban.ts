@@ -134,3 +134,26 @@ export async function stopDaemon(config: Config): Promise<void> {
   if (active) await run('systemctl', ['stop', 'fail2ban.service']);
   else await fail2banClient(['stop']);
 }
+
+/** What fail2ban counts for one jail since its server started: the ban verbs' tally leaves these to it. */
+export interface JailStats { readonly failed: number; readonly currentlyBanned: number; readonly totalBanned: number }
+
+/** Pure: `fail2ban-client status JAIL`'s figures, or undefined when the text is not a jail's status. */
+export function parseJailStatus(text: string): JailStats | undefined {
+  const figure = (label: string) => {
+    const m = new RegExp(`${label}:\\s*(\\d+)`).exec(text);
+    return m ? Number(m[1]) : undefined;
+  };
+  const [failed, currentlyBanned, totalBanned] = ['Total failed', 'Currently banned', 'Total banned'].map(figure);
+  if (failed === undefined || currentlyBanned === undefined || totalBanned === undefined) return undefined;
+  return { failed, currentlyBanned, totalBanned };
+}
+
+/** The running daemon's figures per jail (one client call each, beside each other); a jail it does not run is left out. */
+export async function jailStats(jails: readonly string[]): Promise<ReadonlyMap<string, JailStats>> {
+  const answers = await Promise.all(jails.map(async (jail) => {
+    const r = await fail2banClient(['status', jail], 10_000);
+    return [jail, r.exitCode === 0 ? parseJailStatus(r.stdout) : undefined] as const;
+  }));
+  return new Map(answers.filter((a): a is readonly [string, JailStats] => a[1] !== undefined));
+}

@@ -33,10 +33,12 @@ export class Scratch {
 
   /**
    * Files an unfinished apply would leave in the run directory (the journal, a confirm request); not the record of
-   * the last finished one (loaded.*), which status reads.
+   * the last finished one (loaded.*), which status reads, nor how the last apply ended (last-apply.*).
    */
   leftovers(): string[] {
-    return existsSync(this.runDir) ? readdirSync(this.runDir).filter((f) => !f.startsWith('lock.') && !f.startsWith('loaded.')) : [];
+    // What stays by design: the verb lock, the record of what is loaded and how the last apply ended.
+    const kept = ['lock.', 'loaded.', 'last-apply.'];
+    return existsSync(this.runDir) ? readdirSync(this.runDir).filter((f) => !kept.some((k) => f.startsWith(k))) : [];
   }
 
   /**

@@ -3,7 +3,7 @@
  * helpers those lines need declared. Pure, and every piece of syntax comes from a table below.
  */
 import { BAN_SET_MAXELEM } from '../../compile/plan.js';
-import { MARK, type Family, type IpsetSpec, type Match, type Rule, type TableName, type Target } from '../../model.js';
+import { markerOf, type Family, type IpsetSpec, type Match, type Rule, type TableName, type Target } from '../../model.js';
 import { BAN_CHAIN_PREFIX, FAMILY_WORDS, IDENT, banSet, familyChain, limiterSet } from './layout.js';
 
 /** A set a rule needs declared: rules only refer to sets, and a reload must re-declare them as they are. */
@@ -107,7 +107,7 @@ const TARGETS: { readonly [K in Target['kind']]: (t: Extract<Target, { kind: K }
 const targetWords = (t: Target, ctx: RuleContext, m: Match) => (TARGETS[t.kind] as (t: Target, c: RuleContext, m: Match) => string)(t, ctx, m);
 
 const line = (words: readonly string[], verdict: string, rule: Rule) =>
-  [...words, 'counter', verdict, `comment ${quoted(`${MARK}:${rule.group}`)}`].join(' ');
+  [...words, 'counter', verdict, `comment ${quoted(markerOf(rule))}`].join(' ');
 
 const addrSet = (name: string, family: Family, spec?: IpsetSpec): SetDecl => ({
   name,
@@ -144,7 +144,7 @@ function limiterLines(rule: Rule, ctx: RuleContext, words: readonly string[], ve
 }
 
 /**
- * Every line counts (status shows each rule's counters) and carries the tsfw:<group> comment (status groups by it,
+ * Every line counts (status shows each rule's counters) and carries the rule's marker (model.ts markerOf; status groups by it,
  * and it is how "loaded" is recognised).
  */
 export function renderRule(rule: Rule, ctx: RuleContext): RenderedRule {
