@@ -80,7 +80,8 @@ describe.each(BACKENDS)('fail2ban\'s bans in the metrics (%s)', (backend: Backen
 
   test('a real fail2ban bans an attacker from its log: added by fail2ban, held now, its failures counted', async () => {
     const dir = mkdtempSync(join(work, `${backend}-`));
-    const r = await fw.exec(['sh', '-c', script(dir, cli.path)], { env: tsfwEnv(cli.path, backend, fw.ns), timeoutMs: 180_000 });
+    // fail2ban reads its own /etc/fail2ban, the copy bound over it in this mount namespace: our files go there.
+    const r = await fw.exec(['sh', '-c', script(dir, cli.path)], { env: { ...tsfwEnv(cli.path, backend, fw.ns), TSFIREWALL_FAIL2BAN_DIR: '/etc/fail2ban' }, timeoutMs: 180_000 });
     expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
     const text = `${r.stdout.split('--- metrics\n')[1]!.split('--- end')[0]!.trimEnd()}\n`;
     const lint = await execa('promtool', ['check', 'metrics'], { input: text, reject: false, timeout: 60_000 });
