@@ -1,3 +1,5 @@
+import type { PacketOptions } from '../explain/probe.js';
+
 /** What every verb receives: the parsed command line, nothing global. */
 export interface Context {
   readonly verb: string;
@@ -16,6 +18,8 @@ export interface Context {
   readonly early?: boolean;
   /** reload: only when running and the rules would change (the address watcher's reload). */
   readonly ifChanged?: boolean;
+  /** explain: the packet, as typed (validated by the verb). */
+  readonly packet?: PacketOptions;
 }
 
 /** A verb: resolves to the process exit code (LSB), or throws a TsfwError that carries one. */

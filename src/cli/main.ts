@@ -7,6 +7,7 @@ import { TsfwError, UsageError } from '../errors.js';
 import { flushLogs, log, setQuiet, setVerbose } from '../log.js';
 import { SANDBOX_VERB } from '../backend/iptables/sandbox-verb.js';
 import type { Command, Context } from './context.js';
+import type { PacketOptions } from '../explain/probe.js';
 import { OPTIONS } from './options.js';
 import { mark } from '../trace.js';
 
@@ -29,13 +30,22 @@ const COMMANDS: Readonly<Record<string, () => Promise<{ default: Command }>>> = 
   unban: () => import('./commands/unban.js'),
   confirm: () => import('./commands/confirm.js'),
   watch: () => import('./commands/watch.js'),
+  explain: () => import('./commands/explain.js'),
   [SANDBOX_VERB]: () => import('./commands/sandbox.js'),
 };
 
 /** The verbs that can work on the boot-time ruleset (the others act on whatever is loaded). */
 const EARLY_VERBS: ReadonlySet<string> = new Set(['start', 'show', 'check']);
 
-export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|force-reload|status|check|show|recent|mailguard|bans|ban|unban|confirm|watch}
+/** explain's packet, option by option. */
+const PACKET_OPTIONS = ['src', 'dst', 'proto', 'dport', 'iface', 'state'] as const;
+
+/** Options that only one verb (or a few) takes, and those verbs. */
+const VERB_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  ...Object.fromEntries(PACKET_OPTIONS.map((o) => [o, ['explain']])),
+};
+
+export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|force-reload|status|check|show|recent|mailguard|bans|ban|unban|confirm|watch|explain}
 
   start          load the firewall (atomically) and start the ban daemon
   stop           open the host: flush rules, policies ACCEPT, stop the ban daemon
@@ -53,10 +63,12 @@ export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|for
   unban IP...    lift bans in every jail (or --jail NAME); "unban --all" lifts them all
   confirm        keep the ruleset a "start/reload/restart --confirm N" is waiting on
   watch          follow this host's addresses (DHCP): reload --if-changed after each change; runs until stopped
+  explain        which rule decides a packet, and its path through the chains:
+                 --src IP [--dst IP] --proto tcp|udp|icmp [--dport N] [--iface IF] [--state new|established]
 
 Options:
   -c, --config PATH   config file (default /etc/default/tsfirewall, or $TSFIREWALL_CONFIG)
-  -j, --json          machine-readable output (status, recent, mailguard status, bans)
+  -j, --json          machine-readable output (status, recent, mailguard status, bans, explain)
       --jail NAME     ban/unban: which jail (tsfw-ssh, ssh and SSH name the same one)
       --all           unban: every banned address
       --confirm SECS  start/reload/restart: roll back unless "tsfirewall confirm" (or a key) comes within SECS
@@ -93,7 +105,11 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     setVerbose(values.verbose ?? false);
     const ctx: Context = { verb: verb!, args, configPath: values.config, json: values.json ?? false,
       jail: values.jail, all: values.all, confirm: values.confirm, force: values.force ?? false, early: values.early ?? false,
-      ifChanged: values['if-changed'] ?? false };
+      ifChanged: values['if-changed'] ?? false,
+      packet: Object.fromEntries(PACKET_OPTIONS.filter((o) => values[o] !== undefined).map((o) => [o, values[o]])) as PacketOptions };
+    for (const [option, verbs] of Object.entries(VERB_OPTIONS)) {
+      if (values[option as keyof typeof values] !== undefined && !verbs.includes(verb!)) throw new UsageError(`--${option} goes with ${verbs.join(', ')}, not ${verb}`);
+    }
     if (ctx.early && !EARLY_VERBS.has(verb!)) throw new UsageError(`--early goes with ${[...EARLY_VERBS].join(', ')}, not ${verb}`);
     if (ctx.ifChanged && verb !== 'reload' && verb !== 'force-reload') throw new UsageError(`--if-changed goes with reload, not ${verb}`);
     const command = (await load()).default;
