@@ -18,6 +18,8 @@ export interface Context {
   readonly early?: boolean;
   /** reload: only when running and the rules would change (the address watcher's reload). */
   readonly ifChanged?: boolean;
+  /** reload: print what would change (as `diff` does) and change nothing. */
+  readonly dryRun?: boolean;
   /** explain: the packet, as typed (validated by the verb). */
   readonly packet?: PacketOptions;
 }

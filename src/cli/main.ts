@@ -31,6 +31,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<{ default: Command }>>> = 
   confirm: () => import('./commands/confirm.js'),
   watch: () => import('./commands/watch.js'),
   explain: () => import('./commands/explain.js'),
+  diff: () => import('./commands/diff.js'),
   [SANDBOX_VERB]: () => import('./commands/sandbox.js'),
 };
 
@@ -42,10 +43,11 @@ const PACKET_OPTIONS = ['src', 'dst', 'proto', 'dport', 'iface', 'state'] as con
 
 /** Options that only one verb (or a few) takes, and those verbs. */
 const VERB_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  'dry-run': ['reload', 'force-reload'],
   ...Object.fromEntries(PACKET_OPTIONS.map((o) => [o, ['explain']])),
 };
 
-export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|force-reload|status|check|show|recent|mailguard|bans|ban|unban|confirm|watch|explain}
+export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|force-reload|status|check|show|recent|mailguard|bans|ban|unban|confirm|watch|explain|diff}
 
   start          load the firewall (atomically) and start the ban daemon
   stop           open the host: flush rules, policies ACCEPT, stop the ban daemon
@@ -65,10 +67,12 @@ export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|for
   watch          follow this host's addresses (DHCP): reload --if-changed after each change; runs until stopped
   explain        which rule decides a packet, and its path through the chains:
                  --src IP [--dst IP] --proto tcp|udp|icmp [--dport N] [--iface IF] [--state new|established]
+  diff           the live rules against what a reload would load, by group, with the config keys that cause
+                 each difference (exit 0 same, 1 different, 3 not running); also "reload --dry-run"
 
 Options:
   -c, --config PATH   config file (default /etc/default/tsfirewall, or $TSFIREWALL_CONFIG)
-  -j, --json          machine-readable output (status, recent, mailguard status, bans, explain)
+  -j, --json          machine-readable output (status, recent, mailguard status, bans, explain, diff)
       --jail NAME     ban/unban: which jail (tsfw-ssh, ssh and SSH name the same one)
       --all           unban: every banned address
       --confirm SECS  start/reload/restart: roll back unless "tsfirewall confirm" (or a key) comes within SECS
@@ -77,6 +81,7 @@ Options:
       --early         start/show/check: the boot-time ruleset, for before the network is up: every rule but
                       those that need the interface's address (a later "start" adds them); no ban daemon
       --if-changed    reload: only if the firewall runs and its rules would change (config edited, address moved)
+      --dry-run       reload: show what it would change (as "diff"), change nothing
   -v, --verbose       debug logging, including every command run
   -h, --help          this help
   -V, --version       print the version
@@ -105,7 +110,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     setVerbose(values.verbose ?? false);
     const ctx: Context = { verb: verb!, args, configPath: values.config, json: values.json ?? false,
       jail: values.jail, all: values.all, confirm: values.confirm, force: values.force ?? false, early: values.early ?? false,
-      ifChanged: values['if-changed'] ?? false,
+      ifChanged: values['if-changed'] ?? false, dryRun: values['dry-run'] ?? false,
       packet: Object.fromEntries(PACKET_OPTIONS.filter((o) => values[o] !== undefined).map((o) => [o, values[o]])) as PacketOptions };
     for (const [option, verbs] of Object.entries(VERB_OPTIONS)) {
       if (values[option as keyof typeof values] !== undefined && !verbs.includes(verb!)) throw new UsageError(`--${option} goes with ${verbs.join(', ')}, not ${verb}`);

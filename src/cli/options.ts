@@ -13,6 +13,7 @@ export const OPTIONS = {
   force: { type: 'boolean' },
   early: { type: 'boolean' },
   'if-changed': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
   src: { type: 'string' },
   dst: { type: 'string' },
   proto: { type: 'string' },
