@@ -95,7 +95,11 @@ const groupTitle = (group: string) => GROUP_TITLES[group as Group] ?? group;
 export function formatAnswer(a: Answer): string {
   const lines = [`${a.verdict.toUpperCase()}: ${describePacket(a.packet)}, ${a.packet.hook} hook (${a.backend})`];
   lines.push(a.chain === null ? `decided by: ${a.rule} (nothing filters this hook)` : `decided by: ${a.rule}`);
-  if (a.chain !== null) lines.push(`  in chain ${a.chain}${a.group ? `, group ${a.group} (${groupTitle(a.group)})` : a.rule.startsWith('policy ') ? '' : ', a rule that is not tsfirewall\'s'}`);
+  if (a.chain !== null) {
+    const what = a.group ? `, group ${a.group} (${groupTitle(a.group)})` : a.rule.startsWith('policy ') ? ''
+      : a.ban ? ', an entry of the ban list' : ', a rule that is not tsfirewall\'s';
+    lines.push(`  in chain ${a.chain}${what}`);
+  }
   if (a.ban) {
     lines.push(`banned: ${a.ban.jail ? `jail ${a.ban.jail}` : 'by a ban list'} (${a.ban.in}), ` +
       `${a.ban.expiresIn === undefined ? 'until unbanned' : `${duration(a.ban.expiresIn)} left`}`);

@@ -12,7 +12,7 @@ export interface RecentEntry {
   readonly src: string;
   readonly ttl: number;
   readonly lastSeen: number;
-  /** Jiffies of the remembered hits, oldest first. */
+  /** Jiffies of the remembered hits, in the kernel's ring order. */
   readonly hits: readonly number[];
 }
 
@@ -21,7 +21,9 @@ export function parseRecent(text: string): RecentEntry[] {
     const src = /^src=(\S+)/.exec(line)?.[1] ?? '';
     const ttl = Number(/ttl: (\d+)/.exec(line)?.[1] ?? 0);
     const lastSeen = Number(/last_seen: (\d+)/.exec(line)?.[1] ?? 0);
-    const hits = (/last_pkts: ([\d, ]+)/.exec(line)?.[1] ?? '').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
+    // xt_recent prints "oldest_pkt: INDEX STAMP, STAMP, ..." (the index is where the ring starts); ipt_recent printed "last_pkts:".
+    const stamps = /oldest_pkt: \d+ ([\d, ]+)/.exec(line)?.[1] ?? /last_pkts: ([\d, ]+)/.exec(line)?.[1] ?? '';
+    const hits = stamps.split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
     return { src, ttl, lastSeen, hits };
   });
 }

@@ -97,7 +97,8 @@ export function readRule(line: string, chains: ReadonlySet<string>, table: strin
     if (opt === '--match-set' && !was && vals[1] === 'src') { r.match.srcSet = vals[0]!; continue; }
     const read = OPTIONS[`${r.module} ${opt}`];
     if (read && !was) read(r, vals);
-    else r.unread.push([...(was ? ['!'] : []), r.module ? `-m ${r.module}` : '', opt, ...vals].filter(Boolean).join(' '));
+    // A module's option is shown with its module; -i, -p and the like belong to no module.
+    else r.unread.push([...(was ? ['!'] : []), r.module && opt.startsWith('--') ? `-m ${r.module}` : '', opt, ...vals].filter(Boolean).join(' '));
   }
   return { match: done(r), target: { kind: 'CONTINUE' } };
 }
