@@ -63,17 +63,21 @@ function commonRun(a: readonly string[], b: readonly string[]): [number, number]
   return pairs;
 }
 
-/** The rules between two kept ones: same group and same kind of target pair up as changed, in order. */
+/**
+ * The rules between two kept ones: same group and same kind of target pair up as changed. Removals that pair with
+ * nothing come first, then the new rules in their own order, so the report follows the talk's order.
+ */
 function gapChanges(place: Omit<RuleChange, 'group' | 'kind'>, removed: readonly Rule[], added: readonly Rule[]): RuleChange[] {
-  const out: RuleChange[] = [];
-  const left = [...added];
-  for (const before of removed) {
-    const at = left.findIndex((a) => a.group === before.group && a.target.kind === before.target.kind);
-    if (at < 0) { out.push({ ...place, group: before.group, kind: 'removed', before }); continue; }
-    const after = left.splice(at, 1)[0]!;
-    out.push({ ...place, group: after.group, kind: 'changed', before, after });
-  }
-  return [...out, ...left.map((after) => ({ ...place, group: after.group, kind: 'added' as const, after }))];
+  const left = [...removed];
+  const pairs = added.map((after) => {
+    const at = left.findIndex((b) => b.group === after.group && b.target.kind === after.target.kind);
+    return { after, before: at < 0 ? undefined : left.splice(at, 1)[0] };
+  });
+  return [
+    ...left.map((before): RuleChange => ({ ...place, group: before.group, kind: 'removed', before })),
+    ...pairs.map(({ after, before }): RuleChange => (before
+      ? { ...place, group: after.group, kind: 'changed', before, after } : { ...place, group: after.group, kind: 'added', after })),
+  ];
 }
 
 /** What loading `next` over `loaded` changes, chain by chain in the plans' order. */
