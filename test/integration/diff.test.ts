@@ -10,14 +10,17 @@ import { BACKENDS, isIptables, kernelBans, mustExec, tool, tsfw, tsfwOk, useCliC
 
 const cli = useCliCopy();
 
-/** Everything the kernel holds in this namespace, counters aside: every table of every tool, and the ban sets. */
+/**
+ * Everything the kernel holds in this namespace, counters aside: every table of every tool, and the ban sets (a
+ * ban's timeout counts down by itself, so only that number is left out).
+ */
 async function wholeRuleset(fw: Host, backend: BackendName): Promise<string> {
   const nft = await mustExec(fw, ['nft', '-s', 'list', 'ruleset']);
   const saves = isIptables(backend)
     ? await Promise.all((['ipv4', 'ipv6'] as const).map((f) => mustExec(fw, [tool(backend, f, '-save')])))
     : [];
   const clean = (t: string) => t.split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, '[0:0]')).join('\n');
-  return [nft, ...saves.map(clean), await kernelBans(fw, backend)].join('\n---\n');
+  return [nft, ...saves.map(clean), (await kernelBans(fw, backend)).replace(/^(add \S+ \S+ timeout )\d+$/gm, '$1N')].join('\n---\n');
 }
 
 interface Report { same: boolean; changes: { group: string; change: string; before: string[] | null; after: string[] | null; causes: string[] }[];

@@ -129,7 +129,7 @@ describe.each(BACKENDS)('explain against the kernel on %s', (backend) => {
     expect(text).toMatch(/\nbanned: jail tsfw-ssh \((set f2b-SSH|chain fail2ban-SSH)\), (\d+[dhms])+ left\n/);
   }, 300_000);
 
-  test(`${RUNS} random packets: explain's verdict is what the kernel does`, async () => {
+  test(`${EXAMPLES.length} chosen and ${RUNS} random packets: explain's verdict is what the kernel does`, async () => {
     expect(probers.size, 'the ban test set the lab up').toBe(6);
     const src = (s: Source) => (s === 'self' ? MYIP : hosts[s].ip);
     let line = 0;
@@ -166,7 +166,7 @@ describe.each(BACKENDS)('explain against the kernel on %s', (backend) => {
       if (a.verdict !== 'drop') expect(await counted(), `${what}: "${a.rule}" counted it`).toBeGreaterThan(before);
       const key = `${a.verdict} ${a.ban ? 'bans' : a.group ?? 'foreign'}`;
       seen.set(key, (seen.get(key) ?? 0) + 1);
-    }), { numRuns: RUNS, endOnFailure: true, examples: EXAMPLES.map((e) => [e]) });
+    }), { numRuns: EXAMPLES.length + RUNS, endOnFailure: true, examples: EXAMPLES.map((e) => [e]) });
     // The examples make sure every kind of verdict was met whatever the random part drew.
     const kinds = [...seen.keys()].join(', ');
     for (const want of ['accept friends', 'accept services', 'accept replies', 'drop bans', 'drop services', 'drop policy', 'reject foreign']) {

@@ -12,6 +12,7 @@ import { jailsOf } from '../../bans/jails.js';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/types.js';
 import { resolveHostChoices } from '../../discover/choices.js';
+import { discoverHost } from '../../discover/host.js';
 import { NotRunningError } from '../../errors.js';
 import { broadcastOf, completeProbe, hookOf, parseProbe, type HostSide } from '../../explain/probe.js';
 import { answerOf, banOf, formatAnswer } from '../../explain/report.js';
@@ -22,14 +23,16 @@ import { familyOf } from '../../safety/packet-match.js';
 import { readLoaded } from '../../state/loaded.js';
 import type { Command } from '../context.js';
 
-/** This host's addresses now (node:os), and the ones the loaded rules were made for (the record). */
-function hostSide(): HostSide {
+/**
+ * This host's addresses now (node:os), and MYIP: the interface's address now (where packets go, even when the rules
+ * were made for an earlier one), else the one the loaded rules were made for (the record).
+ */
+async function hostSide(config: Config | undefined): Promise<HostSide> {
   const addrs = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
+  const now = config ? await discoverHost(config, { scan: false }).catch(() => undefined) : undefined;
   const loadedFor = readLoaded()?.addresses ?? [];
-  const first = (family: Family) => loadedFor.find((a) => familyOf(a) === family)
-    ?? addrs.find((a) => a.family === (family === 'ipv4' ? 'IPv4' : 'IPv6') && !a.internal && !a.address.startsWith('fe80'))?.address;
-  const v4 = first('ipv4');
-  const v6 = first('ipv6');
+  const v4 = now?.myip ?? loadedFor.find((a) => familyOf(a) === 'ipv4');
+  const v6 = now?.myip6[0] ?? loadedFor.find((a) => familyOf(a) === 'ipv6');
   return {
     local: addrs.map((a) => a.address.toLowerCase()),
     broadcasts: addrs.map((a) => (a.family === 'IPv4' && a.cidr ? broadcastOf(a.cidr) : undefined)).filter((b): b is string => b !== undefined),
@@ -60,7 +63,7 @@ const explain: Command = async (ctx) => {
   }
   const family = familyOf(typed.src);
   const { backend, walk } = await loadedWalk(await detectBackend(config?.backend ?? 'auto'), family);
-  const host = hostSide();
+  const host = await hostSide(config);
   const probe = completeProbe(typed, host);
   const hook = hookOf(probe, host);
   const verdict = evaluate(walk, walk.hooks[hook], hook, probe, { facts: walk.facts });
