@@ -28,7 +28,10 @@ import { prepare } from '../pipeline.js';
 
 const start: Command = async (ctx) => {
   // A dry run only reads, so it takes no lock: it is diff, under reload's name.
-  if (ctx.dryRun) return (await import('./diff.js')).default(ctx);
+  if (ctx.dryRun) {
+    if (ctx.confirm !== undefined || ctx.ifChanged) throw new UsageError('--dry-run changes nothing, so it takes neither --confirm nor --if-changed');
+    return (await import('./diff.js')).default(ctx);
+  }
   const confirmSeconds = parseConfirm(ctx.confirm);
   return exclusive(async () => {
     const { config, host, plan, backend, settings } = await prepare(ctx);
