@@ -1,3 +1,5 @@
+import type { PacketOptions } from '../explain/probe.js';
+
 /** What every verb receives: the parsed command line, nothing global. */
 export interface Context {
   readonly verb: string;
@@ -23,6 +25,10 @@ export interface Context {
   readonly ifChanged?: boolean;
   /** metrics: write to this file (atomically, for node_exporter) instead of stdout. */
   readonly textfile?: string;
+  /** reload: print what would change (as `diff` does) and change nothing. */
+  readonly dryRun?: boolean;
+  /** explain: the packet, as typed (validated by the verb). */
+  readonly packet?: PacketOptions;
 }
 
 /** A verb: resolves to the process exit code (LSB), or throws a TsfwError that carries one. */

@@ -10,6 +10,7 @@ import type { Context } from './context.js';
 import { usage, verbHelp } from './help/text.js';
 import { OPTIONS, type OptionSpec } from './options.js';
 import { VERBS } from './verbs.js';
+import type { PacketOptions } from '../explain/probe.js';
 import { mark } from '../trace.js';
 import { VERSION } from '../version.js';
 
@@ -24,6 +25,9 @@ function checkOptions(verb: string, values: Readonly<Record<string, unknown>>): 
     }
   }
 }
+
+/** explain's packet, option by option. */
+const PACKET_OPTIONS = ['src', 'dst', 'proto', 'dport', 'iface', 'state'] as const;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const code = await dispatch(argv);
@@ -53,7 +57,8 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     checkOptions(verb!, values);
     const ctx: Context = { verb: verb!, args, options: values, configPath: values.config, json: values.json ?? false,
       jail: values.jail, all: values.all, confirm: values.confirm, force: values.force ?? false, early: values.early ?? false,
-      ifChanged: values['if-changed'] ?? false, textfile: values.textfile };
+      ifChanged: values['if-changed'] ?? false, textfile: values.textfile, dryRun: values['dry-run'] ?? false,
+      packet: Object.fromEntries(PACKET_OPTIONS.filter((o) => values[o] !== undefined).map((o) => [o, values[o]])) as PacketOptions };
     const command = (await spec.load()).default;
     mark('verb loaded');
     return await command(ctx);

@@ -142,6 +142,28 @@ export const VERBS: Readonly<Record<string, VerbSpec>> = {
       'repair rules changed from outside. Runs until SIGTERM or SIGINT (exit 0); exits 1 if `ip monitor` ends. ' +
       'This is what tsfirewall-watch.service runs.'],
   },
+  explain: {
+    load: () => import('./commands/explain.js'),
+    args: '--src IP --proto tcp|udp|icmp [--dport N]',
+    summary: 'which rule decides a packet, its verdict, and its path through the live chains',
+    text: [
+      'Name the rule that decides a packet and its verdict (`accept`, `drop` or `reject`), with the path through the ' +
+        'live chains of every table: a ban-set hit (with the jail and the time left), the hit-rate limiter, trust, ' +
+        'the policy. It reads the kernel\'s ruleset, so rules of other tools count. `--src` and `--proto` are needed; ' +
+        '`--dst` defaults to this host\'s address, `--state` to `new`. With `--json`: verdict, rule, chain and path.',
+      'Exit 0 with an answer, 2 for a bad option (named), 3 when nothing of ours is loaded.',
+    ],
+  },
+  diff: {
+    load: () => import('./commands/diff.js'),
+    summary: 'the loaded rules against what a reload would load, with the config keys that cause each difference',
+    text: [
+      'Show, rule by rule and in the talk\'s groups, what a reload would add, remove and change, and which config keys ' +
+        'or address changes cause each difference; rules changed in the kernel from outside are listed too. Colour ' +
+        'on a terminal (not with NO_COLOR). `reload --dry-run` prints the same and changes nothing.',
+      'Exit 0 when they are the same, 1 when they differ, 3 when the firewall is not running.',
+    ],
+  },
   metrics: {
     load: () => import('./commands/metrics.js'),
     summary: 'the counters and state in the Prometheus text format (--textfile PATH: for node_exporter)',

@@ -13,7 +13,12 @@ import { KNOWN_SERVICES } from './services.js';
 import type { Config, ServiceConfig } from './types.js';
 import { ValueError } from './values.js';
 
-export interface LoadedConfig { readonly config: Config; readonly warnings: readonly string[] }
+export interface LoadedConfig {
+  readonly config: Config;
+  readonly warnings: readonly string[];
+  /** The file's settings as written (key -> value): what diff names when it says which key changed. */
+  readonly values: Readonly<Record<string, string>>;
+}
 
 export function loadConfig(flag?: string, env = process.env): LoadedConfig {
   const { path, text } = readConfigText(flag, env);
@@ -104,7 +109,17 @@ export function parseConfig(text: string, source?: string): LoadedConfig {
   if (config.netmask === 0 && config.trustLocalSubnet) {
     warnings.push(`${where(source, at('NETMASK'))}NETMASK=0 with TRUST_LOCAL_SUBNET=yes makes every address a trusted local: nothing is filtered`);
   }
-  return { config, warnings };
+  return { config, warnings, values };
+}
+
+/**
+ * Settings (as LoadedConfig.values holds them) -> Config, as if a file held exactly them: diff compiles the settings
+ * the rules were loaded with, one change at a time. Single quotes keep a value literal in dotenv; a value holding one
+ * goes in double quotes, one holding both in backticks.
+ */
+export function parseSettings(values: Readonly<Record<string, string>>, source = 'the loaded settings'): LoadedConfig {
+  const quote = (v: string) => (!v.includes("'") ? `'${v}'` : !v.includes('"') ? `"${v}"` : `\`${v}\``);
+  return parseConfig(Object.entries(values).map(([k, v]) => `${k}=${quote(v)}`).join('\n') + '\n', source);
 }
 
 type Reader = <T>(key: string, spec: KeySpec<T>, fallback?: string) => T | undefined;

@@ -37,7 +37,7 @@ export function checkSession(plan: Plan, s: SshSession): LockoutCheck {
   for (const state of ['NEW', 'ESTABLISHED'] as const) {
     const v = evaluateInput(ruleset, { src: s.client, dst: s.server, proto: 'tcp', dport: s.serverPort, state });
     v.conditional.forEach((r) => conditional.add(r));
-    if (v.action === 'DROP') {
+    if (v.action !== 'ACCEPT') {
       const what = state === 'NEW' ? 'a new SSH connection' : 'this open SSH session';
       const by = v.rule ? `the rule "${describeRule(v.rule)}"` : `the ${family} INPUT policy DROP`;
       refusals.push(`${what} from ${s.client} to ${s.server} port ${s.serverPort} would be dropped by ${by}`);

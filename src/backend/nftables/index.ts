@@ -16,6 +16,8 @@ import { TABLE_REF } from './layout.js';
 import { flushDocument, forgetDocument, limiterNames, limiterSetsOf } from './limiter.js';
 import { parseTable } from './parse.js';
 import { removeDocument, renderDocument, rollbackDocument } from './render.js';
+import { renderRule } from './rules.js';
+import { walkOfRuleset } from './walk.js';
 
 /** The snapshot: the table as `nft list` prints it (a rollback loads that text back), undefined when absent. */
 interface SnapshotData { readonly listing?: string; readonly json?: string }
@@ -86,6 +88,16 @@ export function nftablesBackend(): FirewallBackend {
       }
     },
     readLive: async (families: readonly Family[]) => parseTable(await listTable(true), families).live,
+    // Every table, not only ours: each base chain at a hook filters on its own, and a drop in any one is final.
+    readWalk: async (family) => {
+      const r = await run(nft(), ['-j', 'list', 'ruleset']);
+      if (r.exitCode !== 0) throw new ApplyError(`cannot read the nftables ruleset: ${why(r)}`);
+      const { sets, ...walk } = walkOfRuleset(r.stdout, family);
+      return { family, ...walk, facts: { sets } };
+    },
+    showRule: (rule, at, plan) => [...renderRule(rule, {
+      ...at, banChains: new Set(plan.banChains), ipsets: new Map(plan.ipsets.map((s) => [s.name, s])),
+    }).lines],
     intact: intactProblems,
     remove: () => apply(removeDocument(), `removing table ${TABLE_REF} failed`),
     bans: nftBanStore(),

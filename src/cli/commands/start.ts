@@ -28,11 +28,16 @@ import { say } from '../../output.js';
 import { prepare } from '../pipeline.js';
 
 const start: Command = async (ctx) => {
+  // A dry run only reads, so it takes no lock: it is diff, under reload's name.
+  if (ctx.dryRun) {
+    if (ctx.confirm !== undefined || ctx.ifChanged) throw new UsageError('--dry-run changes nothing, so it takes neither --confirm nor --if-changed');
+    return (await import('./diff.js')).default(ctx);
+  }
   const confirmSeconds = parseConfirm(ctx.confirm);
   return exclusive(async () => {
-    const { config, host, plan, backend } = await prepare(ctx);
+    const { config, host, plan, backend, settings } = await prepare(ctx);
     const boot = isBootHost(host);
-    const record = { ...recordOf(host, plan), backend: backend.name };
+    const record = { ...recordOf(host, plan, settings), backend: backend.name };
     const skip = boot || ctx.ifChanged ? await reasonToSkip(backend, record, boot) : undefined;
     if (skip) {
       say(skip);

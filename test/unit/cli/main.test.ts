@@ -29,6 +29,12 @@ describe('usage errors exit 2 and name the problem', () => {
     [['frob', '--help'], /unknown command "frob"/],
     [['start', '--confirm', '0'], /--confirm expects a number of seconds from 1 to 3600, got "0"/],
     [['frob'], /unknown command "frob"/],
+    [['status', '--src', '192.0.2.1'], /--src goes with explain, not status/],
+    [['start', '--dry-run'], /--dry-run goes with reload, force-reload, not start/],
+    [['reload', '--dry-run', '--confirm', '60'], /--dry-run changes nothing, so it takes neither --confirm nor --if-changed/],
+    [['explain'], /explain needs --src IP/],
+    [['explain', '--src', '192.0.2.1', '--proto', 'tcp', '--dport', '99999'], /--dport expects a port number from 1 to 65535, got "99999"/],
+    [['explain', '--src', 'x', '--proto', 'tcp'], /--src expects an IPv4 or IPv6 address, got "x"/],
     [[], /no command given/],
     [['start', '--no-such-option'], /Unknown option '--no-such-option'/],
   ])('%j', async (args, message) => {
