@@ -1,6 +1,7 @@
 /**
- * What the INPUT chain of a compiled ruleset does with one packet, decided on the model (src/model.ts) without a
- * kernel: the lock-out guard asks it whether the admin's next SSH connection would get in. Matches the kernel
+ * What the INPUT (or OUTPUT) chain of a compiled ruleset does with one packet, decided on the model (src/model.ts)
+ * without a kernel: the lock-out guard asks it whether the admin's next SSH connection would get in, and whether
+ * the session's replies would get out. Matches the kernel
  * cannot settle in advance (hit-rate limits, ban sets, ban chains fail2ban fills later) are "maybe": a maybe-DROP
  * is recorded and passed over, a maybe-ACCEPT is not trusted, so the verdict errs towards "locked out".
  */
@@ -14,7 +15,11 @@ export interface Probe {
   readonly dport: number;
   /** NEW: a fresh connection; ESTABLISHED: a packet of the session already open. */
   readonly state: 'NEW' | 'ESTABLISHED';
+  /** The interface the packet arrives on (INPUT) or leaves by (OUTPUT), where the routes tell; else "maybe". */
+  readonly iface?: string;
 }
+
+export type Direction = 'INPUT' | 'OUTPUT';
 
 export interface Verdict {
   readonly action: 'ACCEPT' | 'DROP';
@@ -27,18 +32,21 @@ export interface Verdict {
 type Tri = 'yes' | 'no' | 'maybe';
 const MAX_DEPTH = 8;
 
-export function evaluateInput(ruleset: Ruleset, probe: Probe): Verdict {
+export const evaluateInput = (ruleset: Ruleset, probe: Probe): Verdict => evaluateChain(ruleset, 'INPUT', probe);
+
+export function evaluateChain(ruleset: Ruleset, chain: Direction, probe: Probe): Verdict {
   const filter = ruleset.tables.find((t) => t.name === 'filter');
   if (!filter) return { action: 'ACCEPT', conditional: [] };
   const conditional: Rule[] = [];
-  const walk = (chain: string, depth: number): Verdict | undefined => {
-    for (const rule of filter.rules.filter((r) => r.chain === chain)) {
-      const m = matches(rule.match, probe);
+  const walk = (name: string, depth: number): Verdict | undefined => {
+    for (const rule of filter.rules.filter((r) => r.chain === name)) {
+      const m = matches(rule.match, probe, chain);
       if (m === 'no') continue;
       const t = rule.target;
       if (t.kind === 'jump') {
-        // A ban chain is empty in the model but fail2ban fills it: whatever it holds could drop this source.
-        conditional.push(rule);
+        // A ban chain is empty in the model but fail2ban fills it: whatever it holds could drop this source. A
+        // chain the plan fills (the per-address unicast chain) decides by its own rules.
+        if (!filter.rules.some((r) => r.chain === t.chain)) conditional.push(rule);
         const inner = depth < MAX_DEPTH ? walk(t.chain, depth + 1) : undefined;
         if (inner && m === 'yes') return inner;
         continue;
@@ -52,16 +60,18 @@ export function evaluateInput(ruleset: Ruleset, probe: Probe): Verdict {
     }
     return undefined;
   };
-  const decided = walk('INPUT', 0);
+  const decided = walk(chain, 0);
   if (decided) return decided;
-  const policy = filter.chains.find((c) => c.name === 'INPUT')?.policy ?? 'ACCEPT';
+  const policy = filter.chains.find((c) => c.name === chain)?.policy ?? 'ACCEPT';
   return { action: policy, conditional };
 }
 
-function matches(m: Match, p: Probe): Tri {
+function matches(m: Match, p: Probe, chain: Direction): Tri {
+  // A packet has an inbound interface in INPUT and an outbound one in OUTPUT, never the other.
+  const [ours, theirs] = chain === 'INPUT' ? [m.inIface, m.outIface] : [m.outIface, m.inIface];
   const parts: Tri[] = [
-    m.inIface === undefined ? 'yes' : ifaceMatch(m.inIface, p),
-    m.outIface === undefined ? 'yes' : 'no',
+    ours === undefined ? 'yes' : ifaceMatch(ours, p, chain),
+    theirs === undefined ? 'yes' : 'no',
     addr(m.src, p.src),
     p.dst === undefined ? (m.dst ? 'maybe' : 'yes') : addr(m.dst, p.dst),
     m.proto === undefined ? 'yes' : m.proto === p.proto ? 'yes' : 'no',
@@ -76,14 +86,16 @@ function matches(m: Match, p: Probe): Tri {
   return parts.includes('no') ? 'no' : parts.includes('maybe') ? 'maybe' : 'yes';
 }
 
-/** Only loopback traffic arrives on lo; which other interface a remote packet uses is not known here. */
-function ifaceMatch(iface: string, p: Probe): Tri {
-  const loopback = isLoopback(p.src);
+/** The probe's interface when the routes gave it; else only loopback traffic is known to use lo. */
+function ifaceMatch(iface: string, p: Probe, chain: Direction): Tri {
+  if (p.iface !== undefined) return p.iface === iface ? 'yes' : 'no';
+  const loopback = isLoopback(chain === 'INPUT' ? p.src : p.dst ?? '');
   if (iface === 'lo') return loopback ? 'yes' : 'no';
   return loopback ? 'no' : 'maybe';
 }
 
 function isLoopback(ip: string): boolean {
+  if (!ipaddr.isValid(ip)) return false;
   const a = ipaddr.process(ip);
   return a.range() === 'loopback';
 }

@@ -38,7 +38,15 @@ const recordName = () => `loaded.${netnsTag()}.json`;
 export function recordOf(host: HostFacts | BootHost, plan: Plan): LoadedRecord {
   // The plan itself, not one backend's text of it: the record must mean the same whichever backend loads it.
   const rules = JSON.stringify({ rulesets: plan.rulesets, ipsets: plan.ipsets });
-  return isBootHost(host) ? { rules } : { addresses: [host.myip, ...host.myip6], rules };
+  return isBootHost(host) ? { rules } : { addresses: hostAddresses(host), rules };
+}
+
+/**
+ * The addresses a ruleset was compiled for, as status names them: MYIP, the IPv6 ones, then every other address of
+ * the host's interfaces (each counts as "addressed to me", so an added one is a change to reload for).
+ */
+export function hostAddresses(host: HostFacts): string[] {
+  return [...new Set([...(host.myip === undefined ? [] : [host.myip]), ...host.myip6, ...(host.locals ?? [])])];
 }
 
 /** The ban sets a record accounts for; a record written before `sets` existed names its own plan's. */
