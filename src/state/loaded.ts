@@ -38,7 +38,9 @@ const recordName = () => `loaded.${netnsTag()}.json`;
 export function recordOf(host: HostFacts | BootHost, plan: Plan): LoadedRecord {
   // The plan itself, not one backend's text of it: the record must mean the same whichever backend loads it.
   const rules = JSON.stringify({ rulesets: plan.rulesets, ipsets: plan.ipsets });
-  return isBootHost(host) ? { rules } : { addresses: hostAddresses(host), rules };
+  // A link-local address is named only where a rule names it (IPV6=mirror): every interface has one, and a
+  // ruleset that ignores them must not read as compiled for another host when an interface comes or goes.
+  return isBootHost(host) ? { rules } : { addresses: hostAddresses(host).filter((a) => !/^fe[89ab]/i.test(a) || rules.includes(`"${a}/128"`)), rules };
 }
 
 /**

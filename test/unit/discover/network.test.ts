@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { discoverHost, localAddresses } from '../../../src/discover/host.js';
 import { defaultRouteIfaces } from '../../../src/discover/routes.js';
-import { hostAddresses } from '../../../src/state/loaded.js';
+import { compile } from '../../../src/compile/plan.js';
+import { hostAddresses, recordOf } from '../../../src/state/loaded.js';
 import { config } from '../fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsfw-disc-'));
@@ -47,6 +48,13 @@ describe('every address counts', () => {
       locals: ['192.0.2.10', '192.0.2.50', '2001:db8:1::10', 'fe80::10', '192.0.2.253'],
     });
     expect(hostAddresses(host)).toEqual(['192.0.2.10', '2001:db8:1::10', '192.0.2.50', 'fe80::10', '192.0.2.253']);
+  });
+
+  test('the loaded record names a link-local address only where the rules do (IPV6=mirror)', async () => {
+    const host = await discoverHost(config('INTERFACE=eth0'), { ...noRoutes, interfaces: () => INTERFACES });
+    const addresses = (ipv6: string) => recordOf(host, compile(config(`IPV6=${ipv6}`), host)).addresses;
+    expect(addresses('drop')).toEqual(['192.0.2.10', '2001:db8:1::10', '192.0.2.50', '192.0.2.253']);
+    expect(addresses('mirror')).toContain('fe80::10');
   });
 
   test('a static MYIP still counts the other addresses; MYIP6/NETMASK6 fix the IPv6 ones', async () => {
