@@ -4,9 +4,11 @@
  * start is pending in status, `reload --if-changed` (what the address watcher runs) picks it up, and what is
  * addressed to none of them (a broadcast) is still dropped. fw has eth0 on the LAN and eth1 towards `inner`.
  */
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLab, FW_AND_NEIGHBOURS, listen, type Host, type Lab } from '../harness/netns.js';
-import { BACKENDS, connects, isIptables, mustExec, ruleCounter, tsfw, tsfwOk, useCliCopy, type BackendName } from './helpers.js';
+import { until } from '../harness/poll.js';
+import { BACKENDS, connects, isIptables, mustExec, ruleCounter, sleep, tsfw, tsfwEnv, tsfwOk, useCliCopy, type BackendName } from './helpers.js';
 
 const MYIP = '192.0.2.10';
 const ETH1 = '192.0.2.253';
@@ -78,5 +80,27 @@ describe.each(BACKENDS)('per-interface rules and every address with %s', (backen
     // Gone again: the next reload --if-changed takes it out of the rules.
     expect(await tsfwOk(cli.path, h.fw, backend, ['reload', '--if-changed'], config)).toMatch(/^firewall reloaded/m);
     expect((await run(['status'], config)).stdout).not.toMatch(/^pending:/m);
+  });
+
+  test('the address watcher picks a secondary address up on its own', async () => {
+    const config = configs.write(BASE);
+    await tsfwOk(cli.path, h.fw, backend, ['start'], config);
+    const child = spawn('ip', ['netns', 'exec', h.fw.ns, process.execPath, cli.path, '--config', config, 'watch'], {
+      env: { ...process.env, ...tsfwEnv(cli.path, backend, h.fw.ns) }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    for (const stream of [child.stdout, child.stderr]) stream.on('data', (d: Buffer) => { output += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const third = '192.0.2.60';
+    try {
+      await until('the watcher to start', async () => output.includes('watching this host\'s addresses'), 15);
+      await mustExec(h.fw, ['ip', 'addr', 'add', `${third}/32`, 'dev', 'eth0']);
+      await until('the watcher to log the reload', async () => /address changed: firewall reloaded/.test(output), 20);
+      expect(await connects(h.out, third, 80)).toBe(true);
+    } finally {
+      child.kill('SIGTERM');
+      await mustExec(h.fw, ['ip', 'addr', 'del', `${third}/32`, 'dev', 'eth0']);
+    }
+    expect(await Promise.race([exited, sleep(10_000).then(() => 'still running')])).toBe(0);
   });
 });
