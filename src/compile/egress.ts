@@ -10,6 +10,7 @@ import type { Family, Match, Rule } from '../model.js';
 import { icmpv6Rules } from './icmpv6.js';
 import { isFamily } from './input.js';
 
+/** OUTPUT's verdict for what the chain did not accept: the seed's ACCEPT unless the config closes it. */
 export const outputPolicy = (config: Pick<Config, 'egress'>): 'ACCEPT' | 'DROP' => (config.egress.policy === 'drop' ? 'DROP' : 'ACCEPT');
 
 /** One allow item's match in one family, or undefined when its destination is the other family's. */

@@ -10,6 +10,7 @@ import { quoted } from './quote.js';
 import { KEY_FAMILIES, type KeySpec } from './schema.js';
 import { netdevName, ValueError } from './values.js';
 
+/** The families by their key prefix (FORWARD, ROUTE, INTERFACE): what familyKey() tells a key belongs to. */
 export type FamilyName = keyof typeof KEY_FAMILIES;
 type Reader = <T>(key: string, spec: KeySpec<T>, fallback?: string) => T | undefined;
 
@@ -35,6 +36,7 @@ export function familyKeysFor(keys: readonly string[]): string[] {
   return out;
 }
 
+/** What the families add to Config, spread into it by the loader. */
 export interface NetworkConfig {
   readonly interfaces: readonly InterfacePolicy[];
   readonly forwards: readonly PortForward[];
