@@ -48,8 +48,12 @@ export function endpoints(raw: string): Endpoint[] {
  */
 export function forwardSpec(raw: string): Omit<PortForward, 'name' | 'from'> {
   const v = raw.trim();
-  const m = /^(tcp|udp):([^:>-]+(?:[-:][^:>-]+)?)->([^:]+)(?::([^:]+))?$/i.exec(v);
   const expected = `expected PROTO:PORT->ADDRESS[:PORT] like tcp:8080->198.51.100.20:80 (PROTO tcp or udp, ADDRESS IPv4)`;
+  const target = v.split('->')[1] ?? '';
+  if (target.includes('[') || (target.match(/:/g) ?? []).length > 1) {
+    return fail(`${expected}; ${quoted(target)} is not an IPv4 address (IPv6 hosts are reached by routing: ROUTE_<NAME>_* keys)`);
+  }
+  const m = /^(tcp|udp):([^:>-]+(?:[-:][^:>-]+)?)->([^:]+)(?::([^:]+))?$/i.exec(v);
   if (!m) return fail(`${expected}, got ${quoted(raw)}`);
   const [, proto, portText, addr, toPortText] = m as unknown as [string, string, string, string, string | undefined];
   if (!isDottedQuad(addr)) {

@@ -30,7 +30,7 @@ describe('port forwards', () => {
 
   test.each([
     ['FORWARD_WEB=tcp:8080->198.51.100.020:80', /line 1: FORWARD_WEB: .*not an IPv4 address/],
-    ['FORWARD_WEB=tcp:8080->[2001:db8::1]:80', /FORWARD_WEB: expected PROTO:PORT->ADDRESS/],
+    ['FORWARD_WEB=tcp:8080->[2001:db8::1]:80', /FORWARD_WEB: expected PROTO:PORT->ADDRESS.*not an IPv4 address \(IPv6 hosts are reached by routing/],
     ['FORWARD_WEB=sctp:8080->198.51.100.20', /FORWARD_WEB: expected PROTO:PORT->ADDRESS/],
     ['FORWARD_WEB=tcp:6000-6010->198.51.100.20:80', /FORWARD_WEB: a port range is forwarded to the same ports/],
     ['FORWARD_WEB=tcp:99999->198.51.100.20', /FORWARD_WEB: expected a port 1-65535/],
