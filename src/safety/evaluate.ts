@@ -1,9 +1,9 @@
 /**
  * What the INPUT (or OUTPUT) chain of a compiled ruleset does with one packet, decided on the model (src/model.ts)
  * without a kernel: the lock-out guard asks it whether the admin's next SSH connection would get in, and whether
- * the session's replies would get out. Matches the kernel
- * cannot settle in advance (hit-rate limits, ban sets, ban chains fail2ban fills later) are "maybe": a maybe-DROP
- * is recorded and passed over, a maybe-ACCEPT is not trusted, so the verdict errs towards "locked out".
+ * the session's replies would get out. Matches the kernel cannot settle in advance (hit-rate limits, ban sets, ban
+ * chains fail2ban fills later, an interface the routes cannot name) are "maybe": a maybe-DROP is recorded and passed
+ * over, a maybe-ACCEPT is not trusted, so the verdict errs towards "locked out".
  */
 import ipaddr from 'ipaddr.js';
 import type { AddrMatch, Match, Rule, Ruleset } from '../model.js';
@@ -19,6 +19,7 @@ export interface Probe {
   readonly iface?: string;
 }
 
+/** The chains a session's packets meet on this host: its packets in, its replies out. */
 export type Direction = 'INPUT' | 'OUTPUT';
 
 export interface Verdict {
@@ -32,6 +33,7 @@ export interface Verdict {
 type Tri = 'yes' | 'no' | 'maybe';
 const MAX_DEPTH = 8;
 
+/** The INPUT chain's verdict: what the guard asked before OUTPUT could be closed too. */
 export const evaluateInput = (ruleset: Ruleset, probe: Probe): Verdict => evaluateChain(ruleset, 'INPUT', probe);
 
 export function evaluateChain(ruleset: Ruleset, chain: Direction, probe: Probe): Verdict {
