@@ -52,7 +52,8 @@ export function parseSave(text: string): LiveFamily {
     chains: tables.flatMap((t) => t.chains.map((c) => ({ table: t.name, ...c }))),
     rules: tables.flatMap((t) => t.rules.map((r) => ({
       table: t.name, chain: r.chain, packets: r.packets, bytes: r.bytes, ...(r.group ? { group: r.group } : {}),
-      rule: r.line.replace(/^-A \S+ /, '').replace(/ -m comment --comment "?[^" ]+"?/, ''),
+      // A rule of ours with no match of its own (a jump into a chain of ours) starts with its marker.
+      rule: r.line.replace(/^-A \S+ /, '').replace(/ -m comment --comment "?[^" ]+"?/, '').replace(/^-m comment --comment "?tsfw:\w+"? /, ''),
     }))),
   };
 }
