@@ -76,11 +76,16 @@ export function dropLogRules(config: Pick<Config, 'logDropped'>): Rule[] {
   return [{ chain: 'INPUT', group: 'dropped', match: { limit: config.logDropped }, target: { kind: 'LOG', prefix: 'tsfw drop:' } }];
 }
 
+/** A service's rules, once per interface it is limited to (SERVICE_<NAME>_INTERFACES), or once for all. */
 function serviceRules(service: ServiceConfig, family: Family): Rule[] {
-  const sources = service.from.length === 0 ? [ANY[family]] : service.from.filter(isFamily(family));
   const ifaces = service.interfaces.length === 0 ? [undefined] : service.interfaces;
+  return ifaces.flatMap((inIface) => serviceRulesOn(service, family, inIface));
+}
+
+function serviceRulesOn(service: ServiceConfig, family: Family, inIface: string | undefined): Rule[] {
+  const sources = service.from.length === 0 ? [ANY[family]] : service.from.filter(isFamily(family));
   const rules: Rule[] = [];
-  for (const inIface of ifaces) for (const proto of service.protos) {
+  for (const proto of service.protos) {
     for (const dports of portGroups(service.ports)) {
       for (const source of sources) {
         const base: Match = { ...(inIface ? { inIface } : {}), proto, dports, ...(source === ANY[family] ? {} : { src: { cidr: source } }) };
