@@ -103,7 +103,10 @@ export async function discoverHost(
   const iface = routed ?? (opts.scan === false ? undefined : await defaultIfaceFromSystemInformation());
   const all = (opts.interfaces ?? networkInterfaces)();
   const forwarding = routes(config) ? { ipForward: ipForwarding() } : {};
-  if (config.myip !== undefined) return { ...staticFacts(config, iface, all), ...forwarding };
+  if (config.myip !== undefined) {
+    const facts = staticFacts(config, iface, all);
+    return { ...facts, ...forwarding, warnings: [...facts.warnings, ...absentInterfaces(config, all)] };
+  }
   if (!iface) {
     throw new DiscoveryError('no default route to find the interface from; set INTERFACE (or MYIP and NETMASK)');
   }
@@ -126,10 +129,26 @@ export async function discoverHost(
     throw new DiscoveryError(`interface ${iface} has no IPv4 address (not configured yet, or DHCP pending?)${only6}`);
   }
   const shown = v4?.address ?? v6.myip6.join(', ');
-  const warnings = state === 'down' ? [`interface ${iface} is down; rules are loaded for ${shown}`] : [];
+  const warnings = [...(state === 'down' ? [`interface ${iface} is down; rules are loaded for ${shown}`] : []), ...absentInterfaces(config, all)];
   const locals = [...new Set([...(v4 ? [v4.address] : []), ...localAddresses(all)])];
   const v4Facts = v4 ? { myip: v4.address, prefix: Number(v4.cidr?.split('/')[1] ?? 32) } : {};
   return { iface, ...v4Facts, ...v6, locals, ...forwarding, warnings };
+}
+
+/**
+ * Interfaces the config names (INTERFACE_<IF>_POLICY, SERVICE_<NAME>_INTERFACES, route ends) that this host does
+ * not have now: a VPN's may come later, but INTERFACE_ETH0_POLICY for eth0 would never match, so it is said.
+ */
+function absentInterfaces(config: Config, all: LocalInterfaces): string[] {
+  const named = [
+    ...config.interfaces.map((i) => [i.iface, `INTERFACE_${i.iface}_POLICY`] as const),
+    ...config.services.flatMap((s) => s.interfaces.map((i) => [i, `SERVICE_${s.name.toUpperCase()}_INTERFACES`] as const)),
+    ...config.routes.flatMap((r) => [...r.from, ...r.to].flatMap((e) => ('iface' in e ? [[e.iface, `ROUTE_${r.name}`] as const] : []))),
+  ];
+  if (named.length === 0) return [];
+  const present = interfaceNames() ?? Object.keys(all);
+  return [...new Map(named.filter(([i]) => !present.includes(i))).entries()].map(([i, key]) =>
+    `${key} names interface ${i}, which this host does not have now (present: ${present.join(', ')}); its rules match once it exists`);
 }
 
 const routes = (config: Config) => config.forwards.length > 0 || config.routes.length > 0;

@@ -86,3 +86,8 @@ test('ip_forward is read only when the config routes', async () => {
   const router = await discoverHost(config('INTERFACE=eth0\nROUTE_A_FROM=any\nROUTE_A_TO=any'), { ...noRoutes, interfaces: () => INTERFACES });
   expect(typeof router.ipForward).toBe('boolean');
 });
+
+test('an interface the config names that this host does not have is said, with the ones it has', async () => {
+  const host = await discoverHost(config('INTERFACE=eth0\nINTERFACE_wgnone9_POLICY=accept\nSERVICE_SSH_INTERFACES=wgnone9'), { ...noRoutes, interfaces: () => INTERFACES });
+  expect(host.warnings).toEqual([expect.stringMatching(/^SERVICE_SSH_INTERFACES names interface wgnone9, which this host does not have now \(present: .*\); its rules match once it exists$/)]);
+});
