@@ -8,6 +8,8 @@ export type Family = 'ipv4' | 'ipv6';
 export type Group =
   | 'loopback' | 'antispoof' | 'friends' | 'unicast' | 'bans' | 'replies' | 'icmp' | 'services' | 'dropped' | 'nat'
   | 'helpers'
+  /** Interfaces trusted whole, port forwards (DNAT and their forward accept), routed traffic, what may leave. */
+  | 'interfaces' | 'forwards' | 'routes' | 'egress'
   /** A backend's own: the final drop that stands for a chain's DROP policy, and the jump into our chains. */
   | 'policy' | 'jump';
 
@@ -29,7 +31,8 @@ export interface Match {
   readonly proto?: 'tcp' | 'udp' | 'icmp' | 'ipv6-icmp';
   /** Port numbers or "lo:hi" ranges; one entry renders as -m tcp, several as -m multiport. */
   readonly dports?: readonly string[];
-  readonly ctstate?: readonly ('NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID')[];
+  /** DNAT: the connection's destination was rewritten (a port forward's, on its way to the target). */
+  readonly ctstate?: readonly ('NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID' | 'DNAT')[];
   readonly recent?: RecentMatch;
   /** Source address is in this ipset (the ban sets). */
   readonly srcSet?: string;
@@ -46,6 +49,8 @@ export type Target =
   | { readonly kind: 'LOG'; readonly prefix: string }
   | { readonly kind: 'SNAT'; readonly to: string }
   | { readonly kind: 'MASQUERADE' }
+  /** Destination NAT to "addr" or "addr:port" (a port forward). */
+  | { readonly kind: 'DNAT'; readonly to: string }
   /** Attach a connection-tracking helper (raw table), e.g. ftp, so its data connections become RELATED. */
   | { readonly kind: 'CT'; readonly helper: string };
 

@@ -7,8 +7,9 @@ import { closest } from 'fastest-levenshtein';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { readConfigText } from './file.js';
 import { scanLines } from './lines.js';
+import { checkNetwork, familyKey, familyKeysFor, readNetwork } from './network.js';
 import { quoted } from './quote.js';
-import { BACKEND_ALIASES, GLOBAL_KEYS, SERVICE_FIELDS, SERVICE_KEY, type GlobalKey, type KeySpec, type ServiceField } from './schema.js';
+import { BACKEND_ALIASES, GLOBAL_KEYS, KEY_FAMILIES, SERVICE_FIELDS, SERVICE_KEY, type GlobalKey, type KeySpec, type ServiceField } from './schema.js';
 import { KNOWN_SERVICES } from './services.js';
 import type { Config, ServiceConfig } from './types.js';
 import { ValueError } from './values.js';
@@ -66,8 +67,10 @@ export function parseConfig(text: string, source?: string): LoadedConfig {
       }
       continue;
     }
+    const family = familyKey(key);
+    if (family && family.field in KEY_FAMILIES[family.family].fields) continue;
     const known = [...Object.keys(GLOBAL_KEYS), ...serviceNames.flatMap((s) =>
-      Object.keys(SERVICE_FIELDS).map((f) => `SERVICE_${s.toUpperCase()}_${f}`))];
+      Object.keys(SERVICE_FIELDS).map((f) => `SERVICE_${s.toUpperCase()}_${f}`)), ...familyKeysFor(Object.keys(values))];
     warnings.push(`${where(source, at(key))}unknown key ${key}; ignored (did you mean ${closest(key.toUpperCase(), known)}?)`);
   }
 
@@ -85,6 +88,10 @@ export function parseConfig(text: string, source?: string): LoadedConfig {
     services,
     snat: snat(g('SNAT_INTERFACE'), g('SNAT_TO'), problems, at),
     ipv6: g('IPV6')!,
+    myip6: g('MYIP6'),
+    netmask6: g('NETMASK6'),
+    ...readNetwork(Object.keys(values), read, problems, at),
+    egress: { policy: g('OUTPUT_POLICY')!, allow: g('OUTPUT_ALLOW')! },
     modules: g('MODULES')!,
     fail2ban: g('FAIL2BAN')!,
     banMode: g('BAN_MODE')!,
@@ -96,6 +103,7 @@ export function parseConfig(text: string, source?: string): LoadedConfig {
     problems.push({ key: 'MYIP', line: at('MYIP'), message: 'is set, so NETMASK must be set too' });
   }
   checkUnique(services.map((s) => s.rateLimit?.name), 'RATE_NAME', 'hit-rate list', problems);
+  warnings.push(...checkNetwork(config, values, problems, at).map((w) => `${where(source, w.line)}${w.message}`));
   checkUnique(services.map((s) => s.bans), 'BAN_NAME', 'ban list', problems);
   if (problems.length > 0) throw new ConfigError(problems, source);
   // Legal but almost certainly a slip: a /0 "friend" accepts every packet before any service rule is reached.
@@ -146,6 +154,7 @@ function readService(name: string, read: Reader, problems: ConfigProblem[], at: 
     ports: (known || portsGiven ? f('PORTS', known?.ports.join(' ')) : undefined) ?? [],
     protos: f('PROTO', known?.protos.join(' ') ?? 'tcp') ?? ['tcp'],
     from: f('FROM') ?? [],
+    interfaces: f('INTERFACES') ?? [],
     rateLimit: rate && { ...rate, name: f('RATE_NAME', upper) ?? upper },
     logPrefix: f('LOG_PREFIX'),
     ...(known?.helper ? { helper: known.helper } : {}),
@@ -165,7 +174,8 @@ function snat(iface: string | undefined, to: string | undefined, problems: Confi
   if (to !== undefined && iface === undefined) {
     problems.push({ key: 'SNAT_TO', line: at('SNAT_TO'), message: 'is set, so SNAT_INTERFACE must be set too' });
   }
-  return iface === undefined ? undefined : { iface, to };
+  if (iface === undefined) return undefined;
+  return to === 'masquerade' ? { iface, masquerade: true } : { iface, to };
 }
 
 function checkUnique(names: (string | undefined)[], field: string, what: string, problems: ConfigProblem[]): void {

@@ -123,13 +123,22 @@ export function evaluate<R extends EvalRule>(rs: EvalRuleset<R>, entry: readonly
   return { action: 'ACCEPT', ...accepted, conditional, path, certain: !doubtful };
 }
 
+/** The chains a session's packets meet on this host: its packets in, its replies out. */
+export type Direction = 'INPUT' | 'OUTPUT';
+
+const HOOK_OF: Readonly<Record<Direction, Hook>> = { INPUT: 'input', OUTPUT: 'output' };
+
 /**
- * The lock-out guard's question: what the compiled INPUT chain does with the packet before anything is loaded.
- * The plan's user chains (ban chains) are empty until fail2ban fills them, so a jump there is conditional.
+ * The lock-out guard's question: what the compiled INPUT (or OUTPUT) chain does with the packet before anything is
+ * loaded. A user chain the plan leaves empty is a ban chain fail2ban fills later, so a jump there is conditional; a
+ * chain the plan fills (the per-address unicast chain) decides by its own rules.
  */
-export function evaluateInput(ruleset: Ruleset, probe: Probe): Verdict<Rule> {
+export function evaluateChain(ruleset: Ruleset, chain: Direction, probe: Probe): Verdict<Rule> {
   const filter = ruleset.tables.find((t) => t.name === 'filter');
   if (!filter) return { action: 'ACCEPT', conditional: [], path: [], certain: true };
-  const opaque = new Set(filter.chains.filter((c) => c.policy === undefined).map((c) => c.name));
-  return evaluate(filter, ['INPUT'], 'input', probe, { opaque });
+  const opaque = new Set(filter.chains.filter((c) => c.policy === undefined && !filter.rules.some((r) => r.chain === c.name)).map((c) => c.name));
+  return evaluate(filter, [chain], HOOK_OF[chain], probe, { opaque });
 }
+
+/** The INPUT chain's verdict: what the guard asked before OUTPUT could be closed too. */
+export const evaluateInput = (ruleset: Ruleset, probe: Probe): Verdict<Rule> => evaluateChain(ruleset, 'INPUT', probe);

@@ -41,8 +41,9 @@ export function judge(m: WalkMatch, p: Probe, hook: Hook, facts: KernelFacts): J
   const family = familyOf(p.src);
   const packet = all([
     m.family === undefined || m.family === family ? 'yes' : 'no',
-    m.inIface === undefined ? 'yes' : hook === 'output' ? 'no' : ifaceMatch(m.inIface, p),
-    m.outIface === undefined ? 'yes' : hook === 'input' ? 'no' : 'maybe',
+    m.inIface === undefined ? 'yes' : hook === 'output' ? 'no' : ifaceMatch(m.inIface, p, p.src),
+    // Leaving: the probe's interface is the one it goes out by (the lock-out guard's replies), its far end the dst.
+    m.outIface === undefined ? 'yes' : hook === 'input' ? 'no' : ifaceMatch(m.outIface, p, p.dst ?? ''),
     addr(m.src, p.src),
     m.dst === undefined ? 'yes' : p.dst === undefined ? 'maybe' : addr(m.dst, p.dst),
     m.proto === undefined ? 'yes' : protoMatch(m.proto, p),
@@ -69,11 +70,11 @@ function note(notes: string[], tri: Tri, text: string): Tri {
 }
 
 /** iptables' "eth+" and nft's "eth*" are prefixes. Only loopback traffic arrives on lo. */
-function ifaceMatch(pattern: string, p: Probe): Tri {
+function ifaceMatch(pattern: string, p: Probe, farEnd: string): Tri {
   const wildcard = /[+*]$/.test(pattern);
   const fits = (name: string) => (wildcard ? name.startsWith(pattern.slice(0, -1)) : name === pattern);
   if (p.iface !== undefined) return fits(p.iface) ? 'yes' : 'no';
-  const loopback = isLoopback(p.src);
+  const loopback = isLoopback(farEnd);
   if (fits('lo')) return loopback ? 'yes' : pattern === 'lo' ? 'no' : 'maybe';
   return loopback ? 'no' : 'maybe';
 }

@@ -43,14 +43,32 @@ export function recordOf(host: HostFacts | BootHost, plan: Plan, settings?: Read
   // The plan itself, not one backend's text of it: the record must mean the same whichever backend loads it.
   const rules = JSON.stringify({ rulesets: plan.rulesets, ipsets: plan.ipsets });
   const kept = settings === undefined ? {} : { settings };
-  return isBootHost(host) ? { rules, ...kept } : { addresses: [host.myip, ...host.myip6], rules, prefix: host.prefix, ...kept };
+  if (isBootHost(host)) return { rules, ...kept };
+  // A link-local address is named only where a rule names it (IPV6=mirror): every interface has one, and a
+  // ruleset that ignores them must not read as compiled for another host when an interface comes or goes.
+  const addresses = hostAddresses(host).filter((a) => !/^fe[89ab]/i.test(a) || rules.includes(`"${a}/128"`));
+  return { addresses, rules, ...(host.prefix === undefined ? {} : { prefix: host.prefix }), ...kept };
 }
 
-/** The host facts a record's rules were compiled for (a BootHost for the boot-time ruleset); no prefix: unknown. */
+/**
+ * The addresses a ruleset was compiled for, as status names them: MYIP, the IPv6 ones, then every other address of
+ * the host's interfaces (each counts as "addressed to me", so an added one is a change to reload for).
+ */
+export function hostAddresses(host: HostFacts): string[] {
+  return [...new Set([...(host.myip === undefined ? [] : [host.myip]), ...host.myip6, ...(host.locals ?? [])])];
+}
+
+/**
+ * The host facts a record's rules were compiled for (a BootHost for the boot-time ruleset), as near as the record
+ * tells them: MYIP first, then the host's other addresses; undefined without a prefix (a record from before it
+ * was kept, or a host with IPv6 only).
+ */
 export function loadedHost(record: LoadedRecord): HostFacts | BootHost | undefined {
   if (record.addresses === undefined) return { boot: true };
-  const [myip, ...myip6] = record.addresses;
-  return myip === undefined || record.prefix === undefined ? undefined : { iface: '', myip, prefix: record.prefix, myip6, warnings: [] };
+  const [myip, ...rest] = record.addresses;
+  if (myip === undefined || record.prefix === undefined) return undefined;
+  const myip6 = rest.filter((a) => a.includes(':') && !/^fe[89ab]/i.test(a));
+  return { iface: '', myip, prefix: record.prefix, myip6, locals: record.addresses, warnings: [] };
 }
 
 /** The ban sets a record accounts for; a record written before `sets` existed names its own plan's. */

@@ -111,7 +111,7 @@ describe.each(BACKENDS)('lifecycle with %s', (backend) => {
     expect(good.stdout + good.stderr).toMatch(/config ok/);
     const bad = await run(['check'], configs.write('SERVICES=ssh web\nIPV6=maybe\n'));
     expect(bad.exitCode).not.toBe(0);
-    expect(bad.stderr).toMatch(/line 2: IPV6: expected one of drop, mirror, off/);
+    expect(bad.stderr).toMatch(/line 2: IPV6: expected one of drop, drop-inbound, mirror, off/);
     expect(await both()).toEqual(before);
     await nothingOfOurs(h.fw, backend);
   });

@@ -70,8 +70,9 @@ export function intactProblems(loaded: Pick<Plan, 'rulesets'>, live: LiveState):
       }
       for (const chain of owned.chains) {
         if (!fam.chains.some((c) => c.table === table && c.name === chain.name)) { out.push(`${where(chain.name)} is gone`); continue; }
-        // A ban chain holds the ban daemon's entries and the boot marker nothing: there, whatever they hold.
-        if (!entered.has(chain.name)) continue;
+        // A ban chain holds the ban daemon's entries and the boot marker nothing: there, whatever they hold. A
+        // user chain the plan fills (the per-address unicast chain) is compared like ours.
+        if (!entered.has(chain.name) && chain.lines.length === 0) continue;
         out.push(...chainProblems(where(chain.name), chain.lines.map(renderedStep), rulesOf(chain.name).map(liveStep)));
       }
     }

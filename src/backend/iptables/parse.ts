@@ -57,7 +57,8 @@ export function parseSave(text: string): LiveFamily {
     rules: tables.flatMap((t) => t.rules.map((r) => ({
       table: t.name, chain: r.chain, packets: r.packets, bytes: r.bytes, ...(r.group ? { group: r.group } : {}),
       ...(r.service ? { service: r.service } : {}), ...(r.role ? { role: r.role } : {}),
-      rule: r.line.replace(/^-A \S+ /, '').replace(/ -m comment --comment "?[^" ]+"?/, ''),
+      // A rule of ours with no match of its own (a jump into a chain of ours) starts with its marker.
+      rule: r.line.replace(/^-A \S+ /, '').replace(/ -m comment --comment "?[^" ]+"?/, '').replace(/^-m comment --comment "?tsfw:[^" ]+"? /, ''),
     }))),
   };
 }

@@ -11,7 +11,7 @@ import { banTargets, jailsOf } from '../../bans/jails.js';
 import { restoreAfterStart } from '../../bans/upkeep.js';
 import { loadModules } from '../../apply/modules.js';
 import type { FirewallBackend } from '../../backend/types.js';
-import { isBootHost } from '../../discover/host.js';
+import { isBootHost, type HostFacts } from '../../discover/host.js';
 import { NotInstalledError, UsageError } from '../../errors.js';
 import { log } from '../../log.js';
 import type { Plan } from '../../model.js';
@@ -49,7 +49,7 @@ const start: Command = async (ctx) => {
     // Before anything changes, but beside apply's first reads: the guard's programs (ipset test, iptables -S)
     // and modprobe only read or load modules, and the snapshot does not depend on them.
     const preflight = async () => {
-      await guardSession(plan, backend, { force: ctx.force ?? false, serverFallback: isBootHost(host) ? undefined : host.myip });
+      await guardSession(plan, backend, { force: ctx.force ?? false, serverFallback: isBootHost(host) ? undefined : host.myip ?? host.myip6[0] });
       rememberAdminSource();
       for (const w of await loadModules(plan.modules)) log.warn(w);
     };
@@ -82,7 +82,7 @@ const start: Command = async (ctx) => {
       remember(line, 'none');
       return 0;
     }
-    const line = `firewall ${ctx.verb === 'start' ? 'started' : 'reloaded'}: ${ruleCount(plan)} rules for ${host.myip}/${host.prefix}` +
+    const line = `firewall ${ctx.verb === 'start' ? 'started' : 'reloaded'}: ${ruleCount(plan)} rules for ${addressOf(host)}` +
       `${host.iface ? ` on ${host.iface}` : ''} (${backend.label})`;
     say(`${line}${kept}`);
     // The boot-time step comes before the network and the ban daemon's own unit: it leaves fail2ban to them.
@@ -106,6 +106,10 @@ function cacheStart(backend: FirewallBackend, plan: Plan, entry: Omit<StartCache
   const document = backend.stage(plan, undefined).parts.map((p) => p.text).join('');
   if (!writeStartCache(key, { ...entry, document })) log.debug('could not write the cached start; the next start compiles again');
 }
+
+/** MYIP/NETMASK, or on a host with IPv6 only its first IPv6 address and subnet. */
+const addressOf = (host: HostFacts) => (host.myip !== undefined ? `${host.myip}/${host.prefix}`
+  : `${host.myip6[0] ?? 'no address'}${host.subnets6?.[0] ? `/${host.subnets6[0].split('/')[1]}` : ''}`);
 
 const ruleCount = (plan: Plan) => plan.rulesets.reduce((n, r) => n + r.tables.reduce((m, t) => m + t.rules.length, 0), 0);
 

@@ -40,7 +40,7 @@ describe('the record start leaves', () => {
     expect(recordLoaded(record)).toBe(true);
     const back = readLoaded()!;
     expect(back).toEqual(record);
-    expect(loadedHost(back)).toEqual({ iface: '', myip: '192.0.2.10', prefix: 24, myip6: ['2001:db8::10'], warnings: [] });
+    expect(loadedHost(back)).toEqual({ iface: '', myip: '192.0.2.10', prefix: 24, myip6: ['2001:db8::10'], locals: ['192.0.2.10', '2001:db8::10'], warnings: [] });
     expect(loadedPlan(back)).toEqual({ rulesets: plan.rulesets, ipsets: plan.ipsets, banChains: ['fail2ban-SSH'] });
     expect(loadedHost(recordOf({ boot: true }, plan))).toEqual({ boot: true });
     expect(loadedHost({ addresses: ['192.0.2.10'], rules: back.rules })).toBeUndefined();
