@@ -47,7 +47,7 @@ describe.each(['iptables-nft', 'nftables'] as BackendName[])('following the addr
     expect(await rules()).toBe(before);
     const wrong = await run(['start', '--if-changed']);
     expect(wrong.exitCode).toBe(2);
-    expect(wrong.stderr).toMatch(/--if-changed goes with reload, not start/);
+    expect(wrong.stderr).toMatch(/--if-changed goes with reload, force-reload, not start/);
   });
 
   test('a moved address cuts the web service off until reload --if-changed follows it', async () => {
