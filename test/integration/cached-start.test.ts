@@ -125,6 +125,18 @@ describe.sequential('the cached start', () => {
     await ok(['stop']);
   });
 
+  test('an entry is left by any start, also one that found a record (rules flushed from outside): the next is a hit', async () => {
+    rmSync(join(cache, 'start'), { recursive: true, force: true });
+    // Started without the launcher's cache (as by hand): the kernel holds our table and the run dir its record.
+    expect((await launch(['start'], { TSFIREWALL_NO_CACHED_START: '1' })).exitCode).toBe(0);
+    await mustExec(fw, ['nft', 'flush', 'ruleset']);
+    expect(usedNode(await ok(['start']))).toBe(true);
+    await mustExec(fw, ['nft', 'flush', 'ruleset']);
+    expect(usedNode(await ok(['start']))).toBe(false);
+    expect(await stateless()).toBe(compiled);
+    await ok(['stop']);
+  });
+
   test('TSFIREWALL_NO_CACHED_START=1 and any other argument go straight to Node', async () => {
     const forced = await launch(['start'], { TSFIREWALL_NO_CACHED_START: '1' });
     expect(forced.exitCode, forced.stderr).toBe(0);

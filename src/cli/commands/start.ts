@@ -70,10 +70,11 @@ const start: Command = async (ctx) => {
     // Only once the new rules are in (and confirmed): a restart that fails or is rolled back keeps the daemon too.
     if (ctx.verb === 'restart') await stopDaemon(config);
     const kept = restored ? `; ${restored}` : '';
-    // Only a start from nothing of ours (no bans restored, no other backend's rules) is what the cached path replays.
-    const cacheable = ctx.verb === 'start' && confirm === undefined && !restored && previous === undefined;
+    // The entry is the document for a table that is absent, whatever this start replaced: the cached path loads it
+    // only then, and restores nothing (saved bans make it a miss).
+    const cacheable = ctx.verb === 'start' && confirm === undefined;
     const remember = (message: string, daemon: CachedDaemon | undefined) => {
-      if (cacheable && daemon) cacheStart(backend, plan, { mode: boot ? 'early' : 'full', record: JSON.stringify(written), message, daemon });
+      if (cacheable && daemon) cacheStart(backend, plan, { mode: boot ? 'early' : 'full', record: JSON.stringify(record), message, daemon });
     };
     if (boot) {
       const line = `firewall started before the network: ${ruleCount(plan)} rules (${backend.label}); those that need ` +
