@@ -8,6 +8,8 @@ export type Family = 'ipv4' | 'ipv6';
 export type Group =
   | 'loopback' | 'antispoof' | 'friends' | 'unicast' | 'bans' | 'replies' | 'icmp' | 'services' | 'dropped' | 'nat'
   | 'helpers'
+  /** Rules of the admin's raw snippets (/etc/tsfirewall.d/NAME.POINT.nft|rules), and the network blocklists. */
+  | 'snippet' | 'blocklist'
   /** A backend's own: the final drop that stands for a chain's DROP policy, and the jump into our chains. */
   | 'policy' | 'jump';
 
@@ -47,13 +49,20 @@ export type Target =
   | { readonly kind: 'SNAT'; readonly to: string }
   | { readonly kind: 'MASQUERADE' }
   /** Attach a connection-tracking helper (raw table), e.g. ftp, so its data connections become RELATED. */
-  | { readonly kind: 'CT'; readonly helper: string };
+  | { readonly kind: 'CT'; readonly helper: string }
+  /**
+   * A raw snippet's rule, in the words of the one tool it was written for (nft, or iptables-restore after
+   * `-A CHAIN`): the whole rule, matches and verdict, so its Match is empty. Only that backend's plan holds it.
+   */
+  | { readonly kind: 'RAW'; readonly text: string };
 
 export interface Rule {
   readonly chain: string;
   readonly match: Match;
   readonly target: Target;
   readonly group: Group;
+  /** Where a snippet's rule was written ("50-web.before.nft:3"): its marker carries it into the kernel. */
+  readonly origin?: string;
 }
 
 export type TableName = 'filter' | 'nat' | 'raw';
@@ -95,6 +104,12 @@ export interface Plan {
 
 /** The comment marker that identifies our rules in the kernel; status and stop look for it. */
 export const MARK = 'tsfw';
+
+/**
+ * A rule's marker, `tsfw:<group>`, and for a snippet's rule `tsfw:snippet:<file>:<line>`: the kernel itself then
+ * says which file a rule came from, and a tool's refusal of a document line can be traced back to that file's line.
+ */
+export const markerOf = (rule: Pick<Rule, 'group' | 'origin'>) => `${MARK}:${rule.group}${rule.origin === undefined ? '' : `:${rule.origin}`}`;
 
 /**
  * An empty filter chain that only the boot-time ruleset (`start --early`, no address known yet) declares: the

@@ -16,6 +16,8 @@ export interface Context {
   readonly early?: boolean;
   /** reload: only when running and the rules would change (the address watcher's reload). */
   readonly ifChanged?: boolean;
+  /** show: which file (and line) set each config key, instead of the ruleset. */
+  readonly sources?: boolean;
 }
 
 /** A verb: resolves to the process exit code (LSB), or throws a TsfwError that carries one. */

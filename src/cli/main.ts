@@ -55,7 +55,8 @@ export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|for
   watch          follow this host's addresses (DHCP): reload --if-changed after each change; runs until stopped
 
 Options:
-  -c, --config PATH   config file (default /etc/default/tsfirewall, or $TSFIREWALL_CONFIG)
+  -c, --config PATH   config file (default /etc/default/tsfirewall, or $TSFIREWALL_CONFIG); its drop-ins are
+                      PATH.d/ (default /etc/tsfirewall.d/)
   -j, --json          machine-readable output (status, recent, mailguard status, bans)
       --jail NAME     ban/unban: which jail (tsfw-ssh, ssh and SSH name the same one)
       --all           unban: every banned address
@@ -65,6 +66,8 @@ Options:
       --early         start/show/check: the boot-time ruleset, for before the network is up: every rule but
                       those that need the interface's address (a later "start" adds them); no ban daemon
       --if-changed    reload: only if the firewall runs and its rules would change (config edited, address moved)
+      --sources       show: which file and line set each config key (the main file, then /etc/tsfirewall.d/*.conf),
+                      and the raw snippets in the order they are placed
   -v, --verbose       debug logging, including every command run
   -h, --help          this help
   -V, --version       print the version
@@ -93,8 +96,9 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     setVerbose(values.verbose ?? false);
     const ctx: Context = { verb: verb!, args, configPath: values.config, json: values.json ?? false,
       jail: values.jail, all: values.all, confirm: values.confirm, force: values.force ?? false, early: values.early ?? false,
-      ifChanged: values['if-changed'] ?? false };
+      ifChanged: values['if-changed'] ?? false, sources: values.sources ?? false };
     if (ctx.early && !EARLY_VERBS.has(verb!)) throw new UsageError(`--early goes with ${[...EARLY_VERBS].join(', ')}, not ${verb}`);
+    if (ctx.sources && verb !== 'show') throw new UsageError(`--sources goes with show, not ${verb}`);
     if (ctx.ifChanged && verb !== 'reload' && verb !== 'force-reload') throw new UsageError(`--if-changed goes with reload, not ${verb}`);
     const command = (await load()).default;
     mark('verb loaded');

@@ -13,6 +13,7 @@ export const OPTIONS = {
   force: { type: 'boolean' },
   early: { type: 'boolean' },
   'if-changed': { type: 'boolean' },
+  sources: { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },

@@ -7,6 +7,7 @@ import { isBootHost, localSubnet, type BootHost, type HostFacts } from '../disco
 import { BOOT_CHAIN, type Chain, type IpsetSpec, type Plan, type Rule, type Ruleset, type Table } from '../model.js';
 import { dropLogRules, inputRules, isFamily, portGroups, type FamilyFacts } from './input.js';
 import { findShadowed } from './shadow.js';
+import { withSnippets } from './snippets.js';
 
 /** Ban sets are sized well past the 100k entries a busy host can collect. */
 export const BAN_SET_MAXELEM = 262_144;
@@ -80,16 +81,18 @@ export function compile(config: Config, host: HostFacts | BootHost): Plan {
   }
 
   const ipsets = chainMode ? [] : banSets(config);
+  const snippets = withSnippets(rulesets, config);
 
   const warnings = [
     ...(addressed?.warnings ?? []),
     ...(config.snat && !config.snat.to && !addressed
       ? [`SNAT_INTERFACE: SNAT to MYIP waits for the address (tsfirewall start); set SNAT_TO to have it at boot`] : []),
-    ...rulesets.flatMap((r) => r.tables.flatMap((t) => findShadowed(t.rules).map((s) => `${r.family} ${t.name}: ${s}`))),
+    ...snippets.warnings,
+    ...snippets.rulesets.flatMap((r) => r.tables.flatMap((t) => findShadowed(t.rules).map((s) => `${r.family} ${t.name}: ${s}`))),
     ...config.trustedNets.filter(isFamily('ipv6')).filter(() => config.ipv6 !== 'mirror')
       .map((n) => `TRUSTED_NETS: ${n} is IPv6 but IPV6=${config.ipv6}; it is not used`),
   ];
-  return { rulesets, ipsets, banChains: banChains.map((c) => c.name), modules: config.modules, warnings };
+  return { rulesets: snippets.rulesets, ipsets, banChains: banChains.map((c) => c.name), modules: config.modules, warnings };
 }
 
 function filterTable(policies: Record<(typeof BUILTIN_FILTER)[number], 'ACCEPT' | 'DROP'>, userChains: Chain[], rules: Rule[]): Table {

@@ -2,30 +2,48 @@
  * Config text -> validated Config. Every problem is collected (not just the first) and reported with its key
  * and line; warnings (unknown keys, keys for services that are not enabled) do not stop the firewall.
  */
-import dotenv from 'dotenv';
 import { closest } from 'fastest-levenshtein';
 import { ConfigError, type ConfigProblem } from '../errors.js';
-import { readConfigText } from './file.js';
-import { scanLines } from './lines.js';
+import { readDropIns, type SnippetText, type SourceText } from './dropins.js';
+import { dropInDir, readConfigText } from './file.js';
+import { mergeSources, type Origin } from './merge.js';
+import { parseSnippet } from './snippets.js';
 import { quoted } from './quote.js';
 import { BACKEND_ALIASES, GLOBAL_KEYS, SERVICE_FIELDS, SERVICE_KEY, type GlobalKey, type KeySpec, type ServiceField } from './schema.js';
 import { KNOWN_SERVICES } from './services.js';
 import type { Config, ServiceConfig } from './types.js';
 import { ValueError } from './values.js';
 
-export interface LoadedConfig { readonly config: Config; readonly warnings: readonly string[] }
+export interface LoadedConfig {
+  readonly config: Config;
+  readonly warnings: readonly string[];
+  /** Every file:line that set each key, in reading order (the last one wins): `show --sources`. */
+  readonly origins: ReadonlyMap<string, readonly Origin[]>;
+  /** The values in force, as the files gave them (before validation). */
+  readonly values: Readonly<Record<string, string>>;
+}
 
+/** The main config, then its drop-in directory's *.conf in lexical order and its raw snippets (dropins.ts). */
 export function loadConfig(flag?: string, env = process.env): LoadedConfig {
   const { path, text } = readConfigText(flag, env);
-  return parseConfig(text, path);
+  const dropIns = readDropIns(dropInDir(flag, env));
+  return parseSources([...(path === undefined && text === '' ? [] : [{ path, text }]), ...dropIns.conf], dropIns.snippets, path);
 }
 
 export function parseConfig(text: string, source?: string): LoadedConfig {
-  const scan = scanLines(text);
-  const values = dotenv.parse(text);
-  const problems: ConfigProblem[] = [...scan.problems];
+  return parseSources([{ path: source, text }], [], source);
+}
+
+/** Config text from several files (a later one's value wins) and snippets -> a validated Config. */
+export function parseSources(
+  sources: readonly (Omit<SourceText, 'path'> & { readonly path?: string })[], snippetFiles: readonly SnippetText[], source?: string,
+): LoadedConfig {
+  const merged = mergeSources(sources);
+  const values = merged.values;
+  const problems: ConfigProblem[] = [...merged.problems];
   const warnings: string[] = [];
-  const at = (key: string) => scan.lineOf.get(key);
+  const at = (key: string) => merged.origin.get(key)?.line;
+  const whereKey = (key: string) => where(merged.origin.get(key)?.file ?? source, at(key));
 
   for (const [key, value] of Object.entries(values)) {
     if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) {
@@ -57,13 +75,13 @@ export function parseConfig(text: string, source?: string): LoadedConfig {
     if (key in GLOBAL_KEYS) continue;
     if (m && m[2]! in SERVICE_FIELDS) {
       if (!serviceNames.includes(m[1]!.toLowerCase())) {
-        warnings.push(`${where(source, at(key))}${key} is set but service ${m[1]!.toLowerCase()} is not in SERVICES; ignored`);
+        warnings.push(`${whereKey(key)}${key} is set but service ${m[1]!.toLowerCase()} is not in SERVICES; ignored`);
       }
       continue;
     }
     const known = [...Object.keys(GLOBAL_KEYS), ...serviceNames.flatMap((s) =>
       Object.keys(SERVICE_FIELDS).map((f) => `SERVICE_${s.toUpperCase()}_${f}`))];
-    warnings.push(`${where(source, at(key))}unknown key ${key}; ignored (did you mean ${closest(key.toUpperCase(), known)}?)`);
+    warnings.push(`${whereKey(key)}unknown key ${key}; ignored (did you mean ${closest(key.toUpperCase(), known)}?)`);
   }
 
   const config = {
@@ -85,6 +103,7 @@ export function parseConfig(text: string, source?: string): LoadedConfig {
     banMode: g('BAN_MODE')!,
     backend: g('BACKEND')!,
     mailguardAccount: g('MAILGUARD_ACCOUNT')!,
+    snippets: [] as Config['snippets'],
   } satisfies Config;
 
   if (config.myip !== undefined && values.NETMASK === undefined) {
@@ -92,19 +111,26 @@ export function parseConfig(text: string, source?: string): LoadedConfig {
   }
   checkUnique(services.map((s) => s.rateLimit?.name), 'RATE_NAME', 'hit-rate list', problems);
   checkUnique(services.map((s) => s.bans), 'BAN_NAME', 'ban list', problems);
-  if (problems.length > 0) throw new ConfigError(problems, source);
+  const snippets = snippetFiles.map((f) => {
+    const parsed = parseSnippet(f);
+    problems.push(...parsed.problems);
+    return parsed.snippet;
+  });
+  // A key's problem names the file that set it, which is a drop-in's when one overrode the main file.
+  const located = problems.map((p) => (p.file !== undefined || p.key === undefined ? p : { ...p, file: merged.origin.get(p.key)?.file }));
+  if (located.length > 0) throw new ConfigError(located, source);
   // Legal but almost certainly a slip: a /0 "friend" accepts every packet before any service rule is reached.
   for (const net of config.trustedNets.filter((n) => n.endsWith('/0'))) {
-    warnings.push(`${where(source, at('TRUSTED_NETS'))}TRUSTED_NETS includes ${net}, which trusts every address: nothing is filtered`);
+    warnings.push(`${whereKey('TRUSTED_NETS')}TRUSTED_NETS includes ${net}, which trusts every address: nothing is filtered`);
   }
   const oldBackend = values.BACKEND?.trim();
   if (oldBackend !== undefined && oldBackend in BACKEND_ALIASES) {
-    warnings.push(`${where(source, at('BACKEND'))}BACKEND=${oldBackend} is the old name of ${BACKEND_ALIASES[oldBackend]}; write that instead`);
+    warnings.push(`${whereKey('BACKEND')}BACKEND=${oldBackend} is the old name of ${BACKEND_ALIASES[oldBackend]}; write that instead`);
   }
   if (config.netmask === 0 && config.trustLocalSubnet) {
-    warnings.push(`${where(source, at('NETMASK'))}NETMASK=0 with TRUST_LOCAL_SUBNET=yes makes every address a trusted local: nothing is filtered`);
+    warnings.push(`${whereKey('NETMASK')}NETMASK=0 with TRUST_LOCAL_SUBNET=yes makes every address a trusted local: nothing is filtered`);
   }
-  return { config, warnings };
+  return { config: snippets.length > 0 ? { ...config, snippets } : config, warnings, origins: merged.history, values };
 }
 
 type Reader = <T>(key: string, spec: KeySpec<T>, fallback?: string) => T | undefined;

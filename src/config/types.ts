@@ -1,3 +1,5 @@
+import type { Snippet } from './snippets.js';
+
 /** The firewall tools tsfirewall can drive: chosen in the config, implemented behind src/backend/types.ts. */
 export type BackendName = 'nftables' | 'iptables-nft' | 'iptables-legacy';
 export const BACKEND_NAMES: readonly BackendName[] = ['nftables', 'iptables-nft', 'iptables-legacy'];
@@ -61,4 +63,8 @@ export interface Config {
   readonly backend: 'auto' | BackendName;
   /** Black-hole account for `mailguard enable`: Postfix's luser_relay target. */
   readonly mailguardAccount: string;
+  /** Raw snippets of the drop-in directory, in lexical order (config/snippets.ts). */
+  readonly snippets: readonly Snippet[];
+  /** The language the chosen backend loads (settled with the backend, discover/choices.ts): others are left out. */
+  readonly snippetSyntax?: Snippet['syntax'];
 }

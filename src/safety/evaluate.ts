@@ -36,6 +36,8 @@ export function evaluateInput(ruleset: Ruleset, probe: Probe): Verdict {
       const m = matches(rule.match, probe);
       if (m === 'no') continue;
       const t = rule.target;
+      // A snippet's rule is the admin's own words for one tool: what it matches is not known here.
+      if (t.kind === 'RAW') { conditional.push(rule); continue; }
       if (t.kind === 'jump') {
         // A ban chain is empty in the model but fail2ban fills it: whatever it holds could drop this source.
         conditional.push(rule);

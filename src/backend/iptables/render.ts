@@ -5,7 +5,7 @@
  * "tsfw:<group>" comment, which is how status groups rules and recognises our ruleset.
  */
 import { matchArgs, targetArgs } from '../../compile/describe.js';
-import { MARK, type Rule, type Ruleset, type Table } from '../../model.js';
+import { MARK, markerOf, type Rule, type Ruleset, type Table } from '../../model.js';
 import { jumpLine, ownChain, transition, type Owned, type OwnedTable } from './ownership.js';
 
 export const POLICY_GROUP = 'policy';
@@ -13,7 +13,7 @@ export const POLICY_GROUP = 'policy';
 const builtins = (table: Table) => new Set(table.chains.filter((c) => c.policy !== undefined).map((c) => c.name));
 
 export function renderRule(rule: Rule, chain = rule.chain): string {
-  return ['-A', chain, ...matchArgs(rule.match), '-m', 'comment', '--comment', `${MARK}:${rule.group}`, ...targetArgs(rule.target)].join(' ');
+  return ['-A', chain, ...matchArgs(rule.match), '-m', 'comment', '--comment', markerOf(rule), ...targetArgs(rule.target)].join(' ');
 }
 
 /**

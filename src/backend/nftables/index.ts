@@ -8,6 +8,7 @@ import { run, type RunResult } from '../../exec/run.js';
 import { which } from '../../exec/which.js';
 import { log } from '../../log.js';
 import type { Family, Plan } from '../../model.js';
+import { snippetRefusal } from '../snippet-errors.js';
 import type { FirewallBackend, Snapshot, Staged } from '../types.js';
 import { nftBanStore } from './bans.js';
 import { nftablesFail2ban } from './fail2ban.js';
@@ -38,7 +39,7 @@ async function listTable(json: boolean): Promise<string | undefined> {
 
 async function apply(document: string, what: string, check = false): Promise<void> {
   const r = await run(nft(), [...(check ? ['-c'] : []), '-f', '-'], { input: document });
-  if (r.exitCode !== 0) throw new ApplyError(`${what}: ${why(r)}`);
+  if (r.exitCode !== 0) throw snippetRefusal(what, why(r), document) ?? new ApplyError(`${what}: ${why(r)}`);
 }
 
 export function nftablesBackend(): FirewallBackend {

@@ -28,7 +28,8 @@ export interface TableChains { readonly chains: readonly { readonly name: string
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const FAMILIES = Object.keys(SUFFIX) as Family[];
-const GROUP = new RegExp(`^${MARK}:(\\w+)$`);
+/** Our marker: tsfw:<group>, a snippet's rule with its file and line after the group (model.ts markerOf). */
+const GROUP = new RegExp(`^${MARK}:(\\w+)(?::\\S+)?$`);
 
 /** Our family chains by name: input4 -> the plan's filter INPUT for IPv4, and so on (layout.ts is the source). */
 const FAMILY_CHAINS = new Map(HOOKS.flatMap((h) => FAMILIES.map((f) => [`${h.base}${SUFFIX[f]}`, { hook: h, family: f }] as const)));

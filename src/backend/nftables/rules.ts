@@ -3,7 +3,7 @@
  * helpers those lines need declared. Pure, and every piece of syntax comes from a table below.
  */
 import { BAN_SET_MAXELEM } from '../../compile/plan.js';
-import { MARK, type Family, type IpsetSpec, type Match, type Rule, type TableName, type Target } from '../../model.js';
+import { markerOf, type Family, type IpsetSpec, type Match, type Rule, type TableName, type Target } from '../../model.js';
 import { BAN_CHAIN_PREFIX, FAMILY_WORDS, IDENT, banSet, familyChain, limiterSet } from './layout.js';
 
 /** A set a rule needs declared: rules only refer to sets, and a reload must re-declare them as they are. */
@@ -103,11 +103,12 @@ const TARGETS: { readonly [K in Target['kind']]: (t: Extract<Target, { kind: K }
   SNAT: (t, ctx) => `snat ${FAMILY_WORDS[ctx.family].ip} to ${t.to}`,
   MASQUERADE: () => 'masquerade',
   CT: (t, _ctx, m) => `ct helper set ${quoted(helperName(t.helper, m.proto ?? 'tcp'))}`,
+  RAW: (t) => t.text,
 };
 const targetWords = (t: Target, ctx: RuleContext, m: Match) => (TARGETS[t.kind] as (t: Target, c: RuleContext, m: Match) => string)(t, ctx, m);
 
 const line = (words: readonly string[], verdict: string, rule: Rule) =>
-  [...words, 'counter', verdict, `comment ${quoted(`${MARK}:${rule.group}`)}`].join(' ');
+  [...words, 'counter', verdict, `comment ${quoted(markerOf(rule))}`].join(' ');
 
 const addrSet = (name: string, family: Family, spec?: IpsetSpec): SetDecl => ({
   name,
@@ -151,6 +152,8 @@ export function renderRule(rule: Rule, ctx: RuleContext): RenderedRule {
   const m = rule.match;
   const words = matchWords(m, ctx.family);
   const t = rule.target;
+  // A snippet's rule is the admin's whole rule (its own counter, if it wants one); only the marker is added.
+  if (t.kind === 'RAW') return { lines: [`${t.text} comment ${quoted(markerOf(rule))}`], sets: [], helpers: [] };
   const banJump = t.kind === 'jump' && ctx.banChains.has(t.chain) ? t.chain : undefined;
   if (banJump !== undefined) {
     // Chain mode keeps the seed's per-service chain on iptables; here its bans are the same set ipset mode uses.
