@@ -88,7 +88,13 @@ function nftRuleProblem(content: string): string | undefined {
   const bare = w.filter((x) => !/^["']/.test(x));
   const joined = bare.join(' ');
   if (/[;#]/.test(joined)) return `"${/[;#]/.exec(joined)![0]}" is not allowed in a snippet rule: one rule per line, comments on lines of their own`;
-  if ((joined.match(/\{/g) ?? []).length !== (joined.match(/\}/g) ?? []).length) return 'the braces on this line do not balance';
+  // Every brace opened on the line closes on it, and none closes what the line did not open (the chain's own block).
+  let depth = 0;
+  for (const c of joined) {
+    depth += c === '{' ? 1 : c === '}' ? -1 : 0;
+    if (depth < 0) break;
+  }
+  if (depth !== 0) return 'the braces on this line do not balance';
   const refused = bare.find((x) => NFT_REFUSED.has(x));
   if (refused === 'comment') return 'a snippet rule carries tsfirewall\'s marker as its comment; put your comment on a # line';
   if (refused) return `a snippet rule cannot ${refused} to a chain`;

@@ -4,7 +4,7 @@
  */
 import { compile } from '../../../../src/compile/plan.js';
 import type { Plan } from '../../../../src/model.js';
-import { SEED_HOST, config } from '../../fixtures.js';
+import { SEED_HOST, SNIPPETS, config, configWithSnippets } from '../../fixtures.js';
 
 export const RICH = [
   'TRUSTED_NETS=163.1.2.0/24 2001:db8:1::/48', 'SERVICES=ssh ftp smtp web dns', 'SERVICE_SMTP_FROM=129.67.1.0/24',
@@ -19,6 +19,7 @@ export const CASES: Readonly<Record<string, () => Plan>> = {
   'default-chain': () => compile(config('', 'chain'), SEED_HOST),
   rich: () => compile(config(RICH, 'ipset'), SEED_HOST),
   boot: () => compile(config('', 'ipset'), BOOT),
+  snippets: () => compile(configWithSnippets('IPV6=mirror\nLOG_DROPPED=yes', SNIPPETS, 'nft'), SEED_HOST),
 };
 
 export const goldenFile = (name: string) => new URL(`./golden/${name}.nft`, import.meta.url);
