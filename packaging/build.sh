@@ -50,6 +50,8 @@ stage() {
 	ln -s tsfirewall.service "$dest$unitdir/iptables.service"
 	install -D -m 0755 init.d/iptables "$dest$initdir/iptables"
 	install -D -m 0644 packaging/tsfirewall.default "$dest/etc/default/tsfirewall"
+	# Drop-ins (*.conf) and raw snippets (NAME.POINT.nft|rules|rules6): root's alone, as the main config is.
+	install -d -m 0755 "$dest/etc/tsfirewall.d"
 	mkdir -p "$dest/usr/share/man/man8" "$dest/usr/share/doc/tsfirewall" "$copyright"
 	gzip -9n <packaging/tsfirewall.8 >"$dest/usr/share/man/man8/tsfirewall.8.gz"
 	chmod 0644 "$dest/usr/share/man/man8/tsfirewall.8.gz"
