@@ -29,13 +29,14 @@ const COMMANDS: Readonly<Record<string, () => Promise<{ default: Command }>>> = 
   unban: () => import('./commands/unban.js'),
   confirm: () => import('./commands/confirm.js'),
   watch: () => import('./commands/watch.js'),
+  blocklist: () => import('./commands/blocklist.js'),
   [SANDBOX_VERB]: () => import('./commands/sandbox.js'),
 };
 
 /** The verbs that can work on the boot-time ruleset (the others act on whatever is loaded). */
 const EARLY_VERBS: ReadonlySet<string> = new Set(['start', 'show', 'check']);
 
-export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|force-reload|status|check|show|recent|mailguard|bans|ban|unban|confirm|watch}
+export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|force-reload|status|check|show|recent|mailguard|bans|ban|unban|confirm|watch|blocklist}
 
   start          load the firewall (atomically) and start the ban daemon
   stop           open the host: flush rules, policies ACCEPT, stop the ban daemon
@@ -49,10 +50,12 @@ export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|for
   mailguard      enable|disable|status: Postfix accepts mail for unknown users into a black-hole account,
                  so usernames cannot be harvested over SMTP (status: exit 0 on, 3 off)
   bans           list the banned addresses per jail, read from the kernel's ban sets/chains
-  ban IP...      ban addresses (through fail2ban when it runs); "ban -" reads them from stdin [--jail NAME]
+  ban IP...      ban addresses or networks (CIDR) (through fail2ban when it runs); "ban -" reads them from stdin [--jail NAME]
   unban IP...    lift bans in every jail (or --jail NAME); "unban --all" lifts them all
   confirm        keep the ruleset a "start/reload/restart --confirm N" is waiting on
   watch          follow this host's addresses (DHCP): reload --if-changed after each change; runs until stopped
+  blocklist      the network blocklists (BLOCKLIST_<NAME>_FILE|URL): what the kernel holds of each;
+                 "blocklist refresh [NAME...]" downloads the URL lists and swaps the sets atomically
 
 Options:
   -c, --config PATH   config file (default /etc/default/tsfirewall, or $TSFIREWALL_CONFIG); its drop-ins are

@@ -6,6 +6,7 @@
  */
 import type { Config, ServiceConfig } from '../config/types.js';
 import type { Family, Match, Rule, Target } from '../model.js';
+import { blocklistRules } from './blocklists.js';
 
 export interface FamilyFacts {
   readonly family: Family;
@@ -40,6 +41,7 @@ export function inputRules(config: Config, f: FamilyFacts): Rule[] {
   if (config.dropNotForMe && f.family === 'ipv4' && f.selves.length === 1) {
     add('unicast', { dst: { cidr: f.selves[0]!, negate: true } }, DROP);
   }
+  rules.push(...blocklistRules(config, f.family));
   for (const service of config.services.filter((s) => s.bans !== undefined)) {
     const target = f.banTarget(service);
     for (const proto of service.protos) {

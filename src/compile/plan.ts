@@ -8,6 +8,7 @@ import { BOOT_CHAIN, type Chain, type IpsetSpec, type Plan, type Rule, type Rule
 import { dropLogRules, inputRules, isFamily, portGroups, type FamilyFacts } from './input.js';
 import { findShadowed } from './shadow.js';
 import { withSnippets } from './snippets.js';
+import { blocklistSets } from './blocklists.js';
 
 /** Ban sets are sized well past the 100k entries a busy host can collect. */
 export const BAN_SET_MAXELEM = 262_144;
@@ -80,7 +81,7 @@ export function compile(config: Config, host: HostFacts | BootHost): Plan {
     });
   }
 
-  const ipsets = chainMode ? [] : banSets(config);
+  const ipsets = [...(chainMode ? [] : banSets(config)), ...blocklistSets(config)];
   const snippets = withSnippets(rulesets, config);
 
   const warnings = [

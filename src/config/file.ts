@@ -42,8 +42,9 @@ export function dropInDir(flag?: string, env = process.env): string {
  * same checks for each: a regular file that only root can change, at most 1 MiB of UTF-8. `optional`: a missing
  * file is undefined instead of an error.
  */
-export function readTrustedText(path: string, opts: { readonly optional?: boolean; readonly what?: string } = {}): string | undefined {
+export function readTrustedText(path: string, opts: { readonly optional?: boolean; readonly what?: string; readonly maxBytes?: number } = {}): string | undefined {
   const what = opts.what ?? 'config file';
+  const maxBytes = opts.maxBytes ?? MAX_BYTES;
   const problem = (message: string) => new ConfigError([{ message }], path);
   let size: number;
   try {
@@ -58,7 +59,7 @@ export function readTrustedText(path: string, opts: { readonly optional?: boolea
     if (code === 'ENOENT' && opts.optional) return undefined;
     throw problem(code === 'ENOENT' ? `${what} not found` : `cannot read ${what} (${code})`);
   }
-  if (size > MAX_BYTES) throw problem(`${what} is ${size} bytes; the limit is ${MAX_BYTES}`);
+  if (size > maxBytes) throw problem(`${what} is ${size} bytes; the limit is ${maxBytes}`);
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);

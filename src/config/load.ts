@@ -9,9 +9,9 @@ import { dropInDir, readConfigText } from './file.js';
 import { mergeSources, type Origin } from './merge.js';
 import { parseSnippet } from './snippets.js';
 import { quoted } from './quote.js';
-import { BACKEND_ALIASES, GLOBAL_KEYS, SERVICE_FIELDS, SERVICE_KEY, type GlobalKey, type KeySpec, type ServiceField } from './schema.js';
+import { BACKEND_ALIASES, BLOCKLIST_FIELDS, BLOCKLIST_KEY, GLOBAL_KEYS, SERVICE_FIELDS, SERVICE_KEY, type GlobalKey, type KeySpec, type ServiceField } from './schema.js';
 import { KNOWN_SERVICES } from './services.js';
-import type { Config, ServiceConfig } from './types.js';
+import type { BlocklistConfig, Config, ServiceConfig } from './types.js';
 import { ValueError } from './values.js';
 
 export interface LoadedConfig {
@@ -72,7 +72,7 @@ export function parseSources(
 
   for (const key of Object.keys(values)) {
     const m = SERVICE_KEY.exec(key);
-    if (key in GLOBAL_KEYS) continue;
+    if (key in GLOBAL_KEYS || BLOCKLIST_KEY.test(key)) continue;
     if (m && m[2]! in SERVICE_FIELDS) {
       if (!serviceNames.includes(m[1]!.toLowerCase())) {
         warnings.push(`${whereKey(key)}${key} is set but service ${m[1]!.toLowerCase()} is not in SERVICES; ignored`);
@@ -104,6 +104,8 @@ export function parseSources(
     backend: g('BACKEND')!,
     mailguardAccount: g('MAILGUARD_ACCOUNT')!,
     snippets: [] as Config['snippets'],
+    blocklists: readBlocklists(Object.keys(values), read, problems, at),
+    blocklistLimits: { maxEntries: g('BLOCKLIST_MAX_ENTRIES')!, fetchTimeout: g('BLOCKLIST_FETCH_TIMEOUT')!, fetchMaxBytes: g('BLOCKLIST_FETCH_MAX_BYTES')! },
   } satisfies Config;
 
   if (config.myip !== undefined && values.NETMASK === undefined) {
@@ -170,6 +172,22 @@ function readService(name: string, read: Reader, problems: ConfigProblem[], at: 
       logpath: f('JAIL_LOGPATH') ?? '',
     },
   };
+}
+
+/** Every BLOCKLIST_<NAME>_* key names a list; each list has exactly one source. Sorted by name, as the sets are. */
+function readBlocklists(keys: readonly string[], read: Reader, problems: ConfigProblem[], at: (k: string) => number | undefined): BlocklistConfig[] {
+  const names = [...new Set(keys.map((k) => BLOCKLIST_KEY.exec(k)?.[1]).filter((n): n is string => n !== undefined))].sort();
+  return names.map((name) => {
+    const file = read(`BLOCKLIST_${name}_FILE`, BLOCKLIST_FIELDS.FILE);
+    const url = read(`BLOCKLIST_${name}_URL`, BLOCKLIST_FIELDS.URL);
+    if (file !== undefined && url !== undefined) {
+      problems.push({ key: `BLOCKLIST_${name}_URL`, line: at(`BLOCKLIST_${name}_URL`), message: `BLOCKLIST_${name}_FILE is set too: a list comes from a file or a URL, not both` });
+    } else if (file === undefined && url === undefined) {
+      const key = keys.find((k) => k.startsWith(`BLOCKLIST_${name}_`))!;
+      problems.push({ key, line: at(key), message: 'is empty: give the list a file (_FILE) or a URL (_URL)' });
+    }
+    return { name, ...(file === undefined ? {} : { file }), ...(url === undefined ? {} : { url }) };
+  });
 }
 
 function snat(iface: string | undefined, to: string | undefined, problems: ConfigProblem[], at: (k: string) => number | undefined) {

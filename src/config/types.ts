@@ -39,6 +39,13 @@ export interface ServiceConfig {
   readonly jail: JailConfig;
 }
 
+/** One network blocklist: a local file, or a URL whose last good copy `blocklist refresh` keeps. */
+export interface BlocklistConfig {
+  readonly name: string;
+  readonly file?: string;
+  readonly url?: string;
+}
+
 export interface Config {
   /** Where the config came from, for messages; undefined for the embedded default. */
   readonly source?: string;
@@ -63,6 +70,9 @@ export interface Config {
   readonly backend: 'auto' | BackendName;
   /** Black-hole account for `mailguard enable`: Postfix's luser_relay target. */
   readonly mailguardAccount: string;
+  /** Network blocklists, by name (BLOCKLIST_<NAME>_FILE or _URL): each is a set the INPUT chain drops from. */
+  readonly blocklists: readonly BlocklistConfig[];
+  readonly blocklistLimits: { readonly maxEntries: number; readonly fetchTimeout: number; readonly fetchMaxBytes: number };
   /** Raw snippets of the drop-in directory, in lexical order (config/snippets.ts). */
   readonly snippets: readonly Snippet[];
   /** The language the chosen backend loads (settled with the backend, discover/choices.ts): others are left out. */

@@ -8,6 +8,7 @@ import type { Family } from '../../model.js';
 import type { FirewallBackend, LiveFamily } from '../types.js';
 import { iptablesBanStore } from './ban-store.js';
 import { setCounts } from './bans.js';
+import { replaceSets } from './blocklists.js';
 import { iptablesActions } from './fail2ban.js';
 import { intactProblems } from './intact.js';
 import { limiterEntries, forgetSources } from './limiter.js';
@@ -48,6 +49,7 @@ export function iptablesBackend(flavour: Flavour, p: IptablesPrograms = programs
     intact: intactProblems,
     remove: ({ families, sets }) => removeOwned(p, families, sets),
     bans: iptablesBanStore(p),
+    replaceSets,
     readLimiter: async () => limiterEntries(),
     clearLimiter: async (names, sources) => forgetSources(names, sources),
     fail2banActions: ({ ipv6, source }) => iptablesActions({

@@ -11,6 +11,7 @@ import type { Family, Plan } from '../../model.js';
 import { snippetRefusal } from '../snippet-errors.js';
 import type { FirewallBackend, Snapshot, Staged } from '../types.js';
 import { nftBanStore } from './bans.js';
+import { replaceSets } from './blocklists.js';
 import { nftablesFail2ban } from './fail2ban.js';
 import { intactProblems } from './intact.js';
 import { TABLE_REF } from './layout.js';
@@ -76,6 +77,7 @@ export function nftablesBackend(): FirewallBackend {
     intact: intactProblems,
     remove: () => apply(removeDocument(), `removing table ${TABLE_REF} failed`),
     bans: nftBanStore(),
+    replaceSets,
     readLimiter: async () => parseTable(await listTable(true)).limiter,
     clearLimiter: async (names, sources) => {
       const present = parseTable(await listTable(true)).holdings.sets.map((s) => s.name);

@@ -73,8 +73,9 @@ export function layoutOf(plan: Pick<Plan, 'rulesets' | 'ipsets' | 'banChains'>):
   return { chains: uniqueBy(chains), sets: uniqueBy([...sets, ...declared]), helpers: uniqueBy(helpers) };
 }
 
+/** An interval set merges what overlaps (a blocklist's networks) instead of refusing the whole document. */
 const setText = (s: SetDecl) =>
-  `\tset ${ident(s.name)} {\n\t\ttype ${s.type}; size ${s.size}; flags ${s.flags.join(',')};${s.timeout === undefined ? '' : ` timeout ${s.timeout}s;`}\n\t}`;
+  `\tset ${ident(s.name)} {\n\t\ttype ${s.type}; size ${s.size}; flags ${s.flags.join(',')};${s.flags.includes('interval') ? ' auto-merge;' : ''}${s.timeout === undefined ? '' : ` timeout ${s.timeout}s;`}\n\t}`;
 const helperText = (h: { name: string; type?: string; helper?: string; protocol: string }) =>
   `\tct helper ${ident(h.name)} {\n\t\ttype ${quoted(h.type ?? h.helper!)} protocol ${h.protocol};\n\t}`;
 const baseSpec = (b: { type: string; hook: string; priority: string | number; policy: string }) =>

@@ -9,6 +9,7 @@ import { applyPlan } from '../../apply/apply.js';
 import { holdersBesides, takeOverFrom } from '../../apply/switch.js';
 import { banTargets, jailsOf } from '../../bans/jails.js';
 import { restoreAfterStart } from '../../bans/upkeep.js';
+import { describeOutcome, loadBlocklists } from '../../blocklists/load.js';
 import { loadModules } from '../../apply/modules.js';
 import type { FirewallBackend } from '../../backend/types.js';
 import { isBootHost } from '../../discover/host.js';
@@ -59,6 +60,10 @@ const start: Command = async (ctx) => {
     }
     // The sets and chains exist now: the bans a stop saved go back in, expired chain bans go.
     const restored = await restoreAfterStart(backend, config);
+    for (const o of await loadBlocklists(backend, config, { fetch: false })) {
+      for (const note of o.notes) log.warn(`blocklist ${o.name}: ${note}`);
+      say(describeOutcome(o));
+    }
     // Only once the new rules are in (and confirmed): a restart that fails or is rolled back keeps the daemon too.
     if (ctx.verb === 'restart') await stopDaemon(config);
     const kept = restored ? `; ${restored}` : '';
