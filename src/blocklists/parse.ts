@@ -28,7 +28,7 @@ export function parseBlocklist(text: string, maxEntries: number, check: EntryChe
   const refused: RefusedLine[] = [];
   let overLimit = 0;
   text.split('\n').forEach((raw, index) => {
-    const content = raw.replace(/[;#].*$/, '').trim();
+    const content = raw.replace(/[;#][\s\S]*$/, '').trim();
     if (content === '') return;
     const refuse = (reason: string) => refused.push({ line: index + 1, text: raw.trim().slice(0, 100), reason });
     if (/\s/.test(content)) return refuse('one address or network a line (a comment starts with ; or #)');

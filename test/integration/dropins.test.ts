@@ -37,7 +37,7 @@ const BAD: Readonly<Record<'nft' | 'iptables', readonly [string, string, number]
   iptables: ['60-bad.before.rules', '-A INPUT -p tcp --dport 81 -j ACCEPT\n-A INPUT -p tcp --dprt 82 -j ACCEPT\n', 2],
 };
 
-const syntaxOf = (b: BackendName) => (isIptables(b) ? 'iptables' : 'nft') as const;
+const syntaxOf = (b: BackendName): 'nft' | 'iptables' => (isIptables(b) ? 'iptables' : 'nft');
 
 /** Deletes the one snippet rule of ours from 10-web's first line, behind tsfirewall's back. */
 async function deleteSnippetRule(fw: Host, backend: BackendName): Promise<void> {

@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { compile } from '../../../../src/compile/plan.js';
+import { BLOCKLISTS } from '../nftables/cases.js';
 import { renderRuleset } from '../../../../src/backend/iptables/render.js';
 import { SEED_HOST, SNIPPETS, config, configWithSnippets } from '../../fixtures.js';
 
@@ -18,6 +19,7 @@ const CONFIGS = {
   default: () => config('', 'ipset'),
   'default-chain': () => config('', 'chain'),
   rich: () => config(RICH, 'ipset'),
+  blocklists: () => config(BLOCKLISTS, 'ipset'),
   snippets: () => configWithSnippets('IPV6=mirror\nLOG_DROPPED=yes', SNIPPETS, 'iptables'),
 };
 

@@ -14,11 +14,15 @@ export const RICH = [
 
 const BOOT = { boot: true, iface: 'eth0' } as const;
 
+/** Two network blocklists, mirrored for IPv6; their sets are interval sets, their drops come before the bans. */
+export const BLOCKLISTS = 'IPV6=mirror\nBLOCKLIST_SPAMHAUS_URL=https://www.example.com/drop.txt\nBLOCKLIST_LOCAL_FILE=/etc/tsfirewall.d/blocked.txt\nBLOCKLIST_MAX_ENTRIES=131072';
+
 export const CASES: Readonly<Record<string, () => Plan>> = {
   default: () => compile(config('', 'ipset'), SEED_HOST),
   'default-chain': () => compile(config('', 'chain'), SEED_HOST),
   rich: () => compile(config(RICH, 'ipset'), SEED_HOST),
   boot: () => compile(config('', 'ipset'), BOOT),
+  blocklists: () => compile(config(BLOCKLISTS, 'ipset'), SEED_HOST),
   snippets: () => compile(configWithSnippets('IPV6=mirror\nLOG_DROPPED=yes', SNIPPETS, 'nft'), SEED_HOST),
 };
 
