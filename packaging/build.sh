@@ -45,6 +45,9 @@ stage() {
 	install -D -m 0644 systemd/tsfirewall-early.service "$dest$unitdir/tsfirewall-early.service"
 	# The address watcher (tsfirewall watch): reloads the rules when a lease moves the address; also in Also=.
 	install -D -m 0644 systemd/tsfirewall-watch.service "$dest$unitdir/tsfirewall-watch.service"
+	# The network blocklists' refresh (tsfirewall blocklist refresh) and its timer; the timer is in Also= too.
+	install -D -m 0644 systemd/tsfirewall-blocklist.service "$dest$unitdir/tsfirewall-blocklist.service"
+	install -D -m 0644 systemd/tsfirewall-blocklist.timer "$dest$unitdir/tsfirewall-blocklist.timer"
 	# A static alias, so iptables.service means tsfirewall.service even while the unit is not enabled
 	# (otherwise systemd would generate an iptables.service from the init script of the same name).
 	ln -s tsfirewall.service "$dest$unitdir/iptables.service"

@@ -26,6 +26,11 @@ const blocklist: Command = async (ctx) => {
   for (const w of loaded.warnings) log.warn(w);
   const backend = await detectBackend(loaded.config.backend);
   const config = resolveHostChoices(loaded.config, backend.name);
+  // The timer runs on every host the package is on: no list configured is nothing to do, not a failure.
+  if (config.blocklists.length === 0 && action === 'refresh') {
+    say('no blocklist is configured (BLOCKLIST_<NAME>_FILE or _URL); nothing to refresh');
+    return 0;
+  }
   if (config.blocklists.length === 0) throw new UsageError('no blocklist is configured (set BLOCKLIST_<NAME>_FILE or BLOCKLIST_<NAME>_URL)');
   const unknown = names.map((n) => n.toUpperCase()).filter((n) => !config.blocklists.some((l) => l.name === n));
   if (unknown.length > 0) throw new UsageError(`no blocklist ${unknown.join(', ')} (lists: ${config.blocklists.map((l) => l.name).join(', ')})`);
