@@ -7,6 +7,7 @@
 import type { Config, ServiceConfig } from '../config/types.js';
 import type { Family, Match, Rule, Target } from '../model.js';
 import { blocklistRules } from './blocklists.js';
+import { bannedServices } from './recidive.js';
 
 export interface FamilyFacts {
   readonly family: Family;
@@ -42,13 +43,14 @@ export function inputRules(config: Config, f: FamilyFacts): Rule[] {
     add('unicast', { dst: { cidr: f.selves[0]!, negate: true } }, DROP);
   }
   rules.push(...blocklistRules(config, f.family));
-  for (const service of config.services.filter((s) => s.bans !== undefined)) {
+  for (const service of bannedServices(config)) {
     const target = f.banTarget(service);
-    for (const proto of service.protos) {
-      for (const dports of portGroups(service.ports)) {
-        if ('chain' in target) add('bans', { proto, dports }, { kind: 'jump', chain: target.chain });
-        else add('bans', { proto, dports, srcSet: target.set }, DROP);
-      }
+    // BAN_SCOPE=all (and the recidive jail): one lookup for every port; otherwise one per protocol and port group.
+    const scopes: Match[] = service.banScope === 'all' ? [{}]
+      : service.protos.flatMap((proto) => portGroups(service.ports).map((dports) => ({ proto, dports })));
+    for (const scope of scopes) {
+      if ('chain' in target) add('bans', scope, { kind: 'jump', chain: target.chain });
+      else add('bans', { ...scope, srcSet: target.set }, DROP);
     }
   }
   add('replies', { ctstate: ['ESTABLISHED', 'RELATED'] }, ACCEPT);

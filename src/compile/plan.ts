@@ -9,6 +9,7 @@ import { dropLogRules, inputRules, isFamily, portGroups, type FamilyFacts } from
 import { findShadowed } from './shadow.js';
 import { withSnippets } from './snippets.js';
 import { blocklistSets } from './blocklists.js';
+import { bannedServices } from './recidive.js';
 
 /** Ban sets are sized well past the 100k entries a busy host can collect. */
 export const BAN_SET_MAXELEM = 262_144;
@@ -23,7 +24,7 @@ export const banSetName = (service: ServiceConfig, family: 'ipv4' | 'ipv6') =>
  */
 export function banSets(config: Config): IpsetSpec[] {
   const families = config.ipv6 === 'mirror' ? (['ipv4', 'ipv6'] as const) : (['ipv4'] as const);
-  return config.services.filter((s) => s.bans !== undefined).flatMap((s) => families.map((f) => banSetSpec(banSetName(s, f), f)));
+  return bannedServices(config).flatMap((s) => families.map((f) => banSetSpec(banSetName(s, f), f)));
 }
 
 /** What every ban set is; the ban batches need it too, to repeat the set's create line (render/ipset.ts). */
@@ -37,7 +38,7 @@ const BUILTIN_FILTER = ['INPUT', 'FORWARD', 'OUTPUT'] as const;
  * anti-spoofing, the local subnet, "not addressed to me", SNAT to MYIP), marked by BOOT_CHAIN.
  */
 export function compile(config: Config, host: HostFacts | BootHost): Plan {
-  const banned = config.services.filter((s) => s.bans !== undefined);
+  const banned = bannedServices(config);
   // 'auto' is settled by the caller; treat an unsettled one as the seed's chain, which needs no extra program.
   const chainMode = config.banMode !== 'ipset';
   const banChains: Chain[] = chainMode ? banned.map((s) => ({ name: banChainName(s) })) : [];

@@ -69,6 +69,9 @@ export function parseSources(
     problems.push({ key: 'SERVICES', line: at('SERVICES'), message: `lists ${duplicates.join(', ')} more than once` });
   }
   const services = [...new Set(serviceNames)].map((name) => readService(name, read, problems, at));
+  // Validated whether or not RECIDIVE is on: a bad value is reported before the day it is switched on.
+  const recidiveOn = g('RECIDIVE') ?? false;
+  const recidive = { maxretry: g('RECIDIVE_MAXRETRY')!, findtime: g('RECIDIVE_FINDTIME')!, bantime: g('RECIDIVE_BANTIME')!, logpath: g('RECIDIVE_LOGPATH')! };
 
   for (const key of Object.keys(values)) {
     const m = SERVICE_KEY.exec(key);
@@ -103,6 +106,7 @@ export function parseSources(
     banMode: g('BAN_MODE')!,
     backend: g('BACKEND')!,
     mailguardAccount: g('MAILGUARD_ACCOUNT')!,
+    ...(recidiveOn ? { recidive } : {}),
     snippets: [] as Config['snippets'],
     blocklists: readBlocklists(Object.keys(values), read, problems, at),
     blocklistLimits: { maxEntries: g('BLOCKLIST_MAX_ENTRIES')!, fetchTimeout: g('BLOCKLIST_FETCH_TIMEOUT')!, fetchMaxBytes: g('BLOCKLIST_FETCH_MAX_BYTES')! },
@@ -112,7 +116,10 @@ export function parseSources(
     problems.push({ key: 'MYIP', line: at('MYIP'), message: 'is set, so NETMASK must be set too' });
   }
   checkUnique(services.map((s) => s.rateLimit?.name), 'RATE_NAME', 'hit-rate list', problems);
-  checkUnique(services.map((s) => s.bans), 'BAN_NAME', 'ban list', problems);
+  checkUnique([...services.map((s) => s.bans), ...(recidiveOn ? ['RECIDIVE'] : [])], 'BAN_NAME', 'ban list', problems);
+  if (recidiveOn && serviceNames.includes('recidive')) {
+    problems.push({ key: 'SERVICES', line: at('SERVICES'), message: 'a service named recidive would share its jail with RECIDIVE=yes; name it otherwise' });
+  }
   const snippets = snippetFiles.map((f) => {
     const parsed = parseSnippet(f);
     problems.push(...parsed.problems);
@@ -163,6 +170,7 @@ function readService(name: string, read: Reader, problems: ConfigProblem[], at: 
     logPrefix: f('LOG_PREFIX'),
     ...(known?.helper ? { helper: known.helper } : {}),
     bans: bans ? f('BAN_NAME', upper) ?? upper : undefined,
+    banScope: f('BAN_SCOPE') ?? 'service',
     jail: {
       filter: f('JAIL_FILTER', known?.filter ?? name) ?? name,
       maxretry: f('JAIL_MAXRETRY') ?? 5,

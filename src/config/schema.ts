@@ -38,6 +38,13 @@ export const GLOBAL_KEYS = {
   // nft and legacy are the names before the native nftables backend, when nft meant iptables-nft.
   BACKEND: key('auto', (raw: string) => BACKEND_ALIASES[raw.trim()] ?? v.oneOf(['auto', ...BACKEND_NAMES] as const)(raw)),
   MAILGUARD_ACCOUNT: key('notausers', v.accountName),
+  // The recidive jail: fail2ban's own log, a long all-ports ban for a host its jails banned MAXRETRY times.
+  RECIDIVE: key('no', v.bool),
+  RECIDIVE_MAXRETRY: key('3', v.integer(1, 100)),
+  RECIDIVE_FINDTIME: key('86400', v.integer(60, 31_536_000)),
+  // As JAIL_BANTIME_MAX: the kernel's largest ipset timeout, so the ban still ends if fail2ban is down.
+  RECIDIVE_BANTIME: key('604800', v.integer(60, 2_147_483)),
+  RECIDIVE_LOGPATH: key('/var/log/fail2ban.log', v.logPath),
   // Network blocklists (BLOCKLIST_<NAME>_FILE or _URL): a bound on each list, and on each fetch.
   BLOCKLIST_MAX_ENTRIES: key('65536', v.integer(1, 1_000_000)),
   BLOCKLIST_FETCH_TIMEOUT: key('30', v.integer(1, 600)),
@@ -68,6 +75,7 @@ export const SERVICE_FIELDS = {
   LOG_PREFIX: key('', optional(v.logPrefix)),
   BANS: key('', v.bool),
   BAN_NAME: key('', v.token(19)),
+  BAN_SCOPE: key('service', v.oneOf(['service', 'all'] as const)),
   JAIL_FILTER: key('', v.token(40)),
   JAIL_MAXRETRY: key('5', v.integer(1, 1000)),
   JAIL_FINDTIME: key('600', v.integer(1, 31_536_000)),

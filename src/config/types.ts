@@ -36,6 +36,8 @@ export interface ServiceConfig {
   readonly helper?: string;
   /** Name of the ban chain/set (fail2ban-NAME) jumped to before the accept, if bans are on. */
   readonly bans?: string;
+  /** service: a banned host is kept from this service's ports; all: from every port of this host. */
+  readonly banScope: 'service' | 'all';
   readonly jail: JailConfig;
 }
 
@@ -70,6 +72,8 @@ export interface Config {
   readonly backend: 'auto' | BackendName;
   /** Black-hole account for `mailguard enable`: Postfix's luser_relay target. */
   readonly mailguardAccount: string;
+  /** The recidive jail (RECIDIVE=yes): fail2ban's own log, long all-ports bans for hosts banned again and again. */
+  readonly recidive?: { readonly maxretry: number; readonly findtime: number; readonly bantime: number; readonly logpath: string };
   /** Network blocklists, by name (BLOCKLIST_<NAME>_FILE or _URL): each is a set the INPUT chain drops from. */
   readonly blocklists: readonly BlocklistConfig[];
   readonly blocklistLimits: { readonly maxEntries: number; readonly fetchTimeout: number; readonly fetchMaxBytes: number };

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { compile } from '../../../../src/compile/plan.js';
-import { BLOCKLISTS } from '../nftables/cases.js';
+import { BLOCKLISTS, SCOPE } from '../nftables/cases.js';
 import { renderRuleset } from '../../../../src/backend/iptables/render.js';
 import { SEED_HOST, SNIPPETS, config, configWithSnippets } from '../../fixtures.js';
 
@@ -20,6 +20,8 @@ const CONFIGS = {
   'default-chain': () => config('', 'chain'),
   rich: () => config(RICH, 'ipset'),
   blocklists: () => config(BLOCKLISTS, 'ipset'),
+  scope: () => config(SCOPE, 'ipset'),
+  'scope-chain': () => config(SCOPE, 'chain'),
   snippets: () => configWithSnippets('IPV6=mirror\nLOG_DROPPED=yes', SNIPPETS, 'iptables'),
 };
 
