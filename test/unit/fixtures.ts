@@ -17,7 +17,7 @@ export function config(text = '', banMode: 'ipset' | 'chain' = 'ipset'): Config 
  * backend's language the way the CLI settles it.
  */
 export function configWithSnippets(text: string, snippets: Readonly<Record<string, string>>, syntax: 'nft' | 'iptables'): Config {
-  const files = Object.entries(snippets).map(([name, body]) => {
+  const files = Object.entries(snippets).sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, body]) => {
     const [, point, extension] = /\.(\w+)\.(\w+)$/.exec(name)!;
     return { path: `/etc/tsfirewall.d/${name}`, name, text: body, point: point as SnippetPoint, extension: extension as SnippetExtension };
   });
