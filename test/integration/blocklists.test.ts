@@ -130,3 +130,32 @@ describe.each(BACKENDS)('blocklists and network bans on %s', (backend) => {
     else expect((await fw.exec(['nft', 'list', 'table', 'inet', 'tsfirewall'])).exitCode).not.toBe(0);
   });
 });
+
+describe('a download that stalls (nftables: the fetch is the same for every backend)', () => {
+  let lab: Lab;
+  let fw: Host;
+  const stops: (() => void)[] = [];
+  const config = cli.configs.write(['FAIL2BAN=no', 'SERVICES=ssh', `BLOCKLIST_SLOW_URL=http://${SERVER}:8001/list.txt`, 'BLOCKLIST_FETCH_TIMEOUT=2', ''].join('\n'));
+
+  beforeAll(async () => {
+    lab = await createLab(FW_AND_NEIGHBOURS);
+    fw = lab.hosts.fw!;
+    // Answers the headers, then never sends the body.
+    stops.push(await startServer(lab.hosts.lan!, "require('http').createServer((q,s)=>{s.writeHead(200);s.write('10.0.0.0/8\\n')}).listen(8001,'0.0.0.0',()=>console.log('ready'));setTimeout(()=>process.exit(0),120000)", 'stalling server'));
+  });
+  afterAll(async () => {
+    for (const s of stops) s();
+    await lab?.destroy();
+  });
+
+  test('fails after BLOCKLIST_FETCH_TIMEOUT, loads nothing, and says why', async () => {
+    await tsfwOk(cli.path, fw, 'nftables', ['start'], config);
+    const t0 = Date.now();
+    const r = await tsfw(cli.path, fw, 'nftables', ['blocklist', 'refresh'], config);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('no complete answer within 2 s');
+    expect(r.stdout).toContain('blocklist SLOW: not loaded');
+    expect(Date.now() - t0, 'bounded by the timeout, not the server').toBeLessThan(60_000);
+    expect(await mustExec(fw, ['nft', 'list', 'set', 'inet', 'tsfirewall', 'bl-SLOW'])).not.toContain('10.0.0.0/8');
+  });
+});
