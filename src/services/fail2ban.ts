@@ -22,6 +22,14 @@ const PID_FILE = '/run/fail2ban/fail2ban.pid';
  * through systemd.
  */
 const privateRun = () => process.env.TSFIREWALL_FAIL2BAN_RUN || undefined;
+/**
+ * TSFIREWALL_FAIL2BAN_CLIENT (tests): the fail2ban-client to run instead of PATH's; a path that does not exist means
+ * "not installed", so a test about something else never starts, or writes for, the fail2ban a host may have.
+ */
+const clientPath = (): string | undefined => {
+  const named = process.env.TSFIREWALL_FAIL2BAN_CLIENT;
+  return named ? (existsSync(named) ? named : undefined) : which('fail2ban-client');
+};
 const pidFile = () => (privateRun() ? `${privateRun()}/fail2ban.pid` : PID_FILE);
 const clientOptions = (): string[] => {
   const dir = privateRun();
@@ -31,7 +39,7 @@ const clientOptions = (): string[] => {
 /** Cheap enough for `status`: a pid file and /proc, no Python start-up. */
 export function daemonState(config: Pick<Config, 'fail2ban'>): DaemonState {
   if (config.fail2ban === 'no') return 'disabled';
-  if (!which('fail2ban-client')) return 'not-installed';
+  if (!clientPath()) return 'not-installed';
   try {
     const pid = readFileSync(pidFile(), 'utf8').trim();
     return /^\d+$/.test(pid) && existsSync(`/proc/${pid}`) ? 'running' : 'stopped';
@@ -67,7 +75,7 @@ function insideOwnUnits(): boolean {
 
 /** Runs fail2ban-client (argv only: jail names and addresses are validated before they get here). */
 export function fail2banClient(args: readonly string[], timeoutMs = 30_000) {
-  return run(which('fail2ban-client') ?? 'fail2ban-client', [...clientOptions(), ...args], { timeoutMs });
+  return run(clientPath() ?? 'fail2ban-client', [...clientOptions(), ...args], { timeoutMs });
 }
 
 /**

@@ -123,10 +123,15 @@ export function tsfw(cli: string, host: Host, backend: BackendName, args: readon
   });
 }
 
-/** The environment tsfw() runs the CLI copy in, for a test that starts it itself (a long-running `watch`). */
+/**
+ * The environment tsfw() runs the CLI copy in, for a test that starts it itself (a long-running `watch`). fail2ban
+ * counts as not installed, and its files would go beside the CLI copy: a test never writes the machine's
+ * /etc/fail2ban or talks to a daemon there, whether or not fail2ban is installed (recidive.test.ts brings its own).
+ */
 export const tsfwEnv = (cli: string, backend: BackendName, ns = 'default') => ({
   TSFIREWALL_BACKEND: backend, TSFIREWALL_LOG_LEVEL: 'info', TSFIREWALL_RUN_DIR: join(dirname(cli), 'run'),
   TSFIREWALL_STATE_DIR: join(dirname(cli), `state-${ns}`),
+  TSFIREWALL_FAIL2BAN_DIR: join(dirname(cli), `fail2ban-${ns}`), TSFIREWALL_FAIL2BAN_CLIENT: join(dirname(cli), 'no-fail2ban-client'),
 });
 
 /** tsfw() that must succeed: its stdout, or the test fails naming the command and its stderr. */

@@ -71,6 +71,8 @@ export function cliEnv(s: Scratch, o: CliOptions): Record<string, string> {
     TSFIREWALL_RUN_DIR: s.runDir,
     TSFIREWALL_STATE_DIR: s.stateDir,
     TSFIREWALL_FAIL2BAN_DIR: s.fail2banDir,
+    // fail2ban counts as not installed unless a fake one is on the fake PATH: never the machine's own daemon.
+    ...(o.fakeBin && existsSync(join(o.fakeBin, 'fail2ban-client')) ? {} : { TSFIREWALL_FAIL2BAN_CLIENT: join(s.fail2banDir, 'no-fail2ban-client') }),
     TSFIREWALL_LOG_LEVEL: 'info',
     PATH: `${o.fakeBin ? `${o.fakeBin}:` : ''}${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
     // The test runner's own environment must not steer the CLI (an SSH session would arm the lock-out guard).

@@ -60,7 +60,12 @@ const start: Command = async (ctx) => {
     }
     // The sets and chains exist now: the bans a stop saved go back in, expired chain bans go.
     const restored = await restoreAfterStart(backend, config);
-    for (const o of await loadBlocklists(backend, config, { fetch: false })) {
+    // The rules are in: a list that cannot be loaded is a warning, as a saved ban that cannot be restored is.
+    const lists = await loadBlocklists(backend, config, { fetch: false }).catch((err: Error) => {
+      log.warn(`blocklists not loaded (their sets stay as they were): ${err.message}`);
+      return [];
+    });
+    for (const o of lists) {
       for (const note of o.notes) log.warn(`blocklist ${o.name}: ${note}`);
       say(describeOutcome(o));
     }
