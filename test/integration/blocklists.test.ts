@@ -159,3 +159,39 @@ describe('a download that stalls (nftables: the fetch is the same for every back
     expect(await mustExec(fw, ['nft', 'list', 'set', 'inet', 'tsfirewall', 'bl-SLOW'])).not.toContain('10.0.0.0/8');
   });
 });
+
+describe.each(BACKENDS)('IPv6 networks in a blocklist and in a ban (IPV6=mirror) on %s', (backend) => {
+  let lab: Lab;
+  let fw: Host;
+  let out: Host;
+  let friend: Host;
+  let stop: (() => void) | undefined;
+  const list = join(cli.configs.dir, `v6-${backend}.txt`);
+  writeFileSync(list, '# the WAN segment\n2001:db8:2::/64\n198.51.100.0/24\n');
+  const config = cli.configs.write(['FAIL2BAN=no', 'BAN_MODE=ipset', 'IPV6=mirror', 'SERVICES=ssh web', `BLOCKLIST_V6_FILE=${list}`, ''].join('\n'));
+
+  beforeAll(async () => {
+    lab = await createLab(FW_AND_NEIGHBOURS, { ipv6: true });
+    fw = lab.hosts.fw!;
+    out = lab.hosts.out!;
+    friend = lab.hosts.friend!;
+    stop = await listen(fw, [22, 80], 600_000, '::');
+  });
+  afterAll(async () => {
+    stop?.();
+    await lab?.destroy();
+  });
+
+  test('both families of one list are loaded; a banned IPv6 network loses the service', async () => {
+    const r = await tsfw(cli.path, fw, backend, ['start'], config);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`blocklist V6: 1 IPv4 and 1 IPv6 networks from ${list}`);
+    expect(await connects(out, fw.ip6!, 80, 1000), 'the listed IPv6 network').toBe(false);
+    expect(await connects(out, MYIP, 80, 1000), 'the listed IPv4 network').toBe(false);
+    expect(await connects(friend, fw.ip6!, 80), 'an IPv6 host on no list').toBe(true);
+    await tsfwOk(cli.path, fw, backend, ['ban', '--jail', 'ssh', '2001:db8:3::/120'], config);
+    expect(await connects(friend, fw.ip6!, 22, 1000), 'banned from ssh over IPv6').toBe(false);
+    expect(await connects(friend, fw.ip6!, 80), 'web still answers').toBe(true);
+    await tsfwOk(cli.path, fw, backend, ['stop'], config);
+  });
+});
