@@ -13,7 +13,7 @@ cd "$root"
 
 die() { echo "packaging/build.sh: $*" >&2; exit 1; }
 
-for f in tsfirewall.cjs core.cjs winston.cjs systeminformation.cjs; do
+for f in tsfirewall.cjs core.cjs winston.cjs systeminformation.cjs prom-client.cjs tsfirewall.8 tsfirewall.bash-completion; do
 	[ -f "dist/$f" ] || die "dist/$f is missing: run npm run build"
 done
 version=${TSFW_VERSION:-$(node -p 'require("./package.json").version')}
@@ -39,12 +39,18 @@ stage() {
 	# Dependencies off the hot path, which core.cjs requires on first use.
 	install -D -m 0644 dist/winston.cjs "$dest/usr/lib/tsfirewall/winston.cjs"
 	install -D -m 0644 dist/systeminformation.cjs "$dest/usr/lib/tsfirewall/systeminformation.cjs"
+	install -D -m 0644 dist/prom-client.cjs "$dest/usr/lib/tsfirewall/prom-client.cjs"
 	install -D -m 0755 packaging/tsfirewall.sh "$dest/usr/sbin/tsfirewall"
+	# The cached start the launcher tries first for a plain start (src/state/start-cache.ts writes its entries).
+	install -D -m 0644 packaging/cached-start.sh "$dest/usr/lib/tsfirewall/cached-start.sh"
 	install -D -m 0644 systemd/tsfirewall.service "$dest$unitdir/tsfirewall.service"
 	# The boot-time step before the network (tsfirewall start --early); the main unit names it in Also=.
 	install -D -m 0644 systemd/tsfirewall-early.service "$dest$unitdir/tsfirewall-early.service"
 	# The address watcher (tsfirewall watch): reloads the rules when a lease moves the address; also in Also=.
 	install -D -m 0644 systemd/tsfirewall-watch.service "$dest$unitdir/tsfirewall-watch.service"
+	# Metrics for node_exporter's textfile collector, every minute; also in Also=.
+	install -D -m 0644 systemd/tsfirewall-metrics.service "$dest$unitdir/tsfirewall-metrics.service"
+	install -D -m 0644 systemd/tsfirewall-metrics.timer "$dest$unitdir/tsfirewall-metrics.timer"
 	# The network blocklists' refresh (tsfirewall blocklist refresh) and its timer; the timer is in Also= too.
 	install -D -m 0644 systemd/tsfirewall-blocklist.service "$dest$unitdir/tsfirewall-blocklist.service"
 	install -D -m 0644 systemd/tsfirewall-blocklist.timer "$dest$unitdir/tsfirewall-blocklist.timer"
@@ -56,8 +62,10 @@ stage() {
 	# Drop-ins (*.conf) and raw snippets (NAME.POINT.nft|rules|rules6): root's alone, as the main config is.
 	install -d -m 0755 "$dest/etc/tsfirewall.d"
 	mkdir -p "$dest/usr/share/man/man8" "$dest/usr/share/doc/tsfirewall" "$copyright"
-	gzip -9n <packaging/tsfirewall.8 >"$dest/usr/share/man/man8/tsfirewall.8.gz"
+	# Made by `npm run build` from packaging/tsfirewall.8.in and the command table, as the completion is.
+	gzip -9n <dist/tsfirewall.8 >"$dest/usr/share/man/man8/tsfirewall.8.gz"
 	chmod 0644 "$dest/usr/share/man/man8/tsfirewall.8.gz"
+	install -D -m 0644 dist/tsfirewall.bash-completion "$dest/usr/share/bash-completion/completions/tsfirewall"
 	install -m 0644 packaging/README.md "$dest/usr/share/doc/tsfirewall/README.md"
 	node packaging/licenses.mjs "$copyright/copyright"
 	chmod 0644 "$copyright/copyright"
@@ -92,6 +100,9 @@ rpm_changelog() {
 build_deb() {
 	local tree=$work/deb
 	stage "$tree" /lib/systemd/system /etc/init.d "$tree/usr/share/doc/tsfirewall"
+	# Debian still boots without systemd (sysvinit-core): there cron writes the metrics. Fedora and EL always run
+	# systemd, so the rpm has the timer only.
+	install -D -m 0644 packaging/tsfirewall-metrics.cron "$tree/etc/cron.d/tsfirewall-metrics"
 	deb_changelog | sed -e '$ d' | gzip -9n >"$tree/usr/share/doc/tsfirewall/changelog.gz"
 	install -D -m 0644 packaging/deb/lintian-overrides "$tree/usr/share/lintian/overrides/tsfirewall"
 	mkdir -p "$tree/DEBIAN"

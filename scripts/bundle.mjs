@@ -4,8 +4,8 @@
 // because that is what node:vm can compile with a cache on Node 18 and 20 (ESM cannot), and a CommonJS entry starts
 // ~9 ms sooner than an ESM one. Used by `npm run build`, the packages' licence list and the container tests.
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -27,12 +27,12 @@ const lazyCryptoForDotenv = {
 };
 
 /**
- * Off every hot path (winston: only when a diagnostic is logged; systeminformation: a discovery fallback) and
- * ~500 KB together, so each is its own file that core.cjs requires on first use: every verb then reads, decodes
- * and code-caches that much less. A file apart is compiled without the code cache, so execa, which every program
+ * Off every hot path (winston: only when a diagnostic is logged; systeminformation: a discovery fallback;
+ * prom-client: only `metrics`) and ~600 KB together, so each is its own file that core.cjs requires on first use:
+ * every verb then reads, decodes and code-caches that much less. A file apart is compiled without the code cache, so execa, which every program
  * goes through, stays in core.cjs (initialised on a verb's first program).
  */
-const APART = ['winston', 'systeminformation'];
+const APART = ['winston', 'systeminformation', 'prom-client'];
 const apart = {
   name: 'vendored-apart',
   setup(b) {
@@ -90,6 +90,8 @@ export async function bundle(outdir, opts = {}) {
       mkdirSync(dirname(file.path), { recursive: true });
       writeFileSync(file.path, file.contents);
     }
+    // The launcher's cached start lives beside the bundle it keys on, as the packages install it.
+    copyFileSync(join(root, 'packaging/cached-start.sh'), join(isAbsolute(outdir) ? outdir : join(root, outdir), 'cached-start.sh'));
   }
   // One metafile for the licence list: every npm package that ships, in core.cjs or apart.
   const metafile = core.metafile && {

@@ -43,6 +43,11 @@ export class BanRefusedError extends TsfwError {
   constructor(message: string) { super(message, 2); }
 }
 
+/** The firewall is not loaded (LSB "program is not running"): a verb that reads what is loaded has nothing to read. */
+export class NotRunningError extends TsfwError {
+  constructor(message: string) { super(message, 3); }
+}
+
 /** A program we need (iptables, fail2ban, postfix...) is not on this host. */
 export class NotInstalledError extends TsfwError {
   constructor(message: string) { super(message, 5); }

@@ -8,6 +8,8 @@ export type Family = 'ipv4' | 'ipv6';
 export type Group =
   | 'loopback' | 'antispoof' | 'friends' | 'unicast' | 'bans' | 'replies' | 'icmp' | 'services' | 'dropped' | 'nat'
   | 'helpers'
+  /** Interfaces trusted whole, port forwards (DNAT and their forward accept), routed traffic, what may leave. */
+  | 'interfaces' | 'forwards' | 'routes' | 'egress'
   /** Rules of the admin's raw snippets (/etc/tsfirewall.d/NAME.POINT.nft|rules), and the network blocklists. */
   | 'snippet' | 'blocklist'
   /** A backend's own: the final drop that stands for a chain's DROP policy, and the jump into our chains. */
@@ -31,7 +33,8 @@ export interface Match {
   readonly proto?: 'tcp' | 'udp' | 'icmp' | 'ipv6-icmp';
   /** Port numbers or "lo:hi" ranges; one entry renders as -m tcp, several as -m multiport. */
   readonly dports?: readonly string[];
-  readonly ctstate?: readonly ('NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID')[];
+  /** DNAT: the connection's destination was rewritten (a port forward's, on its way to the target). */
+  readonly ctstate?: readonly ('NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID' | 'DNAT')[];
   readonly recent?: RecentMatch;
   /** Source address is in this ipset (the ban sets). */
   readonly srcSet?: string;
@@ -48,6 +51,8 @@ export type Target =
   | { readonly kind: 'LOG'; readonly prefix: string }
   | { readonly kind: 'SNAT'; readonly to: string }
   | { readonly kind: 'MASQUERADE' }
+  /** Destination NAT to "addr" or "addr:port" (a port forward). */
+  | { readonly kind: 'DNAT'; readonly to: string }
   /** Attach a connection-tracking helper (raw table), e.g. ftp, so its data connections become RELATED. */
   | { readonly kind: 'CT'; readonly helper: string }
   /**
@@ -61,6 +66,8 @@ export interface Rule {
   readonly match: Match;
   readonly target: Target;
   readonly group: Group;
+  /** The service (SERVICES name) the rule was built for: its marker names it, so counters add up per service. */
+  readonly service?: string;
   /** Where a snippet's rule was written ("50-web.before.nft:3"): its marker carries it into the kernel. */
   readonly origin?: string;
 }
@@ -105,11 +112,36 @@ export interface Plan {
 /** The comment marker that identifies our rules in the kernel; status and stop look for it. */
 export const MARK = 'tsfw';
 
+/** What a rule of a service does, beyond its group, where its counters mean something else: limiter drops, logs. */
+export type MarkerRole = 'limit' | 'log';
+
+/** A marker read back: `tsfw:<group>[:<service>[:<role>]]`, or a snippet's `tsfw:snippet:<file>:<line>`. */
+export interface Marker { readonly group: string; readonly service?: string; readonly role?: MarkerRole; readonly origin?: string }
+
 /**
- * A rule's marker, `tsfw:<group>`, and for a snippet's rule `tsfw:snippet:<file>:<line>`: the kernel itself then
- * says which file a rule came from, and a tool's refusal of a document line can be traced back to that file's line.
+ * The comment every rule of ours carries, so the kernel itself says which group, which service and which role each
+ * counter belongs to (metrics add them up from the live ruleset alone): `tsfw:services:ssh:limit` is SSH's
+ * hit-rate limiter drop. Rules loaded before services were named carry `tsfw:<group>` only, and read the same.
  */
-export const markerOf = (rule: Pick<Rule, 'group' | 'origin'>) => `${MARK}:${rule.group}${rule.origin === undefined ? '' : `:${rule.origin}`}`;
+export function markerOf(rule: Pick<Rule, 'group' | 'service' | 'match' | 'target' | 'origin'>): string {
+  // A snippet's rule names its file and line: the kernel says where it came from, and a tool's refusal of a
+  // document line can be traced back to the snippet's line (backend/snippet-errors.ts).
+  if (rule.origin !== undefined) return `${MARK}:${rule.group}:${rule.origin}`;
+  if (rule.service === undefined) return `${MARK}:${rule.group}`;
+  const role: MarkerRole | undefined = rule.match.recent?.op === 'update' ? 'limit' : rule.target.kind === 'LOG' ? 'log' : undefined;
+  return [MARK, rule.group, rule.service, ...(role ? [role] : [])].join(':');
+}
+
+/** The marker's text inside a comment, for each backend's one parser (unanchored: iptables-save may quote it). */
+export const MARKER_TEXT = `${MARK}:(\\w+)(?::(?:([a-z][a-z0-9]*)(?::(limit|log))?|([A-Za-z0-9][A-Za-z0-9_.-]*:\\d+)))?`;
+
+/** A comment's marker, or undefined when the comment is not ours. */
+export function parseMarker(comment: string): Marker | undefined {
+  const m = MARKER.exec(comment);
+  if (!m) return undefined;
+  return { group: m[1]!, ...(m[2] ? { service: m[2] } : {}), ...(m[3] ? { role: m[3] as MarkerRole } : {}), ...(m[4] ? { origin: m[4] } : {}) };
+}
+const MARKER = new RegExp(`^${MARKER_TEXT}$`);
 
 /**
  * An empty filter chain that only the boot-time ruleset (`start --early`, no address known yet) declares: the

@@ -15,6 +15,7 @@ import { interleave, timed, type Contestant } from '../lib/rounds.js';
 import { scaledConfig, SEED_CONFIG } from '../lib/rulesets.js';
 import { pairedRatios, summarize } from '../lib/stats.js';
 import { nftTarget, TARGET_BANS, targets } from './targets.js';
+import { cachedStartContestant } from '../lib/cached.js';
 
 export const VS_START_GOAL = 1.5;
 
@@ -26,6 +27,7 @@ const ts = (b: BenchBackend) => ({
 const ROLES: Readonly<Record<BenchBackend, { readonly main: PeerRole; readonly big: PeerRole }>> = {
   'iptables-nft': { main: 'ts', big: 'tk' }, nftables: { main: 'tn', big: 'kn' },
 };
+const CACHED = 'tsfirewall start, cached (nftables)';
 const peerName = (peer: string, verb: PeerVerbName) => `${peer}: ${verb}`;
 
 export const peersSection: Section = async ({ lab, settings, log }) => {
@@ -59,6 +61,9 @@ export const peersSection: Section = async ({ lab, settings, log }) => {
       { name: n.reload, measure: () => timed(reload.agent, lab.tsfw('reload', reload.conf), { env }), verify: reload.verify },
     );
   }
+  // The cached start replays the last start's document (nftables only); boot and restart with an unchanged config.
+  const cachedMain = probe.available.includes('nftables') ? await lab.agentIn(ROLES.nftables.main) : undefined;
+  if (cachedMain) ours.push(await cachedStartContestant(lab, cachedMain, CACHED, seed, () => resetBackend('nftables', cachedMain)));
   const theirs = ready.flatMap((p) => p.spec.verbs.map((v): Contestant => ({
     name: peerName(p.spec.name, v.verb),
     prepare: () => p.steps(v.from === 'reset' ? p.spec.reset : p.spec.ensureRunning ?? []),
@@ -98,6 +103,10 @@ export const peersSection: Section = async ({ lab, settings, log }) => {
     versus(n.big, `start at 1000 rules (${b})`, [['ufw', 'start'], ['firewalld', 'start'], ['shorewall', 'start, recompiling']]);
     versus(n.status, `status (${b})`, [['ufw', 'status'], ['firewalld', 'status']]);
   }
+  if (cachedMain) {
+    versus(CACHED, 'boot or restart with an unchanged config, cached (nftables)',
+      [['netfilter-persistent', 'start'], ['ferm', 'start'], ['ufw', 'start'], ['shorewall', 'start'], ['seed script', 'start'], ['firewalld', 'start']]);
+  }
   rows.push({
     goal: 'every contestant, medians (info)',
     value: Object.keys(samples).map((k) => `${k} ${ms(med(k))}`).join('; ') + ' ms',
@@ -111,7 +120,7 @@ export const peersSection: Section = async ({ lab, settings, log }) => {
     name: 'peers',
     rows,
     panels: [
-      panel('Start, seed ruleset, beside the peers (ms)', ['start', 'start, recompiling'], ['node -e 0', 'nft -f', ...probe.available.flatMap((b) => [ts(b).start, ts(b).big])]),
+      panel('Start, seed ruleset, beside the peers (ms)', ['start', 'start, recompiling'], ['node -e 0', 'nft -f', ...(cachedMain ? [CACHED] : []), ...probe.available.flatMap((b) => [ts(b).start, ts(b).big])]),
       panel('Reload, beside the peers (ms)', ['reload'], ['node -e 0', ...probe.available.map((b) => ts(b).reload)]),
       panel('Status, beside the peers (ms)', ['status'], ['node -e 0', 'nft -j list table', ...probe.available.map((b) => ts(b).status)]),
     ],

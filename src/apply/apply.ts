@@ -14,6 +14,7 @@ import { ApplyError, TsfwError } from '../errors.js';
 import type { Plan } from '../model.js';
 import { checkpoint, trapSignals } from '../safety/interrupt.js';
 import { clearJournal, writeJournal } from '../safety/journal.js';
+import { recordApply, type ApplyResult } from '../state/last-apply.js';
 
 export interface ApplyOptions {
   /** The verb, recorded in the journal for the recovery message. */
@@ -28,6 +29,20 @@ export interface ApplyOptions {
 }
 
 export async function applyPlan(plan: Plan, backend: FirewallBackend, opts: ApplyOptions = {}): Promise<void> {
+  const began = performance.now();
+  const outcome = (result: ApplyResult) => recordApply({
+    verb: opts.verb ?? 'start', backend: backend.name, finished: Date.now() / 1000, seconds: (performance.now() - began) / 1000, result,
+  });
+  try {
+    await applyTrapped(plan, backend, opts);
+    outcome('ok');
+  } catch (err) {
+    outcome(err instanceof TransactionError ? err.result : 'unchanged');
+    throw err;
+  }
+}
+
+async function applyTrapped(plan: Plan, backend: FirewallBackend, opts: ApplyOptions): Promise<void> {
   const release = trapSignals();
   try {
     // The snapshot's programs start first, so the preflight's own work (the lock-out guard reads /proc) runs while
@@ -74,12 +89,13 @@ async function transaction(plan: Plan, backend: FirewallBackend, before: Snapsho
     const outcome = !loaded ? 'nothing was changed'
       : ok ? 'the previous ruleset was restored' : `ROLLBACK FAILED, check the ${backend.label} ruleset`;
     const message = reason.includes(outcome) ? reason : `${reason}; ${outcome}`;
-    throw new TransactionError(message, err instanceof TsfwError ? err.exitCode : 1, err);
+    const result: ApplyResult = !loaded ? 'unchanged' : ok ? 'rolled-back' : 'rollback-failed';
+    throw new TransactionError(message, err instanceof TsfwError ? err.exitCode : 1, err, result);
   }
   clearJournal();
 }
 
 /** The failed step's error with what became of the ruleset appended; keeps its exit code (5: ipset missing). */
 class TransactionError extends TsfwError {
-  constructor(message: string, exitCode: number, cause: unknown) { super(message, exitCode, { cause }); }
+  constructor(message: string, exitCode: number, cause: unknown, readonly result: ApplyResult) { super(message, exitCode, { cause }); }
 }

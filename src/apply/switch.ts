@@ -15,7 +15,7 @@ const FAMILIES: readonly Family[] = ['ipv4', 'ipv6'];
 /** Which backends could hold an older ruleset of ours: every other one whose tool is installed. */
 async function others(current: BackendName): Promise<FirewallBackend[]> {
   const found = await Promise.all(BACKEND_NAMES.filter((n) => n !== current).map((n) => backendNamed(n).catch(() => undefined)));
-  return found.filter((b): b is FirewallBackend => b !== undefined && b.installed());
+  return found.filter((b): b is FirewallBackend => b !== undefined && b.installed() && b.mayHold());
 }
 
 /** Another backend's ruleset of ours, as that backend reads it. */
@@ -28,16 +28,13 @@ export interface Holder { readonly backend: FirewallBackend; readonly live: Live
  * read fails holds nothing we can touch.
  */
 export async function holdersBesides(current: BackendName, opts: { readonly sets?: readonly string[]; readonly candidates?: readonly FirewallBackend[] } = {}): Promise<Holder[]> {
-  const holders: Holder[] = [];
-  for (const backend of opts.candidates ?? await others(current)) {
-    if (backend.name === current) continue;
-    const live = await backend.readLive(FAMILIES, opts.sets ?? []).catch((err: unknown) => {
-      log.debug(`reading ${backend.label}: ${(err as Error).message}`);
-      return undefined;
-    });
-    if (live?.loaded) holders.push({ backend, live });
-  }
-  return holders;
+  const candidates = (opts.candidates ?? await others(current)).filter((b) => b.name !== current);
+  // Side by side: each read is its own programs, and none depends on another.
+  const lives = await Promise.all(candidates.map((backend) => backend.readLive(FAMILIES, opts.sets ?? []).catch((err: unknown) => {
+    log.debug(`reading ${backend.label}: ${(err as Error).message}`);
+    return undefined;
+  })));
+  return candidates.flatMap((backend, i) => (lives[i]?.loaded ? [{ backend, live: lives[i]! }] : []));
 }
 
 /**

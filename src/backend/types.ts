@@ -5,7 +5,7 @@
  * executor that orders them (lock, journal, confirm, rollback).
  */
 import type { BackendName } from '../config/types.js';
-import type { Family, IpsetSpec, Plan } from '../model.js';
+import type { Family, IpsetSpec, MarkerRole, Match, Plan, Rule, TableName, Target } from '../model.js';
 
 export type { BackendName } from '../config/types.js';
 
@@ -31,6 +31,10 @@ export interface LiveRule {
   readonly packets: number;
   readonly bytes: number;
   readonly group?: string;
+  /** The service the marker names (model.ts markerOf): its counters add up per service. */
+  readonly service?: string;
+  /** What the rule does for that service where its counters mean more than "accepted": limiter drops, logs. */
+  readonly role?: MarkerRole;
   /** The rule as the backend's own tool prints it, without the marker. */
   readonly rule: string;
 }
@@ -41,6 +45,8 @@ export interface LiveChain {
   readonly policy?: string;
   readonly packets: number;
   readonly bytes: number;
+  /** Policy and counters are our final tsfw:policy rule's (nftables folds it into the chain), not a built-in's. */
+  readonly ours?: boolean;
 }
 
 /** One family's view of the kernel: the rules and chains status shows. */
@@ -94,6 +100,74 @@ export interface Fail2banActions {
   action(jail: { readonly banName: string; readonly kind: BanTarget['kind'] }, ipsettime: string): string;
 }
 
+/**
+ * A live rule's match read back into the model's terms (model.ts Match), plus what only rules in the kernel say:
+ * explain walks these. Each backend's parser fills it from its own listing.
+ */
+export interface WalkMatch extends Match {
+  /**
+   * The nftables limiter's window (`add @rl-SSH { ip saddr counter limit rate over 1/week burst N packets }`): it
+   * matches once the source's element in `set` has counted `burst` new connections.
+   */
+  readonly budget?: { readonly set: string; readonly burst: number };
+  /** Matches the parser cannot read (another tool's): whether they hold is not known. */
+  readonly unread?: readonly string[];
+  /** Only packets of this family match (nft's `ip saddr` in an inet table, `meta nfproto ipv6`). */
+  readonly family?: Family;
+}
+
+/** What a walked rule does: the model's targets, and the verdicts other tools' rules end in. */
+export type WalkTarget =
+  | Target
+  | { readonly kind: 'REJECT' }
+  | { readonly kind: 'goto'; readonly chain: string }
+  /** nft's `continue`, and any statement that lets the packet go on (counter, log, mark...). */
+  | { readonly kind: 'CONTINUE' }
+  /** A verdict the parser cannot read (NFQUEUE, a vmap on a packet field...): it may end the walk. */
+  | { readonly kind: 'unread'; readonly text: string };
+
+/** One rule as explain walks it; `text` is the rule as the backend's listing prints it, `chain` a WalkChain name. */
+export interface WalkRule {
+  readonly chain: string;
+  readonly match: WalkMatch;
+  readonly target: WalkTarget;
+  readonly group?: string;
+  readonly text: string;
+}
+
+export interface WalkChain { readonly name: string; readonly policy?: 'ACCEPT' | 'DROP' }
+
+export type Hook = 'input' | 'forward' | 'output';
+
+/** An element of a named set: an address, a network or a range as the tool prints it, with what the kernel keeps. */
+export interface SetMember { readonly ip: string; readonly expiresIn?: number; readonly packets?: number }
+
+/** One source in an xt_recent table: how many seconds ago each remembered hit was (absent: the clock was unreadable). */
+export interface RecentSource { readonly src: string; readonly ages?: readonly number[] }
+
+/** What the kernel holds that decides matches a ruleset alone cannot: ban set members, the limiter's counts. */
+export interface KernelFacts {
+  /** Members of named sets (ban sets, the nftables limiter's); a set not here is not known. */
+  readonly sets?: ReadonlyMap<string, readonly SetMember[]>;
+  /** xt_recent tables by name; a table not here is not known. */
+  readonly recent?: ReadonlyMap<string, readonly RecentSource[]>;
+}
+
+/**
+ * explain's view of one family: every chain a packet can reach, in the kernel's own order. `hooks` lists the base
+ * chains per hook in the order the kernel runs them (iptables' tables, nftables' priorities): a packet must get
+ * past each of them, and a drop in any one is final.
+ */
+export interface LiveWalk {
+  readonly family: Family;
+  /** Some rule of ours is in the kernel. */
+  readonly loaded: boolean;
+  readonly chains: readonly WalkChain[];
+  readonly rules: readonly WalkRule[];
+  readonly hooks: Readonly<Record<Hook, readonly string[]>>;
+  readonly facts: KernelFacts;
+}
+
 export interface FirewallBackend {
   readonly name: BackendName;
   /** Where the rules go, for result lines: "nftables", "iptables-nft"... */
@@ -102,6 +176,11 @@ export interface FirewallBackend {
   readonly testedBy: string;
   /** Its programs are on this host (a backend that is not installed cannot hold a ruleset of ours). */
   installed(): boolean;
+  /**
+   * Without running a program: false when it certainly holds nothing in this namespace (iptables-legacy with no
+   * table in /proc/net), so start and status after a stop or at boot do not pay for reading it.
+   */
+  mayHold(): boolean;
   /** Stage 1 of start: read what the kernel holds of ours (the state a rollback returns to). */
   snapshot(plan: Plan): Promise<Snapshot>;
   /** Pure: the plan's document(s), completed against what the snapshot holds (carried-over ban chains...). */
@@ -124,6 +203,10 @@ export interface FirewallBackend {
   rollback(before: Snapshot, attempted: Staged | undefined, opts: { readonly loaded: boolean }): Promise<boolean>;
   /** What is loaded now: rules and counters of `families`, and the sizes of the named ban sets (none: not read). */
   readLive(families: readonly Family[], sets: readonly string[]): Promise<LiveState>;
+  /** explain: one family's whole live ruleset as a packet walks it, with the set members and limiter counts it needs. */
+  readWalk(family: Family): Promise<LiveWalk>;
+  /** diff: one plan rule as `show` prints it (the backend's own lines: nftables' limiter is two). Pure. */
+  showRule(rule: Rule, at: { readonly family: Family; readonly table: TableName }, plan: Pick<Plan, 'banChains' | 'ipsets'>): string[];
   /**
    * Pure, and cheap enough for status: what keeps `live` (readLive of the plan's families) from being the ruleset
    * `loaded` rendered, one line per problem; empty when it is whole. Missing: an entry into our rules, a chain of

@@ -23,9 +23,15 @@ export const HEADER = (what: string, source?: string) =>
  * effect, so fail2ban should not count it. The local subnet is only in it when TRUST_LOCAL_SUBNET=yes; the host
  * itself and loopback always are.
  */
-export function ignoreList(config: Pick<Config, 'trustLocalSubnet' | 'trustedNets'>, host: Pick<HostFacts, 'myip' | 'prefix' | 'myip6'>): string[] {
-  const local = config.trustLocalSubnet ? [localSubnet(host)] : [];
-  return [...new Set(['127.0.0.1/8', '::1', host.myip, ...host.myip6, ...local, ...config.trustedNets])];
+export function ignoreList(
+  config: Pick<Config, 'trustLocalSubnet' | 'trustedNets'> & Partial<Pick<Config, 'ipv6'>>,
+  host: Pick<HostFacts, 'myip' | 'prefix' | 'myip6' | 'subnets6'>,
+): string[] {
+  const { myip, prefix } = host;
+  const local4 = config.trustLocalSubnet && myip !== undefined && prefix !== undefined ? [localSubnet({ myip, prefix })] : [];
+  // IPv6's local subnets are trusted only where IPv6 mirrors IPv4's rules (compile/plan.ts).
+  const local6 = config.trustLocalSubnet && config.ipv6 === 'mirror' ? host.subnets6 ?? [] : [];
+  return [...new Set(['127.0.0.1/8', '::1', ...(myip === undefined ? [] : [myip]), ...host.myip6, ...local4, ...local6, ...config.trustedNets])];
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Family } from '../model.js';
 import { stateDir } from '../state/dirs.js';
 import { readStateFile, writeStateFile } from '../state/write.js';
 import { banTargets, type JailSpec } from './jails.js';
+import { countBans } from './tally.js';
 
 export const LEDGER_FILE = 'chain-bans.json';
 
@@ -67,16 +68,21 @@ export async function liftExpiredChainBans(backend: FirewallBackend, jails: read
   if (ledger.length === 0) return 0;
   let lifted = 0;
   const drop = new Set<string>();
-  for (const target of jails.flatMap(banTargets).filter((t) => t.kind === 'chain')) {
-    const mine = ledger.filter((e) => e.family === target.family && e.chain === target.name);
-    if (mine.length === 0) continue;
-    const members = await backend.bans.members(target);
-    if (!members) continue;
-    const present = new Set(members.map((m) => m.ip));
-    const expired = mine.filter((e) => e.expiresAt <= now && present.has(e.ip)).map((e) => e.ip);
-    if (expired.length > 0) await backend.bans.remove(target, expired);
-    lifted += expired.length;
-    for (const e of mine) if (e.expiresAt <= now || !present.has(e.ip)) drop.add(keyOf(e));
+  for (const jail of jails) {
+    let ofJail = 0;
+    for (const target of banTargets(jail).filter((t) => t.kind === 'chain')) {
+      const mine = ledger.filter((e) => e.family === target.family && e.chain === target.name);
+      if (mine.length === 0) continue;
+      const members = await backend.bans.members(target);
+      if (!members) continue;
+      const present = new Set(members.map((m) => m.ip));
+      const expired = mine.filter((e) => e.expiresAt <= now && present.has(e.ip)).map((e) => e.ip);
+      if (expired.length > 0) await backend.bans.remove(target, expired);
+      ofJail += expired.length;
+      for (const e of mine) if (e.expiresAt <= now || !present.has(e.ip)) drop.add(keyOf(e));
+    }
+    countBans(jail.jail, { expired: ofJail }, dir);
+    lifted += ofJail;
   }
   if (drop.size > 0) writeLedger(ledger.filter((e) => !drop.has(keyOf(e))), dir);
   return lifted;

@@ -13,6 +13,7 @@ import { ipsetTime } from './conf.js';
 import { chainTimeLeft, forgetChainBans, recordChainBans } from './expiry.js';
 import { expandBan, isNetworkBan, type BanAddress } from './ip.js';
 import { banTargets, jailsOf, type JailSpec } from './jails.js';
+import { countBans } from './tally.js';
 
 export interface BanContext {
   readonly config: Config;
@@ -80,19 +81,27 @@ export async function banDirect(ctx: BanContext, jail: JailSpec, addrs: readonly
     n += await ctx.backend.bans.add(target, ips, jail.kind === 'set' ? { timeout: ipsetTime(jail.service.jail.bantime) } : {});
     if (jail.kind === 'chain') recordChainBans(target, ips, now + jail.service.jail.bantime * 1000);
   }
+  countBans(jail.jail, { added: n });
   return n;
 }
 
-/** Removes the addresses (or everything, with 'all') from the jails' sets/chains; missing ones are no error. */
+/**
+ * Removes the addresses (or everything, with 'all') from the jails' sets/chains; missing ones are no error. What was
+ * there is read first, so the ban tally counts the bans that were lifted, not the addresses asked for.
+ */
 export async function unbanDirect(ctx: BanContext, jails: readonly JailSpec[], addrs: readonly BanAddress[] | 'all'): Promise<void> {
   for (const j of jails) {
+    let removed = 0;
     for (const target of banTargets(j)) {
       const ips = addrs === 'all' ? 'all'
         : addrs.filter((a) => a.family === target.family).flatMap((a) => (target.kind === 'chain' ? [a.ip] : expandBan(a)));
+      const present = new Set((await ctx.backend.bans.members(target))?.map((m) => m.ip) ?? []);
+      removed += ips === 'all' ? present.size : ips.filter((ip) => present.has(ip)).length;
       if (ips === 'all') await ctx.backend.bans.flush(target);
       else await ctx.backend.bans.remove(target, ips);
       if (target.kind === 'chain') forgetChainBans(target, ips);
     }
+    countBans(j.jail, { removed });
   }
 }
 

@@ -20,6 +20,8 @@ export interface Prepared {
   readonly host: HostFacts | BootHost;
   readonly plan: Plan;
   readonly backend: FirewallBackend;
+  /** The config file's settings as written, for the record of what was loaded. */
+  readonly settings: Readonly<Record<string, string>>;
 }
 
 export async function prepare(ctx: Context): Promise<Prepared> {
@@ -34,5 +36,5 @@ export async function prepare(ctx: Context): Promise<Prepared> {
   const plan = compile(config, host);
   mark('compiled');
   for (const w of plan.warnings) log.warn(w);
-  return { config, host, plan, backend };
+  return { config, host, plan, backend, settings: loaded.values };
 }

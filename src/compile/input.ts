@@ -7,7 +7,9 @@
 import type { Config, ServiceConfig } from '../config/types.js';
 import type { Family, Match, Rule, Target } from '../model.js';
 import { blocklistRules } from './blocklists.js';
+import { icmpv6Rules } from './icmpv6.js';
 import { bannedServices } from './recidive.js';
+import { unicastRules } from './unicast.js';
 
 export interface FamilyFacts {
   readonly family: Family;
@@ -15,6 +17,8 @@ export interface FamilyFacts {
   readonly selves: readonly string[];
   /** The local subnet, for TRUST_LOCAL_SUBNET. */
   readonly localNets: readonly string[];
+  /** Every address of the host in this family ("addr/32", "addr/128"): what "addressed to me" means. */
+  readonly locals: readonly string[];
   readonly loopbackNet: string;
   /** Where bans live: a chain name per service (chain mode) or a set name (ipset mode). */
   readonly banTarget: (service: ServiceConfig) => { chain: string } | { set: string };
@@ -38,26 +42,23 @@ export function inputRules(config: Config, f: FamilyFacts): Rule[] {
   }
   const friends = [...(config.trustLocalSubnet ? f.localNets : []), ...config.trustedNets.filter(mine)];
   for (const net of new Set(friends)) add('friends', { src: { cidr: net } }, ACCEPT);
-  // IPv6 neighbour discovery is multicast, so "not addressed to me" only makes sense for IPv4.
-  if (config.dropNotForMe && f.family === 'ipv4' && f.selves.length === 1) {
-    add('unicast', { dst: { cidr: f.selves[0]!, negate: true } }, DROP);
-  }
+  for (const i of trustedInterfaces(config)) add('interfaces', { inIface: i }, ACCEPT);
+  // Neighbour discovery and router advertisements go to multicast addresses: before "not addressed to me".
+  rules.push(...icmpv6Rules(f.family, 'INPUT'));
+  if (config.dropNotForMe) rules.push(...unicastRules(f.locals));
   rules.push(...blocklistRules(config, f.family));
   for (const service of bannedServices(config)) {
     const target = f.banTarget(service);
+    const ban = (match: Match, to: Target) => rules.push({ chain: 'INPUT', group: 'bans', match, target: to, service: service.name });
     // BAN_SCOPE=all (and the recidive jail): one lookup for every port; otherwise one per protocol and port group.
     const scopes: Match[] = service.banScope === 'all' ? [{}]
       : service.protos.flatMap((proto) => portGroups(service.ports).map((dports) => ({ proto, dports })));
     for (const scope of scopes) {
-      if ('chain' in target) add('bans', scope, { kind: 'jump', chain: target.chain });
-      else add('bans', { ...scope, srcSet: target.set }, DROP);
+      if ('chain' in target) ban(scope, { kind: 'jump', chain: target.chain });
+      else ban({ ...scope, srcSet: target.set }, DROP);
     }
   }
   add('replies', { ctstate: ['ESTABLISHED', 'RELATED'] }, ACCEPT);
-  if (f.family === 'ipv6') {
-    // Without router/neighbour solicitation and advertisement IPv6 stops working altogether.
-    for (const icmpType of ['133', '134', '135', '136']) add('icmp', { proto: 'ipv6-icmp', icmpType }, ACCEPT);
-  }
   if (config.allowPing) {
     const proto = f.family === 'ipv4' ? 'icmp' : 'ipv6-icmp';
     add('icmp', { proto, icmpType: f.family === 'ipv4' ? 'echo-request' : '128' }, ACCEPT);
@@ -66,6 +67,10 @@ export function inputRules(config: Config, f: FamilyFacts): Rule[] {
   rules.push(...dropLogRules(config));
   return rules;
 }
+
+/** INTERFACE_<IF>_POLICY=accept: what arrives on these is trusted whole, like a friends net (FORWARD too). */
+export const trustedInterfaces = (config: Pick<Config, 'interfaces'>) =>
+  config.interfaces.filter((i) => i.policy === 'accept').map((i) => i.iface);
 
 /**
  * LOG_DROPPED's rule, or none: last in INPUT, so it sees exactly what the DROP policy is about to take (ufw's
@@ -76,14 +81,20 @@ export function dropLogRules(config: Pick<Config, 'logDropped'>): Rule[] {
   return [{ chain: 'INPUT', group: 'dropped', match: { limit: config.logDropped }, target: { kind: 'LOG', prefix: 'tsfw drop:' } }];
 }
 
+/** A service's rules, once per interface it is limited to (SERVICE_<NAME>_INTERFACES), or once for all. */
 function serviceRules(service: ServiceConfig, family: Family): Rule[] {
+  const ifaces = service.interfaces.length === 0 ? [undefined] : service.interfaces;
+  return ifaces.flatMap((inIface) => serviceRulesOn(service, family, inIface));
+}
+
+function serviceRulesOn(service: ServiceConfig, family: Family, inIface: string | undefined): Rule[] {
   const sources = service.from.length === 0 ? [ANY[family]] : service.from.filter(isFamily(family));
   const rules: Rule[] = [];
   for (const proto of service.protos) {
     for (const dports of portGroups(service.ports)) {
       for (const source of sources) {
-        const base: Match = { proto, dports, ...(source === ANY[family] ? {} : { src: { cidr: source } }) };
-        const add = (match: Match, target: Target) => rules.push({ chain: 'INPUT', group: 'services', match, target });
+        const base: Match = { ...(inIface ? { inIface } : {}), proto, dports, ...(source === ANY[family] ? {} : { src: { cidr: source } }) };
+        const add = (match: Match, target: Target) => rules.push({ chain: 'INPUT', group: 'services', match, target, service: service.name });
         if (service.logPrefix) add({ ...base, ctstate: ['NEW'] }, { kind: 'LOG', prefix: service.logPrefix });
         const limit = service.rateLimit;
         if (!limit) {

@@ -13,7 +13,7 @@ export function recidiveService(config: Pick<Config, 'recidive'>): ServiceConfig
   const r = config.recidive;
   if (!r) return undefined;
   return {
-    name: RECIDIVE, ports: [], protos: [], from: [], bans: RECIDIVE_BAN_NAME, banScope: 'all',
+    name: RECIDIVE, ports: [], protos: [], from: [], interfaces: [], bans: RECIDIVE_BAN_NAME, banScope: 'all',
     jail: { filter: RECIDIVE, maxretry: r.maxretry, findtime: r.findtime, bantime: r.bantime, logpath: r.logpath },
   };
 }

@@ -7,9 +7,10 @@ import { ConfigError, type ConfigProblem } from '../errors.js';
 import { readDropIns, type SnippetText, type SourceText } from './dropins.js';
 import { dropInDir, readConfigText } from './file.js';
 import { mergeSources, type Origin } from './merge.js';
+import { checkNetwork, familyKey, familyKeysFor, readNetwork } from './network.js';
 import { parseSnippet } from './snippets.js';
 import { quoted } from './quote.js';
-import { BACKEND_ALIASES, BLOCKLIST_FIELDS, BLOCKLIST_KEY, GLOBAL_KEYS, SERVICE_FIELDS, SERVICE_KEY, type GlobalKey, type KeySpec, type ServiceField } from './schema.js';
+import { BACKEND_ALIASES, BLOCKLIST_FIELDS, BLOCKLIST_KEY, GLOBAL_KEYS, KEY_FAMILIES, SERVICE_FIELDS, SERVICE_KEY, type GlobalKey, type KeySpec, type ServiceField } from './schema.js';
 import { KNOWN_SERVICES } from './services.js';
 import type { BlocklistConfig, Config, ServiceConfig } from './types.js';
 import { ValueError } from './values.js';
@@ -19,7 +20,10 @@ export interface LoadedConfig {
   readonly warnings: readonly string[];
   /** Every file:line that set each key, in reading order (the last one wins): `show --sources`. */
   readonly origins: ReadonlyMap<string, readonly Origin[]>;
-  /** The values in force, as the files gave them (before validation). */
+  /**
+   * The settings as written (key -> value), a drop-in's over the main file's: what diff names when it says which
+   * key changed, and what `show --sources` prints.
+   */
   readonly values: Readonly<Record<string, string>>;
 }
 
@@ -82,8 +86,10 @@ export function parseSources(
       }
       continue;
     }
+    const family = familyKey(key);
+    if (family && family.field in KEY_FAMILIES[family.family].fields) continue;
     const known = [...Object.keys(GLOBAL_KEYS), ...serviceNames.flatMap((s) =>
-      Object.keys(SERVICE_FIELDS).map((f) => `SERVICE_${s.toUpperCase()}_${f}`))];
+      Object.keys(SERVICE_FIELDS).map((f) => `SERVICE_${s.toUpperCase()}_${f}`)), ...familyKeysFor(Object.keys(values))];
     warnings.push(`${whereKey(key)}unknown key ${key}; ignored (did you mean ${closest(key.toUpperCase(), known)}?)`);
   }
 
@@ -101,6 +107,10 @@ export function parseSources(
     services,
     snat: snat(g('SNAT_INTERFACE'), g('SNAT_TO'), problems, at),
     ipv6: g('IPV6')!,
+    myip6: g('MYIP6'),
+    netmask6: g('NETMASK6'),
+    ...readNetwork(Object.keys(values), read, problems, at),
+    egress: { policy: g('OUTPUT_POLICY')!, allow: g('OUTPUT_ALLOW')! },
     modules: g('MODULES')!,
     fail2ban: g('FAIL2BAN')!,
     banMode: g('BAN_MODE')!,
@@ -116,6 +126,7 @@ export function parseSources(
     problems.push({ key: 'MYIP', line: at('MYIP'), message: 'is set, so NETMASK must be set too' });
   }
   checkUnique(services.map((s) => s.rateLimit?.name), 'RATE_NAME', 'hit-rate list', problems);
+  warnings.push(...checkNetwork(config, values, problems, at).map((w) => `${where(source, w.line)}${w.message}`));
   checkUnique([...services.map((s) => s.bans), ...(recidiveOn ? ['RECIDIVE'] : [])], 'BAN_NAME', 'ban list', problems);
   if (recidiveOn && serviceNames.includes('recidive')) {
     problems.push({ key: 'SERVICES', line: at('SERVICES'), message: 'a service named recidive would share its jail with RECIDIVE=yes; name it otherwise' });
@@ -142,6 +153,16 @@ export function parseSources(
   return { config: snippets.length > 0 ? { ...config, snippets } : config, warnings, origins: merged.history, values };
 }
 
+/**
+ * Settings (as LoadedConfig.values holds them) -> Config, as if a file held exactly them: diff compiles the settings
+ * the rules were loaded with, one change at a time. Single quotes keep a value literal in dotenv; a value holding one
+ * goes in double quotes, one holding both in backticks.
+ */
+export function parseSettings(values: Readonly<Record<string, string>>, source = 'the loaded settings'): LoadedConfig {
+  const quote = (v: string) => (!v.includes("'") ? `'${v}'` : !v.includes('"') ? `"${v}"` : `\`${v}\``);
+  return parseConfig(Object.entries(values).map(([k, v]) => `${k}=${quote(v)}`).join('\n') + '\n', source);
+}
+
 type Reader = <T>(key: string, spec: KeySpec<T>, fallback?: string) => T | undefined;
 
 function readService(name: string, read: Reader, problems: ConfigProblem[], at: (k: string) => number | undefined): ServiceConfig {
@@ -166,6 +187,7 @@ function readService(name: string, read: Reader, problems: ConfigProblem[], at: 
     ports: (known || portsGiven ? f('PORTS', known?.ports.join(' ')) : undefined) ?? [],
     protos: f('PROTO', known?.protos.join(' ') ?? 'tcp') ?? ['tcp'],
     from: f('FROM') ?? [],
+    interfaces: f('INTERFACES') ?? [],
     rateLimit: rate && { ...rate, name: f('RATE_NAME', upper) ?? upper },
     logPrefix: f('LOG_PREFIX'),
     ...(known?.helper ? { helper: known.helper } : {}),
@@ -202,7 +224,8 @@ function snat(iface: string | undefined, to: string | undefined, problems: Confi
   if (to !== undefined && iface === undefined) {
     problems.push({ key: 'SNAT_TO', line: at('SNAT_TO'), message: 'is set, so SNAT_INTERFACE must be set too' });
   }
-  return iface === undefined ? undefined : { iface, to };
+  if (iface === undefined) return undefined;
+  return to === 'masquerade' ? { iface, masquerade: true } : { iface, to };
 }
 
 function checkUnique(names: (string | undefined)[], field: string, what: string, problems: ConfigProblem[]): void {

@@ -3,6 +3,7 @@
  * check suggests from it, and a test holds the shipped example config to it. Defaults reproduce the seed.
  */
 import { BACKEND_NAMES, type BackendName } from './types.js';
+import * as n from './network-values.js';
 import * as v from './values.js';
 
 /** Old BACKEND values, still read (with a warning from the loader): nft meant iptables-nft before nftables came. */
@@ -30,8 +31,12 @@ export const GLOBAL_KEYS = {
   LOG_DROPPED: key('no', v.logRate),
   SERVICES: key('ssh ftp web', listOf(v.serviceName)),
   SNAT_INTERFACE: key('', optional(v.netdevName)),
-  SNAT_TO: key('', optional(v.ipv4Address)),
-  IPV6: key('drop', v.oneOf(['drop', 'mirror', 'off'] as const)),
+  SNAT_TO: key('', optional(n.snatTo)),
+  IPV6: key('drop', v.oneOf(['drop', 'drop-inbound', 'mirror', 'off'] as const)),
+  MYIP6: key('', optional(n.ipv6Address)),
+  NETMASK6: key('', optional(v.integer(1, 128))),
+  OUTPUT_POLICY: key('accept', v.oneOf(['accept', 'drop'] as const)),
+  OUTPUT_ALLOW: key('', listOf(n.egressItem)),
   MODULES: key('nf_conntrack_ftp nf_nat', listOf(v.moduleName)),
   FAIL2BAN: key('auto', v.oneOf(['auto', 'yes', 'no'] as const)),
   BAN_MODE: key('auto', v.oneOf(['auto', 'ipset', 'chain'] as const)),
@@ -70,6 +75,7 @@ export const SERVICE_FIELDS = {
   PORTS: key('', v.nonEmpty(listOf(v.port), 'port')),
   PROTO: key('', v.nonEmpty(listOf(v.oneOf(['tcp', 'udp'] as const)), 'protocol (tcp, udp)')),
   FROM: key('any', (raw: string) => (raw.trim().toLowerCase() === 'any' ? [] : v.nonEmpty(listOf(v.cidr), 'network, or "any"')(raw))),
+  INTERFACES: key('', listOf(v.netdevName)),
   RATE_LIMIT: key('', v.rateLimit),
   RATE_NAME: key('', v.token(32)),
   LOG_PREFIX: key('', optional(v.logPrefix)),
@@ -88,3 +94,38 @@ export const SERVICE_FIELDS = {
 export type GlobalKey = keyof typeof GLOBAL_KEYS;
 export type ServiceField = keyof typeof SERVICE_FIELDS;
 export const SERVICE_KEY = /^SERVICE_([A-Z][A-Z0-9]{0,15})_([A-Z_]+)$/;
+
+/**
+ * Key families whose middle part is a name the admin chooses: FORWARD_<NAME> (and FORWARD_<NAME>_FROM),
+ * ROUTE_<NAME>_<FIELD>, INTERFACE_<IF>_POLICY (IF spelled as the device is, eth0 or br-lan). `field` '' is the
+ * family's own key (FORWARD_<NAME>=...). config/network.ts reads them; the shipped example documents each field.
+ */
+export interface KeyFamily {
+  readonly pattern: RegExp;
+  readonly fields: Readonly<Record<string, KeySpec<unknown>>>;
+  /** How the shipped example spells one key of each field, for the test that holds the two together. */
+  readonly example: (field: string) => string;
+}
+
+const FROM_ANY = (raw: string) => (raw.trim().toLowerCase() === 'any' ? [] : v.nonEmpty(listOf(v.cidr), 'network, or "any"')(raw));
+
+export const KEY_FAMILIES = {
+  FORWARD: {
+    pattern: /^FORWARD_([A-Z][A-Z0-9]{0,15})(?:_([A-Z_]+))?$/,
+    fields: { '': key('', n.forwardSpec), FROM: key('any', FROM_ANY) },
+    example: (field: string) => `FORWARD_WEB${field ? `_${field}` : ''}`,
+  },
+  ROUTE: {
+    pattern: /^ROUTE_([A-Z][A-Z0-9]{0,15})_([A-Z_]+)$/,
+    fields: {
+      FROM: key('', n.endpoints), TO: key('', n.endpoints),
+      PORTS: key('', listOf(v.port)), PROTO: key('', listOf(v.oneOf(['tcp', 'udp'] as const))),
+    },
+    example: (field: string) => `ROUTE_LAN_${field}`,
+  },
+  INTERFACE: {
+    pattern: /^INTERFACE_(.+)_([A-Z]+)$/,
+    fields: { POLICY: key('filter', v.oneOf(['accept', 'filter'] as const)) },
+    example: (field: string) => `INTERFACE_wg0_${field}`,
+  },
+} as const satisfies Record<string, KeyFamily>;

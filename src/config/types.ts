@@ -4,6 +4,8 @@ import type { Snippet } from './snippets.js';
 export type BackendName = 'nftables' | 'iptables-nft' | 'iptables-legacy';
 export const BACKEND_NAMES: readonly BackendName[] = ['nftables', 'iptables-nft', 'iptables-legacy'];
 
+import type { EgressPolicy, InterfacePolicy, PortForward, RouteRule } from './network-types.js';
+
 /** The validated configuration: what the admin asked for, before any host facts are known. */
 export interface LogRate { readonly rate: string; readonly burst: number }
 
@@ -30,6 +32,8 @@ export interface ServiceConfig {
   readonly protos: readonly ('tcp' | 'udp')[];
   /** Allowed source networks; empty means the whole world. */
   readonly from: readonly string[];
+  /** Interfaces the service is open on (SERVICE_<NAME>_INTERFACES); empty means every interface. */
+  readonly interfaces: readonly string[];
   readonly rateLimit?: RateLimit;
   readonly logPrefix?: string;
   /** Connection-tracking helper attached to the service's TCP ports (raw table), if it has one. */
@@ -62,8 +66,18 @@ export interface Config {
   /** Log what the INPUT policy drops, at most this often (xt_limit); undefined: no such log. */
   readonly logDropped?: LogRate;
   readonly services: readonly ServiceConfig[];
-  readonly snat?: { readonly iface: string; readonly to?: string };
-  readonly ipv6: 'drop' | 'mirror' | 'off';
+  /** Source NAT out of `iface`: to `to` (default MYIP), or, with `masquerade`, to the interface's own address. */
+  readonly snat?: { readonly iface: string; readonly to?: string; readonly masquerade?: boolean };
+  /** drop: all IPv6 but loopback (the seed); drop-inbound: only inbound and routed; mirror: IPv4's rules; off. */
+  readonly ipv6: 'drop' | 'drop-inbound' | 'mirror' | 'off';
+  /** MYIP6 and NETMASK6: a fixed IPv6 address and prefix length, like MYIP and NETMASK. */
+  readonly myip6?: string;
+  readonly netmask6?: number;
+  /** INTERFACE_<IF>_POLICY, port forwards, routed-traffic rules, OUTPUT_POLICY/OUTPUT_ALLOW (network-types.ts). */
+  readonly interfaces: readonly InterfacePolicy[];
+  readonly forwards: readonly PortForward[];
+  readonly routes: readonly RouteRule[];
+  readonly egress: EgressPolicy;
   readonly modules: readonly string[];
   readonly fail2ban: 'auto' | 'yes' | 'no';
   /** auto: ipset when the ipset program is installed, else the seed's per-IP chain. */

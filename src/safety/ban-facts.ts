@@ -37,7 +37,8 @@ export async function banGuardFacts(config: Config, src: FactSources = {}): Prom
 async function trustedLocalSubnet(config: Config, all: ReturnType<typeof networkInterfaces>) {
   try {
     const host = await discoverHost(config, { scan: false, interfaces: () => all });
-    return [{ net: localSubnet(host), key: 'the local subnet (TRUST_LOCAL_SUBNET=yes)' }];
+    const { myip, prefix } = host;
+    return myip === undefined || prefix === undefined ? [] : [{ net: localSubnet({ myip, prefix }), key: 'the local subnet (TRUST_LOCAL_SUBNET=yes)' }];
   } catch {
     return [];
   }

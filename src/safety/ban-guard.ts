@@ -31,33 +31,66 @@ export interface BanRefusal {
 
 /** Why `raw` must not be banned, or undefined when it may be. Unparseable text is the caller's to refuse. */
 export function refusalFor(raw: string, facts: BanGuardFacts): BanRefusal | undefined {
-  const addr = parse(raw);
-  if (!addr) return undefined;
-  const ip = addr.toString();
-  const refuse = (reason: string, forceable = false): BanRefusal => ({ ip, reason, forceable });
-  const session = facts.sessions.find((s) => same(s.client, addr));
-  if (session) return refuse(`it is the client of a live SSH session (${hostPort(session.client, session.clientPort)} -> ${hostPort(session.server, session.serverPort)})`);
-  const range = addr.range();
-  if (range === 'loopback') return refuse('it is a loopback address');
-  if (range === 'multicast') return refuse('it is a multicast address, never the source of a connection');
-  if (range === 'unspecified') return refuse('it is the unspecified address, never the source of a connection');
-  if (range === 'broadcast') return refuse('it is the limited broadcast address');
-  const own = facts.hostAddresses.find((a) => same(a.address, addr));
-  if (own) return refuse(`it is this host's own address (${own.iface})`);
-  const directed = addr.kind() === 'ipv4' ? facts.hostAddresses.find((a) => isDirectedBroadcast(addr as ipaddr.IPv4, a)) : undefined;
-  if (directed) return refuse(`it is the broadcast address of ${networkOf(directed.cidr!)} (${directed.iface})`);
-  const trusted = facts.trusted.find((t) => contains(t.net, addr));
-  if (trusted) return refuse(`it is in ${trusted.key} (${trusted.net}), accepted before any ban: the ban could never take effect`);
-  if (facts.adminSources.some((a) => same(a, addr))) {
-    return refuse('it is a recent admin address (remembered from an SSH session in the last 30 days); --force bans it anyway', true);
-  }
-  return undefined;
+  return banGuard(facts)(raw);
 }
 
 /** Every refusal for a batch; with `force`, the forceable ones are let through. */
 export function refusalsFor(ips: readonly string[], facts: BanGuardFacts, opts: { readonly force?: boolean } = {}): BanRefusal[] {
-  return ips.map((ip) => refusalFor(ip, facts)).filter((r): r is BanRefusal => r !== undefined && !(opts.force && r.forceable));
+  const guard = banGuard(facts);
+  const refused: BanRefusal[] = [];
+  for (const ip of ips) {
+    const r = guard(ip);
+    if (r && !(opts.force && r.forceable)) refused.push(r);
+  }
+  return refused;
 }
+
+type Addr = ipaddr.IPv4 | ipaddr.IPv6;
+interface Net { readonly base: Addr; readonly len: number; readonly key: string; readonly text: string }
+
+/**
+ * The facts parsed once into lookups keyed by canonical address text, so a batch of 10k costs one parse per
+ * address instead of one per address and fact (`ban -` of a blocklist spent its time re-parsing the facts).
+ */
+export function banGuard(facts: BanGuardFacts): (raw: string) => BanRefusal | undefined {
+  const sessions = new Map<string, SshSession>();
+  for (const s of facts.sessions) { const k = canonical(s.client); if (k !== undefined && !sessions.has(k)) sessions.set(k, s); }
+  const own = new Map<string, HostAddress>();
+  const broadcasts = new Map<string, HostAddress>();
+  for (const a of facts.hostAddresses) {
+    const k = canonical(a.address);
+    if (k !== undefined && !own.has(k)) own.set(k, a);
+    const b = directedBroadcast(a);
+    if (b !== undefined && !broadcasts.has(b)) broadcasts.set(b, a);
+  }
+  const trusted = facts.trusted.map((t) => network(t.net, t.key)).filter((n): n is Net => n !== undefined);
+  const admins = new Set(facts.adminSources.map(canonical).filter((k): k is string => k !== undefined));
+  return (raw) => {
+    const addr = parse(raw);
+    if (!addr) return undefined;
+    const ip = addr.toString();
+    const refuse = (reason: string, forceable = false): BanRefusal => ({ ip, reason, forceable });
+    const session = sessions.get(ip);
+    if (session) return refuse(`it is the client of a live SSH session (${hostPort(session.client, session.clientPort)} -> ${hostPort(session.server, session.serverPort)})`);
+    const range = RANGE_REASONS[addr.range()];
+    if (range) return refuse(range);
+    const mine = own.get(ip);
+    if (mine) return refuse(`it is this host's own address (${mine.iface})`);
+    const directed = broadcasts.get(ip);
+    if (directed) return refuse(`it is the broadcast address of ${networkOf(directed.cidr!)} (${directed.iface})`);
+    const net = trusted.find((t) => t.base.kind() === addr.kind() && addr.match(t.base, t.len));
+    if (net) return refuse(`it is in ${net.key} (${net.text}), accepted before any ban: the ban could never take effect`);
+    if (admins.has(ip)) return refuse('it is a recent admin address (remembered from an SSH session in the last 30 days); --force bans it anyway', true);
+    return undefined;
+  };
+}
+
+const RANGE_REASONS: Readonly<Record<string, string>> = {
+  loopback: 'it is a loopback address',
+  multicast: 'it is a multicast address, never the source of a connection',
+  unspecified: 'it is the unspecified address, never the source of a connection',
+  broadcast: 'it is the limited broadcast address',
+};
 
 const SHOWN = 5;
 
@@ -69,33 +102,37 @@ export function refusalMessage(refused: readonly BanRefusal[], total: number): s
   return `${head}; nothing was banned`;
 }
 
-function parse(raw: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
-  const text = raw.trim().replace(/%.*$/, '');
-  return ipaddr.isValid(text) ? ipaddr.process(text) : undefined;
+function parse(raw: string): Addr | undefined {
+  try {
+    return ipaddr.process(raw.trim().replace(/%.*$/, ''));
+  } catch {
+    return undefined;
+  }
 }
 
-const same = (other: string, addr: ipaddr.IPv4 | ipaddr.IPv6) => parse(other)?.toString() === addr.toString();
+const canonical = (raw: string): string | undefined => parse(raw)?.toString();
 
 const hostPort = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 
-function contains(net: string, addr: ipaddr.IPv4 | ipaddr.IPv6): boolean {
+/** A trusted net as a base and prefix; an IPv4-mapped IPv6 net is the IPv4 net it maps, as the ban sets see it. */
+function network(text: string, key: string): Net | undefined {
   try {
-    const [base, len] = net.includes('/') ? ipaddr.parseCIDR(net) : [ipaddr.parse(net), addr.kind() === 'ipv4' ? 32 : 128];
-    const b = base.kind() === 'ipv6' && (base as ipaddr.IPv6).isIPv4MappedAddress() ? (base as ipaddr.IPv6).toIPv4Address() : base;
-    return b.kind() === addr.kind() && addr.match(b, b === base ? len : len - 96);
+    const [base, len] = text.includes('/') ? ipaddr.parseCIDR(text) : [ipaddr.parse(text), text.includes(':') ? 128 : 32];
+    const mapped = base.kind() === 'ipv6' && (base as ipaddr.IPv6).isIPv4MappedAddress();
+    return mapped ? { base: (base as ipaddr.IPv6).toIPv4Address(), len: len - 96, key, text } : { base, len, key, text };
   } catch {
-    return false;
+    return undefined;
   }
 }
 
 /** The all-ones host part of an IPv4 subnet that has one (a /31 or /32 has no broadcast). */
-function isDirectedBroadcast(addr: ipaddr.IPv4, a: HostAddress): boolean {
-  if (!a.cidr || a.cidr.includes(':')) return false;
+function directedBroadcast(a: HostAddress): string | undefined {
+  if (!a.cidr || a.cidr.includes(':')) return undefined;
   try {
     const [, len] = ipaddr.parseCIDR(a.cidr);
-    return len <= 30 && ipaddr.IPv4.broadcastAddressFromCIDR(a.cidr).toString() === addr.toString();
+    return len <= 30 ? ipaddr.IPv4.broadcastAddressFromCIDR(a.cidr).toString() : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 

@@ -11,7 +11,8 @@ import { log } from '../log.js';
 import type { Family, Plan, Rule } from '../model.js';
 import type { SshSession } from './admin.js';
 import { liveSessions, type LiveSession } from './sessions.js';
-import { evaluateInput } from './evaluate.js';
+import { evaluateChain, evaluateInput, type Verdict } from './evaluate.js';
+import { reachedBy } from './ingress.js';
 
 /** The ruleset would cut off the admin's SSH session; nothing was changed. */
 export class LockoutError extends TsfwError {
@@ -27,21 +28,30 @@ export interface LockoutCheck {
   readonly banRules: readonly Rule[];
 }
 
-/** Pure: what the plan would do to this session. */
-export function checkSession(plan: Plan, s: SshSession): LockoutCheck {
+/**
+ * Pure: what the plan would do to this session, its packets in (a new connection's and the open one's) and its
+ * replies out (OUTPUT_POLICY=drop: conntrack calls even a new connection's SYN-ACK established). `iface` is the
+ * interface the client is reached by, where the routes say (SERVICE_<NAME>_INTERFACES, INTERFACE_<IF>_POLICY).
+ */
+export function checkSession(plan: Plan, s: SshSession, iface?: string): LockoutCheck {
   const family: Family = s.client.includes(':') ? 'ipv6' : 'ipv4';
   const ruleset = plan.rulesets.find((r) => r.family === family);
   if (!ruleset) return { refusals: [], cautions: [], banRules: [] };
   const refusals: string[] = [];
   const conditional = new Set<Rule>();
+  const on = iface === undefined ? {} : { iface };
+  const by = (v: Verdict<Rule>, chain: string) => (v.rule ? `the rule "${describeRule(v.rule)}"` : `the ${family} ${chain} policy DROP`);
   for (const state of ['NEW', 'ESTABLISHED'] as const) {
-    const v = evaluateInput(ruleset, { src: s.client, dst: s.server, proto: 'tcp', dport: s.serverPort, state });
+    const v = evaluateInput(ruleset, { src: s.client, dst: s.server, proto: 'tcp', dport: s.serverPort, state, ...on });
     v.conditional.forEach((r) => conditional.add(r));
-    if (v.action === 'DROP') {
+    if (v.action !== 'ACCEPT') {
       const what = state === 'NEW' ? 'a new SSH connection' : 'this open SSH session';
-      const by = v.rule ? `the rule "${describeRule(v.rule)}"` : `the ${family} INPUT policy DROP`;
-      refusals.push(`${what} from ${s.client} to ${s.server} port ${s.serverPort} would be dropped by ${by}`);
+      refusals.push(`${what} from ${s.client} to ${s.server} port ${s.serverPort} would be dropped by ${by(v, 'INPUT')}`);
     }
+  }
+  const replies = evaluateChain(ruleset, 'OUTPUT', { src: s.server, dst: s.client, proto: 'tcp', dport: s.clientPort, state: 'ESTABLISHED', ...on });
+  if (replies.action === 'DROP') {
+    refusals.push(`the replies of SSH from ${s.server} port ${s.serverPort} to ${s.client} (this session's, and a new one's) would be dropped by ${by(replies, 'OUTPUT')}`);
   }
   const cautions = [...conditional].filter((r) => r.match.recent).map((r) =>
     `the hit-rate limit "${describeRule(r)}" applies to your address too: more than ${r.match.recent!.hitcount} new ` +
@@ -59,13 +69,18 @@ export function checkSession(plan: Plan, s: SshSession): LockoutCheck {
  */
 export async function guardSession(
   plan: Plan, backend: FirewallBackend,
-  opts: { force: boolean; env?: NodeJS.ProcessEnv; sessions?: readonly LiveSession[]; serverFallback?: string },
+  opts: {
+    force: boolean; env?: NodeJS.ProcessEnv; sessions?: readonly LiveSession[]; serverFallback?: string;
+    /** The interface a client is reached by; default: the kernel's routes (safety/ingress.ts). */
+    reachedBy?: (client: string) => string | undefined;
+  },
 ): Promise<void> {
   const sessions = opts.sessions ?? liveSessions({ env: opts.env ?? process.env, serverFallback: opts.serverFallback });
+  const ifaceOf = opts.reachedBy ?? ((client: string) => reachedBy(client));
   const blocks: string[] = [];
   const forced: string[] = [];
   for (const session of sessions) {
-    const check = checkSession(plan, session);
+    const check = checkSession(plan, session, ifaceOf(session.client));
     const own = session.via !== 'kernel';
     // A kernel session whose client is banned now was cut by that ban already, not by this ruleset; and an
     // attacker's connection to sshd outlives its ban by up to LoginGraceTime, which must not stop every reload.

@@ -11,6 +11,7 @@ import type { FirewallBackend } from '../backend/types.js';
 import { which } from '../exec/which.js';
 import type { HostFacts } from '../discover/host.js';
 import { run } from '../exec/run.js';
+import type { CachedDaemon } from '../state/start-cache.js';
 
 export type DaemonState = 'running' | 'stopped' | 'not-installed' | 'disabled';
 
@@ -22,14 +23,7 @@ const PID_FILE = '/run/fail2ban/fail2ban.pid';
  * through systemd.
  */
 const privateRun = () => process.env.TSFIREWALL_FAIL2BAN_RUN || undefined;
-/**
- * TSFIREWALL_FAIL2BAN_CLIENT (tests): the fail2ban-client to run instead of PATH's; a path that does not exist means
- * "not installed", so a test about something else never starts, or writes for, the fail2ban a host may have.
- */
-const clientPath = (): string | undefined => {
-  const named = process.env.TSFIREWALL_FAIL2BAN_CLIENT;
-  return named ? (existsSync(named) ? named : undefined) : which('fail2ban-client');
-};
+const clientPath = (): string | undefined => which('fail2ban-client');
 const pidFile = () => (privateRun() ? `${privateRun()}/fail2ban.pid` : PID_FILE);
 const clientOptions = (): string[] => {
   const dir = privateRun();
@@ -103,11 +97,17 @@ export interface StartOptions {
 }
 
 /** Writes our jail and actions, then starts or reloads the daemon. Returns a message for the user; throws nothing. */
-export async function startDaemon(config: Config, opts: StartOptions): Promise<{ ok: boolean; message: string; warnings: readonly string[] }> {
+/**
+ * What start did about the daemon, and `replay`: what a cached start (state/start-cache.ts) may do instead, when it
+ * can do the same without Node: nothing, or queue the unit's start. Anything else is left to a full start.
+ */
+export interface DaemonOutcome { readonly ok: boolean; readonly message: string; readonly warnings: readonly string[]; readonly replay?: CachedDaemon }
+
+export async function startDaemon(config: Config, opts: StartOptions): Promise<DaemonOutcome> {
   const state = daemonState(config);
-  if (state === 'disabled') return { ok: true, message: 'ban daemon disabled (FAIL2BAN=no)', warnings: [] };
+  if (state === 'disabled') return { ok: true, message: 'ban daemon disabled (FAIL2BAN=no)', warnings: [], replay: 'none' };
   if (state === 'not-installed') {
-    return { ok: config.fail2ban !== 'yes', message: 'fail2ban is not installed: firewall is up, but no log-scanning bans (install fail2ban)', warnings: [] };
+    return { ok: config.fail2ban !== 'yes', message: 'fail2ban is not installed: firewall is up, but no log-scanning bans (install fail2ban)', warnings: [], replay: 'none' };
   }
   let written;
   try {
@@ -117,7 +117,7 @@ export async function startDaemon(config: Config, opts: StartOptions): Promise<{
   }
   const { warnings } = written;
   if (written.jails.length === 0 && state !== 'running') {
-    return { ok: true, message: 'no service has a ban jail: fail2ban not started', warnings };
+    return { ok: true, message: 'no service has a ban jail: fail2ban not started', warnings, replay: 'none' };
   }
   if (state === 'running') {
     if (opts.verb === 'start' && !written.changed) return { ok: true, message: 'fail2ban already running, configuration unchanged', warnings };
@@ -131,7 +131,7 @@ export async function startDaemon(config: Config, opts: StartOptions): Promise<{
   if (viaSystemd && (await startWouldWaitOnUs())) {
     const queued = await run('systemctl', ['--no-block', 'start', 'fail2ban.service']);
     return queued.exitCode === 0
-      ? { ok: true, message: `fail2ban start queued; it runs once the rules are in (jails: ${written.jails.join(', ')})`, warnings }
+      ? { ok: true, message: `fail2ban start queued; it runs once the rules are in (jails: ${written.jails.join(', ')})`, warnings, replay: 'queue-fail2ban' }
       : { ok: false, message: `cannot queue fail2ban's start (firewall is up, bans are not): ${queued.stderr.trim() || queued.spawnError}`, warnings };
   }
   const result = viaSystemd ? await run('systemctl', ['start', 'fail2ban.service']) : await fail2banClient(['-x', 'start'], 60_000);
@@ -146,4 +146,27 @@ export async function stopDaemon(config: Config): Promise<void> {
   const active = (await systemdManages()) && (await run('systemctl', ['is-active', '--quiet', 'fail2ban.service'])).exitCode === 0;
   if (active) await run('systemctl', ['stop', 'fail2ban.service']);
   else await fail2banClient(['stop']);
+}
+
+/** What fail2ban counts for one jail since its server started: the ban verbs' tally leaves these to it. */
+export interface JailStats { readonly failed: number; readonly currentlyBanned: number; readonly totalBanned: number }
+
+/** Pure: `fail2ban-client status JAIL`'s figures, or undefined when the text is not a jail's status. */
+export function parseJailStatus(text: string): JailStats | undefined {
+  const figure = (label: string) => {
+    const m = new RegExp(`${label}:\\s*(\\d+)`).exec(text);
+    return m ? Number(m[1]) : undefined;
+  };
+  const [failed, currentlyBanned, totalBanned] = ['Total failed', 'Currently banned', 'Total banned'].map(figure);
+  if (failed === undefined || currentlyBanned === undefined || totalBanned === undefined) return undefined;
+  return { failed, currentlyBanned, totalBanned };
+}
+
+/** The running daemon's figures per jail (one client call each, beside each other); a jail it does not run is left out. */
+export async function jailStats(jails: readonly string[]): Promise<ReadonlyMap<string, JailStats>> {
+  const answers = await Promise.all(jails.map(async (jail) => {
+    const r = await fail2banClient(['status', jail], 10_000);
+    return [jail, r.exitCode === 0 ? parseJailStatus(r.stdout) : undefined] as const;
+  }));
+  return new Map(answers.filter((a): a is readonly [string, JailStats] => a[1] !== undefined));
 }

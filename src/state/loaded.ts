@@ -5,7 +5,7 @@
  * the run directory per network namespace, like the kernel's rules it describes: gone after a reboot.
  */
 import { isBootHost, type BootHost, type HostFacts } from '../discover/host.js';
-import type { Plan } from '../model.js';
+import { BOOT_CHAIN, type Plan } from '../model.js';
 import { netnsTag, runDir } from './dirs.js';
 import { readStateFile, removeStateFile, writeStateFile } from './write.js';
 
@@ -20,6 +20,10 @@ export interface LoadedRecord {
    * drop) leaves an ipset in the kernel that no rule names any more, and stop must still find it.
    */
   readonly sets?: readonly string[];
+  /** MYIP's prefix (NETMASK) the rules were compiled for: with `addresses`, the host facts diff compiles against. */
+  readonly prefix?: number;
+  /** The config file's settings as written when the rules were loaded: diff names the keys changed since. */
+  readonly settings?: Readonly<Record<string, string>>;
 }
 
 /** How the loaded ruleset differs from what `start` would load now, if it does. */
@@ -35,10 +39,36 @@ const recordName = () => `loaded.${netnsTag()}.json`;
  * The record of a plan compiled for a host, the one definition of it: what start writes once its apply is done,
  * and what status and `reload --if-changed` compare the written one with.
  */
-export function recordOf(host: HostFacts | BootHost, plan: Plan): LoadedRecord {
+export function recordOf(host: HostFacts | BootHost, plan: Plan, settings?: Readonly<Record<string, string>>): LoadedRecord {
   // The plan itself, not one backend's text of it: the record must mean the same whichever backend loads it.
   const rules = JSON.stringify({ rulesets: plan.rulesets, ipsets: plan.ipsets });
-  return isBootHost(host) ? { rules } : { addresses: [host.myip, ...host.myip6], rules };
+  const kept = settings === undefined ? {} : { settings };
+  if (isBootHost(host)) return { rules, ...kept };
+  // A link-local address is named only where a rule names it (IPV6=mirror): every interface has one, and a
+  // ruleset that ignores them must not read as compiled for another host when an interface comes or goes.
+  const addresses = hostAddresses(host).filter((a) => !/^fe[89ab]/i.test(a) || rules.includes(`"${a}/128"`));
+  return { addresses, rules, ...(host.prefix === undefined ? {} : { prefix: host.prefix }), ...kept };
+}
+
+/**
+ * The addresses a ruleset was compiled for, as status names them: MYIP, the IPv6 ones, then every other address of
+ * the host's interfaces (each counts as "addressed to me", so an added one is a change to reload for).
+ */
+export function hostAddresses(host: HostFacts): string[] {
+  return [...new Set([...(host.myip === undefined ? [] : [host.myip]), ...host.myip6, ...(host.locals ?? [])])];
+}
+
+/**
+ * The host facts a record's rules were compiled for (a BootHost for the boot-time ruleset), as near as the record
+ * tells them: MYIP first, then the host's other addresses; undefined without a prefix (a record from before it
+ * was kept, or a host with IPv6 only).
+ */
+export function loadedHost(record: LoadedRecord): HostFacts | BootHost | undefined {
+  if (record.addresses === undefined) return { boot: true };
+  const [myip, ...rest] = record.addresses;
+  if (myip === undefined || record.prefix === undefined) return undefined;
+  const myip6 = rest.filter((a) => a.includes(':') && !/^fe[89ab]/i.test(a));
+  return { iface: '', myip, prefix: record.prefix, myip6, locals: record.addresses, warnings: [] };
 }
 
 /** The ban sets a record accounts for; a record written before `sets` existed names its own plan's. */
@@ -79,9 +109,11 @@ export function readLoaded(): LoadedRecord | undefined {
     const strings = (v: unknown) => (Array.isArray(v) ? v.filter((a): a is string => typeof a === 'string') : undefined);
     const addresses = strings(parsed.addresses);
     const sets = strings(parsed.sets);
+    const settings = typeof parsed.settings === 'object' && parsed.settings !== null && !Array.isArray(parsed.settings)
+      ? Object.fromEntries(Object.entries(parsed.settings).filter((e): e is [string, string] => typeof e[1] === 'string')) : undefined;
     return {
       rules: parsed.rules, ...(addresses ? { addresses } : {}), ...(typeof parsed.backend === 'string' ? { backend: parsed.backend } : {}),
-      ...(sets ? { sets } : {}),
+      ...(sets ? { sets } : {}), ...(typeof parsed.prefix === 'number' ? { prefix: parsed.prefix } : {}), ...(settings ? { settings } : {}),
     };
   } catch {
     return undefined;
@@ -101,8 +133,37 @@ export function loadedRulesets(record: LoadedRecord): Pick<Plan, 'rulesets'> | u
   }
 }
 
+/**
+ * The loaded plan as diff needs it to print rules the backend's way: its rulesets, its ban sets and its ban chains
+ * (the filter table's chains without a policy, the boot marker aside).
+ */
+export function loadedPlan(record: LoadedRecord): Pick<Plan, 'rulesets' | 'ipsets' | 'banChains'> | undefined {
+  const rulesets = loadedRulesets(record);
+  if (!rulesets) return undefined;
+  const parsed = JSON.parse(record.rules) as { ipsets?: unknown };
+  const banChains = [...new Set(rulesets.rulesets.flatMap((r) => r.tables.filter((t) => t.name === 'filter')
+    .flatMap((t) => t.chains.filter((c) => c.policy === undefined && c.name !== BOOT_CHAIN).map((c) => c.name))))];
+  return { ...rulesets, ipsets: Array.isArray(parsed.ipsets) ? parsed.ipsets as Plan['ipsets'] : [], banChains };
+}
+
+/**
+ * stop's mark in place of the record: every backend's ruleset of ours was removed. The next start then knows no
+ * other backend holds one and skips asking them (their programs); at boot the run directory is empty, and start
+ * asks, as it must after losing the record any other way.
+ */
 export function forgetLoaded(): void {
-  try { removeStateFile(runDir(), recordName()); } catch { /* nothing recorded, or nowhere to record */ }
+  try { writeStateFile(runDir(), recordName(), JSON.stringify(STOPPED)); } catch { /* nowhere to record */ }
+}
+
+const STOPPED = { stopped: true } as const;
+
+/** Whether the last thing recorded here is a stop that removed every ruleset of ours. */
+export function stoppedCleanly(): boolean {
+  try {
+    return (JSON.parse(readStateFile(runDir(), recordName()) ?? 'null') as { stopped?: unknown } | null)?.stopped === true;
+  } catch {
+    return false;
+  }
 }
 
 /** Pure: how the loaded record differs from the one of what start would load now on `iface`, if it does. */

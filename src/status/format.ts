@@ -9,7 +9,9 @@ export const GROUP_TITLES: Readonly<Record<Group, string>> = {
   loopback: 'local host', antispoof: 'anti-spoofing', friends: 'friends (trusted nets)',
   unicast: 'anti-broad/multicast', bans: 'blockers (bans)', replies: 'replies', icmp: 'icmp',
   services: 'services (with rate blockers)', dropped: 'log of what the policy drops', nat: 'source NAT',
-  helpers: 'connection-tracking helpers', snippet: 'raw snippets (drop-in rules)', blocklist: 'network blocklists', policy: 'the policy (what nothing above accepted)', jump: 'into tsfirewall\'s chain',
+  helpers: 'connection-tracking helpers', interfaces: 'trusted interfaces', forwards: 'port forwarding',
+  routes: 'routed traffic', egress: 'what may leave', snippet: 'raw snippets (drop-in rules)', blocklist: 'network blocklists',
+  policy: 'the policy (what nothing above accepted)', jump: 'into tsfirewall\'s chain',
 };
 
 export function human(n: number): string {

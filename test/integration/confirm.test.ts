@@ -7,8 +7,9 @@
 import { execa } from 'execa';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { canConnect, createLab, listen, type Host, type Lab } from '../harness/netns.js';
-import { useCliCopy, type BackendName } from './helpers.js';
+import { mustExec, useCliCopy, type BackendName } from './helpers.js';
 import { cliEnv, kernelState, runCli, spawnCli, useScratch, waitForStderr, type CliOptions } from './safety-kit.js';
+import { withoutFail2ban } from '../harness/no-fail2ban.js';
 
 const MYIP = '192.0.2.10';
 /** The admin reaches the web port; the new ruleset closes it (as a mistaken SERVICES line would close SSH). */
@@ -85,9 +86,32 @@ describe.each(['iptables-nft', 'nftables'] as BackendName[])('--confirm with %s'
     expect(scratch.leftovers()).toEqual([]);
   });
 
+  test('a rollback keeps the bans fail2ban added and removed while it waited', async () => {
+    const setCmd = (verb: 'add' | 'del', ip: string) => (backend === 'nftables'
+      ? ['nft', verb === 'add' ? 'add' : 'delete', 'element', 'inet', 'tsfirewall', 'f2b-SSH', `{ ${ip}${verb === 'add' ? ' timeout 600s' : ''} }`]
+      : ['ipset', verb, 'f2b-SSH', ip, ...(verb === 'add' ? ['timeout', '600'] : [])]);
+    const members = async () => {
+      const r = await run(['bans', '--json']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { jails: { addresses: string[] }[] }).jails.flatMap((j) => j.addresses).sort();
+    };
+    await mustExec(fw, setCmd('add', '198.51.100.41'));
+    const waiter = spawnCli(cli.path, fw, scratch, ['reload', '--confirm', '30'], opts(NEXT));
+    await waitForStderr(waiter, PROMPT);
+    await mustExec(fw, setCmd('add', '198.51.100.42'));
+    await mustExec(fw, setCmd('del', '198.51.100.41'));
+    waiter.kill('SIGTERM');
+    const r = await waiter;
+    expect(r.exitCode).toBe(1);
+    expect(String(r.stderr)).toMatch(/the previous ruleset was restored/);
+    expect(await canConnect(admin, MYIP, 80)).toBe(true);
+    expect(await members()).toEqual(['198.51.100.42']);
+    await mustExec(fw, setCmd('del', '198.51.100.42'));
+  });
+
   /** Runs the CLI on a pseudo-terminal (script(1)) and types `keys` once the prompt is there. */
   async function onTerminal(keys: string) {
-    const argv = ['ip', 'netns', 'exec', fw.ns, process.execPath, cli.path, '--config', configs.write(NEXT), 'reload', '--confirm', '30'];
+    const argv = ['ip', 'netns', 'exec', fw.ns, ...withoutFail2ban([process.execPath, cli.path, '--config', configs.write(NEXT), 'reload', '--confirm', '30'])];
     const child = execa('script', ['-qefc', argv.map((a) => `'${a}'`).join(' '), '/dev/null'], {
       env: cliEnv(scratch, { backend }), reject: false, timeout: 60_000,
     });

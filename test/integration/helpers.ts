@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { coreHash } from '../../scripts/bundle.mjs';
 import { canConnect, createLab, startServer, type Host, type Lab } from '../harness/netns.js';
+import { withoutFail2ban } from '../harness/no-fail2ban.js';
 import { closes as iptablesCloses, nftCloses, nftFamilyView, nftTableBlocks } from '../harness/rulesets.js';
 
 /** The iptables flavours: tsfirewall's own tsfw-* chains in iptables-nft's or the legacy tables, the bans in ipsets. */
@@ -117,21 +118,16 @@ export function useLoneFirewall(use: (fw: Host) => void): void {
  * so does a state directory per namespace (saved bans, chain-ban expiries), which no other lab host may restore.
  */
 export function tsfw(cli: string, host: Host, backend: BackendName, args: readonly string[], config?: string): Promise<Result> {
-  return host.exec([process.execPath, cli, ...(config === undefined ? [] : ['--config', config]), ...args], {
+  return host.exec(withoutFail2ban([process.execPath, cli, ...(config === undefined ? [] : ['--config', config]), ...args]), {
     env: tsfwEnv(cli, backend, host.ns),
     timeoutMs: 60_000,
   });
 }
 
-/**
- * The environment tsfw() runs the CLI copy in, for a test that starts it itself (a long-running `watch`). fail2ban
- * counts as not installed, and its files would go beside the CLI copy: a test never writes the machine's
- * /etc/fail2ban or talks to a daemon there, whether or not fail2ban is installed (recidive.test.ts brings its own).
- */
+/** The environment tsfw() runs the CLI copy in, for a test that starts it itself (a long-running `watch`). */
 export const tsfwEnv = (cli: string, backend: BackendName, ns = 'default') => ({
   TSFIREWALL_BACKEND: backend, TSFIREWALL_LOG_LEVEL: 'info', TSFIREWALL_RUN_DIR: join(dirname(cli), 'run'),
-  TSFIREWALL_STATE_DIR: join(dirname(cli), `state-${ns}`),
-  TSFIREWALL_FAIL2BAN_DIR: join(dirname(cli), `fail2ban-${ns}`), TSFIREWALL_FAIL2BAN_CLIENT: join(dirname(cli), 'no-fail2ban-client'),
+  TSFIREWALL_STATE_DIR: join(dirname(cli), `state-${ns}`), TSFIREWALL_FAIL2BAN_DIR: join(dirname(cli), 'fail2ban'),
 });
 
 /** tsfw() that must succeed: its stdout, or the test fails naming the command and its stderr. */

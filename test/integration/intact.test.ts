@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
 import { until } from '../harness/poll.js';
 import { connects, mustExec, sleep, tsfw, tsfwEnv, useCliCopy, type BackendName, BACKENDS } from './helpers.js';
+import { withoutFail2ban } from '../harness/no-fail2ban.js';
 
 type Backend = BackendName;
 
@@ -144,7 +145,7 @@ describe.each(BACKENDS)('the loaded rules, whole or not, on %s', (backend) => {
   }
 
   test('the watcher notices an outside flush, and a foreign ACCEPT before our rules, and repairs both by itself', async () => {
-    const child = spawn('ip', ['netns', 'exec', fw.ns, process.execPath, cli.path, '--config', config, 'watch'], {
+    const child = spawn('ip', ['netns', 'exec', fw.ns, ...withoutFail2ban([process.execPath, cli.path, '--config', config, 'watch'])], {
       env: { ...process.env, ...tsfwEnv(cli.path, backend as BackendName) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { createLab, type Host, type Lab } from '../harness/netns.js';
 import { mustExec, useCliCopy, type BackendName } from './helpers.js';
 import { cliEnv, isOpen, kernelState, runCli, spawnCli, useScratch, waitForStderr, type CliOptions } from './safety-kit.js';
+import { withoutFail2ban } from '../harness/no-fail2ban.js';
 
 const cli = useCliCopy();
 const { configs } = cli;
@@ -114,7 +115,7 @@ describe.each(['iptables-nft', 'nftables'] as BackendName[])('signals from outsi
       const env = cliEnv(scratch, { backend, env: { TSFIREWALL_RUN_DIR: join(mnt, 'run') } });
       const r = await fw.exec(['unshare', '--mount', '--', 'sh', '-c',
         'mount -t tmpfs -o size=12k,mode=0755 tsfw-full "$0" && head -c 12288 /dev/zero > "$0/filler"; exec "$@"', mnt,
-        process.execPath, cli.path, '--config', configs.write(NEXT), 'reload'], { env });
+        ...withoutFail2ban([process.execPath, cli.path, '--config', configs.write(NEXT), 'reload'])], { env });
       expect(r.exitCode, r.stderr).toBe(1);
       expect(r.stderr).toMatch(/cannot write .*journal.*no space left on the device.*nothing was changed/);
       expect(await kernelState(fw, backend)).toBe(before);

@@ -23,7 +23,7 @@ const SHOWN: Readonly<Record<'iptables' | 'nftables', readonly RegExp[]>> = {
     /^# nft -f -$/m, /^table inet tsfirewall \{$/m, /^\t\tmeta nfproto vmap \{ ipv4 : jump input4, ipv6 : jump input6 \}$/m,
     /^\t\tcounter drop comment "tsfw:policy"$/m, /^\tset f2b-SSH \{$/m, /^\t\tiifname "lo" counter accept comment "tsfw:loopback"$/m,
     // Chain mode's ban chain is a lookup in the same set on nftables.
-    /^\t\ttcp dport 22 ip saddr @f2b-SSH counter drop comment "tsfw:bans"$/m,
+    /^\t\ttcp dport 22 ip saddr @f2b-SSH counter drop comment "tsfw:bans:ssh"$/m,
   ],
 };
 const kind = (backend: BackendName) => (isIptables(backend) ? 'iptables' : 'nftables');
@@ -111,7 +111,7 @@ describe.each(BACKENDS)('lifecycle with %s', (backend) => {
     expect(good.stdout + good.stderr).toMatch(/config ok/);
     const bad = await run(['check'], configs.write('SERVICES=ssh web\nIPV6=maybe\n'));
     expect(bad.exitCode).not.toBe(0);
-    expect(bad.stderr).toMatch(/line 2: IPV6: expected one of drop, mirror, off/);
+    expect(bad.stderr).toMatch(/line 2: IPV6: expected one of drop, drop-inbound, mirror, off/);
     expect(await both()).toEqual(before);
     await nothingOfOurs(h.fw, backend);
   });
@@ -203,7 +203,7 @@ describe.each(BACKENDS)('lifecycle with %s', (backend) => {
       const [v4, v6] = [await ourRules(h.fw, backend, 'ipv4'), await ourRules(h.fw, backend, 'ipv6')];
       expect(v4).toMatch(/^\t\toifname "eth0" .*snat ip to 192\.0\.2\.10 comment "tsfw:nat"$/m);
       expect(v6).toMatch(/^\tset f2b6-SSH \{$/m);
-      expect(v6).toMatch(/^\t\ttcp dport 21 counter ct helper set "ftp-tcp" comment "tsfw:helpers"$/m);
+      expect(v6).toMatch(/^\t\ttcp dport 21 counter ct helper set "ftp-tcp" comment "tsfw:helpers:ftp"$/m);
     }
     const r = await run(['stop'], everything);
     expect(r.exitCode, r.stderr).toBe(0);

@@ -170,7 +170,7 @@ describe.each(['iptables-nft', 'nftables'] as BackendName[])('faults that are no
     expect(r.exitCode, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/fail2ban failed to start \(firewall is up, bans are not\)/);
     const state = await kernelState(fw, backend);
-    expect(state).toMatch(isIptables(backend) ? /--dport 25 .*-j ACCEPT/ : /tcp dport 25 counter accept comment "tsfw:services"/);
+    expect(state).toMatch(isIptables(backend) ? /--dport 25 .*-j ACCEPT/ : /tcp dport 25 counter accept comment "tsfw:services:smtp"/);
     expect(closes(backend, state), state).toBe(true);
     expect(scratch.leftovers()).toEqual([]);
   });

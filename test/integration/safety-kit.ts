@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import type { Host } from '../harness/netns.js';
+import { withoutFail2ban } from '../harness/no-fail2ban.js';
 import { sortedNftListing } from '../harness/rulesets.js';
 import { isIptables, mustExec, netnsTag, savedRules, type BackendName, type Result } from './helpers.js';
 
@@ -32,10 +33,12 @@ export class Scratch {
 
   /**
    * Files an unfinished apply would leave in the run directory (the journal, a confirm request); not the record of
-   * the last finished one (loaded.*), which status reads.
+   * the last finished one (loaded.*), which status reads, nor how the last apply ended (last-apply.*).
    */
   leftovers(): string[] {
-    return existsSync(this.runDir) ? readdirSync(this.runDir).filter((f) => !f.startsWith('lock.') && !f.startsWith('loaded.')) : [];
+    // What stays by design: the verb lock, the record of what is loaded and how the last apply ended.
+    const kept = ['lock.', 'loaded.', 'last-apply.'];
+    return existsSync(this.runDir) ? readdirSync(this.runDir).filter((f) => !kept.some((k) => f.startsWith(k))) : [];
   }
 
   /**
@@ -71,8 +74,6 @@ export function cliEnv(s: Scratch, o: CliOptions): Record<string, string> {
     TSFIREWALL_RUN_DIR: s.runDir,
     TSFIREWALL_STATE_DIR: s.stateDir,
     TSFIREWALL_FAIL2BAN_DIR: s.fail2banDir,
-    // fail2ban counts as not installed unless a fake one is on the fake PATH: never the machine's own daemon.
-    ...(o.fakeBin && existsSync(join(o.fakeBin, 'fail2ban-client')) ? {} : { TSFIREWALL_FAIL2BAN_CLIENT: join(s.fail2banDir, 'no-fail2ban-client') }),
     TSFIREWALL_LOG_LEVEL: 'info',
     PATH: `${o.fakeBin ? `${o.fakeBin}:` : ''}${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
     // The test runner's own environment must not steer the CLI (an SSH session would arm the lock-out guard).
@@ -82,7 +83,7 @@ export function cliEnv(s: Scratch, o: CliOptions): Record<string, string> {
 }
 
 const cliArgv = (cli: string, args: readonly string[], o: CliOptions) =>
-  [process.execPath, cli, ...(o.config === undefined ? [] : ['--config', o.config]), ...args];
+  withoutFail2ban([process.execPath, cli, ...(o.config === undefined ? [] : ['--config', o.config]), ...args]);
 
 export function runCli(cli: string, host: Host, s: Scratch, args: readonly string[], o: CliOptions): Promise<Result> {
   return host.exec(cliArgv(cli, args, o), { env: cliEnv(s, o), timeoutMs: o.timeoutMs ?? 60_000 });

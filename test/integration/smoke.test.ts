@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { canConnect, createLab, listen, type Lab } from '../harness/netns.js';
 import { BACKENDS, holders, type BackendName } from './helpers.js';
+import { withoutFail2ban } from '../harness/no-fail2ban.js';
 
 const CLI = new URL('../../dist/tsfirewall.cjs', import.meta.url).pathname;
 // The run directory (journal, loaded-ruleset record) is the test's own, not this machine's /run.
@@ -19,7 +20,7 @@ const CHOICES: readonly ('auto' | BackendName)[] = ['auto', ...BACKENDS];
 describe.each(CHOICES)('the embedded default, backend %s', (choice) => {
   let lab: Lab;
   let stopListener: () => void;
-  const env = { TSFIREWALL_RUN_DIR: join(scratch, choice), ...(choice === 'auto' ? {} : { TSFIREWALL_BACKEND: choice }) };
+  const env = { TSFIREWALL_RUN_DIR: join(scratch, choice), TSFIREWALL_STATE_DIR: join(scratch, `${choice}-state`), TSFIREWALL_FAIL2BAN_DIR: join(scratch, `${choice}-fail2ban`), ...(choice === 'auto' ? {} : { TSFIREWALL_BACKEND: choice }) };
 
   beforeAll(async () => {
     lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }, { name: 'out', segment: 'wan', octet: 20 }]);
@@ -29,10 +30,10 @@ describe.each(CHOICES)('the embedded default, backend %s', (choice) => {
 
   test('opens ssh to the world and keeps telnet closed', async () => {
     const fw = lab.hosts.fw!;
-    const start = await fw.exec([process.execPath, CLI, 'start'], { env: { ...env, TSFIREWALL_CONFIG: '/dev/null/none' } });
+    const start = await fw.exec(withoutFail2ban([process.execPath, CLI, 'start']), { env: { ...env, TSFIREWALL_CONFIG: '/dev/null/none' } });
     expect(start.exitCode, start.stderr).not.toBe(0);
     expect(start.stderr).toMatch(/config file not found|cannot read config/);
-    const ok = await fw.exec([process.execPath, CLI, 'start'], { env });
+    const ok = await fw.exec(withoutFail2ban([process.execPath, CLI, 'start']), { env });
     expect(ok.exitCode, ok.stderr).toBe(0);
     const used: BackendName = choice === 'auto' ? 'nftables' : choice;
     expect(ok.stdout).toContain(`(${used})`);

@@ -7,7 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
-import { connects, hasOurRules, holders, mustExec, nftTable, savedRules, tsfw, tsfwOk, useCliCopy, type BackendName } from './helpers.js';
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { connects, hasOurRules, holders, mustExec, nftTable, savedRules, tsfw, tsfwEnv, tsfwOk, useCliCopy, useLoneFirewall, type BackendName } from './helpers.js';
+import { withoutFail2ban } from '../harness/no-fail2ban.js';
 
 const MYIP = '192.0.2.10';
 /** Banned for 300 s by hand, half the jail's 600 s: a move that re-banned with JAIL_BANTIME would show. */
@@ -75,7 +78,7 @@ describe.sequential('moving a running host between iptables-nft and nftables', (
 
   test('on iptables-nft: bans in the ipset, and other tools\' rules beside ours', async () => {
     await ok('iptables-nft', ['start']);
-    await mustExec(h.fw, ['ipset', 'add', 'f2b-SSH', TIMED, 'timeout', String(TIMED_FOR)]);
+    await mustExec(h.fw, ['ipset', '-exist', 'add', 'f2b-SSH', TIMED, 'timeout', String(TIMED_FOR)]);
     await mustExec(h.fw, ['ipset', 'add', 'f2b-SSH', FOREVER, 'timeout', '0']);
     await mustExec(h.fw, ['iptables-nft', '-w', '5', ...FOREIGN_RULE.replace(' -m tcp', '').split(' ')]);
     await mustExec(h.fw, ['ipset', 'create', FOREIGN_SET, 'hash:ip']);
@@ -144,5 +147,54 @@ describe.sequential('moving a running host between iptables-nft and nftables', (
     await ok('iptables-nft', ['stop']);
     expect(await holders(h.fw)).toEqual([]);
     await foreignStays();
+  });
+
+  test('start after a stop asks no other backend: the stop removed every ruleset of ours', async () => {
+    const r = await h.fw.exec(withoutFail2ban([process.execPath, cli.path, '--config', CONFIG, 'start']), {
+      env: { ...tsfwEnv(cli.path, 'nftables', h.fw.ns), TSFIREWALL_TRACE: '1' }, timeoutMs: 60_000,
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const programs = [...r.stderr.matchAll(/"exec ([^"]+)"/g)].map((m) => m[1]);
+    expect(programs).toContain('/usr/sbin/nft');
+    expect(programs.filter((p) => /iptables/.test(p!))).toEqual([]);
+    expect(await holders(h.fw)).toEqual(['nftables']);
+  });
+
+  test('with the record lost (run directory wiped), a start still finds and takes over the other backend\'s rules', async () => {
+    await ok('nftables', ['stop']);
+    await ok('iptables-nft', ['start']);
+    await mustExec(h.fw, ['ipset', '-exist', 'add', 'f2b-SSH', TIMED, 'timeout', String(TIMED_FOR)]);
+    rmSync(join(dirname(cli.path), 'run'), { recursive: true, force: true });
+    await ok('nftables', ['start']);
+    expect(await holders(h.fw)).toEqual(['nftables']);
+    expect((await nftBans(h.fw)).map((b) => b.ip)).toContain(TIMED);
+    await filters();
+    await foreignStays();
+    await ok('nftables', ['stop']);
+  });
+});
+
+describe('what a start with no record asks', () => {
+  let fw: Host;
+  useLoneFirewall((host) => { fw = host; });
+
+  test('at boot (no record, no stop): iptables-nft is read, iptables-legacy only when the kernel lists a legacy table', async () => {
+    const traced = async (backend: BackendName, args: readonly string[]) => {
+      const r = await fw.exec(withoutFail2ban([process.execPath, cli.path, '--config', CONFIG, ...args]), {
+        env: { ...tsfwEnv(cli.path, backend, fw.ns), TSFIREWALL_TRACE: '1' }, timeoutMs: 60_000,
+      });
+      expect(r.exitCode, r.stderr).toBe(0);
+      return [...r.stderr.matchAll(/"exec ([^"]+)"/g)].map((m) => m[1]!.split('/').pop()!);
+    };
+    const wipeRecord = () => rmSync(join(dirname(cli.path), 'run'), { recursive: true, force: true });
+    wipeRecord();
+    const first = await traced('nftables', ['start']);
+    expect(first).toEqual(expect.arrayContaining(['iptables-nft-save', 'ip6tables-nft-save']));
+    expect(first.filter((p) => /legacy/.test(p))).toEqual([]);
+    await traced('nftables', ['stop']);
+    await mustExec(fw, ['iptables-legacy', '-t', 'filter', '-S']);
+    wipeRecord();
+    expect(await traced('nftables', ['start'])).toEqual(expect.arrayContaining(['iptables-legacy-save', 'ip6tables-legacy-save']));
+    await traced('nftables', ['stop']);
   });
 });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLab, listen, type Host, type Lab } from '../harness/netns.js';
 import { until } from '../harness/poll.js';
 import { connects, hasOurRules, mustExec, ourRules, sleep, spell, tsfw, tsfwEnv, tsfwOk, useCliCopy, type BackendName } from './helpers.js';
+import { withoutFail2ban } from '../harness/no-fail2ban.js';
 
 const cli = useCliCopy();
 const { configs } = cli;
@@ -57,7 +58,7 @@ describe.each(['iptables-nft', 'nftables'] as BackendName[])('following the addr
   });
 
   test('watch reloads after each change of address, and ends on SIGTERM', async () => {
-    const child = spawn('ip', ['netns', 'exec', fw.ns, process.execPath, cli.path, '--config', config, 'watch'], {
+    const child = spawn('ip', ['netns', 'exec', fw.ns, ...withoutFail2ban([process.execPath, cli.path, '--config', config, 'watch'])], {
       env: { ...process.env, ...tsfwEnv(cli.path, backend, fw.ns) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

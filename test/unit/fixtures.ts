@@ -4,7 +4,7 @@ import type { SnippetExtension, SnippetPoint } from '../../src/config/dropins.js
 import type { Config } from '../../src/config/types.js';
 import type { HostFacts } from '../../src/discover/host.js';
 
-export const SEED_HOST: HostFacts = { iface: 'eth0', myip: '192.0.2.10', prefix: 24, myip6: ['2001:db8::10'], warnings: [] };
+export const SEED_HOST = { iface: 'eth0', myip: '192.0.2.10', prefix: 24, myip6: ['2001:db8::10'], warnings: [] } satisfies HostFacts;
 
 /** Parses config text and settles BAN_MODE the way the CLI does on a host with ipset installed. */
 export function config(text = '', banMode: 'ipset' | 'chain' = 'ipset'): Config {

@@ -4,14 +4,14 @@
  * that can let a packet past it, and each chain of ours holds what was loaded into it and nothing else. Pure: it
  * reads the iptables-save output status has already parsed, and runs nothing.
  */
-import type { Plan } from '../../model.js';
+import { MARKER_TEXT, type Plan } from '../../model.js';
 import { chainProblems, type Step } from '../../status/problems.js';
 import type { LiveFamily, LiveRule, LiveState } from '../types.js';
 import { JUMP_GROUP } from './ownership.js';
 import { ownedRuleset } from './render.js';
 
 const FAMILY_LABEL = { ipv4: 'IPv4', ipv6: 'IPv6' } as const;
-const MARKED = /--comment "?tsfw:(\w+)"?/;
+const MARKED = new RegExp(`--comment "?${MARKER_TEXT}"?(?: |$)`);
 /** The target, read with quoted strings blanked: a comment or log prefix may itself say " -j ". */
 const TARGET = / -([jg]) (\S+)/;
 const targetOf = (rule: string) => TARGET.exec(` ${rule.replace(/"[^"]*"/g, '""')}`);
@@ -70,8 +70,9 @@ export function intactProblems(loaded: Pick<Plan, 'rulesets'>, live: LiveState):
       }
       for (const chain of owned.chains) {
         if (!fam.chains.some((c) => c.table === table && c.name === chain.name)) { out.push(`${where(chain.name)} is gone`); continue; }
-        // A ban chain holds the ban daemon's entries and the boot marker nothing: there, whatever they hold.
-        if (!entered.has(chain.name)) continue;
+        // A ban chain holds the ban daemon's entries and the boot marker nothing: there, whatever they hold. A
+        // user chain the plan fills (the per-address unicast chain) is compared like ours.
+        if (!entered.has(chain.name) && chain.lines.length === 0) continue;
         out.push(...chainProblems(where(chain.name), chain.lines.map(renderedStep), rulesOf(chain.name).map(liveStep)));
       }
     }

@@ -3,7 +3,7 @@
  * rule kept as the line iptables-save printed, so it can be fed back to iptables-restore (`-D` to delete it,
  * `[p:b] -A` to put it back with its counters). status's view (LiveFamily) and the ownership model both read this.
  */
-import { BOOT_CHAIN, MARK } from '../../model.js';
+import { BOOT_CHAIN, MARKER_TEXT, type MarkerRole } from '../../model.js';
 import type { LiveFamily } from '../types.js';
 
 export interface SavedChain { readonly name: string; readonly policy?: string; readonly packets: number; readonly bytes: number }
@@ -16,11 +16,14 @@ export interface SavedRule {
   readonly bytes: number;
   /** Our tsfw:<group> marker; absent for rules someone else wrote. */
   readonly group?: string;
+  /** The service and role the marker names (model.ts markerOf), where it does. */
+  readonly service?: string;
+  readonly role?: MarkerRole;
 }
 
 export interface SavedTable { readonly name: string; readonly chains: readonly SavedChain[]; readonly rules: readonly SavedRule[] }
 
-const GROUP = new RegExp(`--comment "?${MARK}:(\\w+)"?`);
+const MARKER = new RegExp(`--comment "?${MARKER_TEXT}"?(?: |$)`);
 
 export function readSaved(text: string): SavedTable[] {
   const tables: { name: string; chains: SavedChain[]; rules: SavedRule[] }[] = [];
@@ -36,8 +39,9 @@ export function readSaved(text: string): SavedTable[] {
     }
     const rule = /^(?:\[(\d+):(\d+)\] )?(-A (\S+) .*)$/.exec(line);
     if (!rule) continue;
-    const group = GROUP.exec(rule[3]!)?.[1];
-    table.rules.push({ chain: rule[4]!, line: rule[3]!, packets: Number(rule[1] ?? 0), bytes: Number(rule[2] ?? 0), ...(group ? { group } : {}) });
+    const m = MARKER.exec(rule[3]!);
+    const marker = m ? { group: m[1]!, ...(m[2] ? { service: m[2] } : {}), ...(m[3] ? { role: m[3] as MarkerRole } : {}) } : {};
+    table.rules.push({ chain: rule[4]!, line: rule[3]!, packets: Number(rule[1] ?? 0), bytes: Number(rule[2] ?? 0), ...marker });
   }
   return tables;
 }
@@ -52,7 +56,9 @@ export function parseSave(text: string): LiveFamily {
     chains: tables.flatMap((t) => t.chains.map((c) => ({ table: t.name, ...c }))),
     rules: tables.flatMap((t) => t.rules.map((r) => ({
       table: t.name, chain: r.chain, packets: r.packets, bytes: r.bytes, ...(r.group ? { group: r.group } : {}),
-      rule: r.line.replace(/^-A \S+ /, '').replace(/ -m comment --comment "?[^" ]+"?/, ''),
+      ...(r.service ? { service: r.service } : {}), ...(r.role ? { role: r.role } : {}),
+      // A rule of ours with no match of its own (a jump into a chain of ours) starts with its marker.
+      rule: r.line.replace(/^-A \S+ /, '').replace(/ -m comment --comment "?[^" ]+"?/, '').replace(/^-m comment --comment "?tsfw:[^" ]+"? /, ''),
     }))),
   };
 }

@@ -17,13 +17,16 @@ export function renderRule(rule: Rule, chain = rule.chain): string {
 }
 
 /**
- * One table's part, with `carried` lines for chains whose entries belong to the ban daemon (a reload keeps them).
- * A built-in with no rules and an ACCEPT policy gets no chain of ours at all.
+ * One table's part, with `carried` lines for chains whose entries belong to the ban daemon (a reload keeps them);
+ * a user chain the plan fills (the per-address "not addressed to me" chain) holds its rules. A built-in with no
+ * rules and an ACCEPT policy gets no chain of ours at all.
  */
 export function ownedTable(table: Table, carried: ReadonlyMap<string, readonly string[]> = new Map()): OwnedTable {
   const builtin = builtins(table);
   const chains = table.chains.map((c) => {
-    if (!builtin.has(c.name)) return { name: c.name, lines: carried.get(c.name) ?? [] };
+    if (!builtin.has(c.name)) {
+      return { name: c.name, lines: [...table.rules.filter((r) => r.chain === c.name).map((r) => renderRule(r)), ...(carried.get(c.name) ?? [])] };
+    }
     const own = ownChain(c.name);
     const lines = table.rules.filter((r) => r.chain === c.name).map((r) => renderRule(r, own));
     if (c.policy === 'DROP') lines.push(`-A ${own} -m comment --comment ${MARK}:${POLICY_GROUP} -j DROP`);

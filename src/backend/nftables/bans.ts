@@ -57,6 +57,17 @@ export function removeBatch(set: string, ips: readonly string[]): string {
   return commands('add', set, ips) + commands('delete', set, ips);
 }
 
+/**
+ * A set's members put back as they are now, each with its own time left: a rollback loads the snapshot's listing,
+ * whose sets hold the bans of the moment it was taken, and this carries over what fail2ban or `ban` changed since.
+ * An element about to expire (under a second left) is not carried.
+ */
+export function carryBatch(set: string, entries: readonly BanEntry[]): string {
+  const kept = entries.filter((e) => e.expiresIn === undefined || e.expiresIn >= 1);
+  const text = kept.map((e) => (e.expiresIn === undefined ? e.ip : `${e.ip} timeout ${Math.floor(e.expiresIn)}s`));
+  return `flush set ${TABLE_REF} ${ident(set)}\n${commands('add', ident(set), text)}`;
+}
+
 function nftProgram(path?: string): string {
   const nft = path ?? which('nft');
   if (!nft) throw new NotInstalledError('the nft program is not installed (install the nftables package)');

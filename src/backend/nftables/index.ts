@@ -10,7 +10,7 @@ import { log } from '../../log.js';
 import type { Family, Plan } from '../../model.js';
 import { snippetRefusal } from '../snippet-errors.js';
 import type { FirewallBackend, Snapshot, Staged } from '../types.js';
-import { nftBanStore } from './bans.js';
+import { carryBatch, nftBanStore } from './bans.js';
 import { replaceSets } from './blocklists.js';
 import { nftablesFail2ban } from './fail2ban.js';
 import { intactProblems } from './intact.js';
@@ -18,9 +18,11 @@ import { TABLE_REF } from './layout.js';
 import { flushDocument, forgetDocument, limiterNames, limiterSetsOf } from './limiter.js';
 import { parseTable } from './parse.js';
 import { removeDocument, renderDocument, rollbackDocument } from './render.js';
+import { renderRule } from './rules.js';
+import { walkOfRuleset } from './walk.js';
 
 /** The snapshot: the table as `nft list` prints it (a rollback loads that text back), undefined when absent. */
-interface SnapshotData { readonly listing?: string }
+interface SnapshotData { readonly listing?: string; readonly json?: string }
 interface StagedData { readonly document: string }
 
 const TABLE_ARGS = TABLE_REF.split(' ');
@@ -43,16 +45,29 @@ async function apply(document: string, what: string, check = false): Promise<voi
   if (r.exitCode !== 0) throw snippetRefusal(what, why(r), document) ?? new ApplyError(`${what}: ${why(r)}`);
 }
 
+/**
+ * The bans of every set that the snapshot had and the table has now, as they are now: without this a rollback
+ * (--confirm running out, a signal after the load) would drop every ban added since the snapshot and bring back
+ * every address unbanned since. A snapshot from before the JSON was kept carries nothing.
+ */
+async function bansSince(snapshotJson: string | undefined): Promise<string> {
+  if (snapshotJson === undefined) return '';
+  const then = parseTable(snapshotJson).bans;
+  const now = parseTable(await listTable(true)).bans;
+  return [...now].filter(([set]) => then.has(set)).map(([set, entries]) => carryBatch(set, entries)).join('');
+}
+
 export function nftablesBackend(): FirewallBackend {
   return {
     name: 'nftables',
     label: 'nftables',
     testedBy: 'nft -c',
     installed: () => which('nft') !== undefined,
+    mayHold: () => true,
     // The text for a rollback and the JSON for what a reload must clean up, read side by side.
     snapshot: async () => {
       const [listing, json] = await Promise.all([listTable(false), listTable(true)]);
-      return { backend: 'nftables', data: { listing, json } satisfies SnapshotData & { json?: string } };
+      return { backend: 'nftables', data: { listing, json } satisfies SnapshotData };
     },
     stage: (plan: Plan, before: Snapshot | undefined): Staged => {
       const json = (before?.data as { json?: string } | undefined)?.json;
@@ -66,7 +81,8 @@ export function nftablesBackend(): FirewallBackend {
     rollback: async (before, _attempted, { loaded }) => {
       if (!loaded) return true;
       try {
-        await apply(rollbackDocument((before.data as SnapshotData).listing), 'rollback');
+        const data = before.data as SnapshotData;
+        await apply(rollbackDocument(data.listing) + await bansSince(data.json), 'rollback');
         return true;
       } catch (err) {
         log.error((err as Error).message);
@@ -74,6 +90,16 @@ export function nftablesBackend(): FirewallBackend {
       }
     },
     readLive: async (families: readonly Family[]) => parseTable(await listTable(true), families).live,
+    // Every table, not only ours: each base chain at a hook filters on its own, and a drop in any one is final.
+    readWalk: async (family) => {
+      const r = await run(nft(), ['-j', 'list', 'ruleset']);
+      if (r.exitCode !== 0) throw new ApplyError(`cannot read the nftables ruleset: ${why(r)}`);
+      const { sets, ...walk } = walkOfRuleset(r.stdout, family);
+      return { family, ...walk, facts: { sets } };
+    },
+    showRule: (rule, at, plan) => [...renderRule(rule, {
+      ...at, banChains: new Set(plan.banChains), ipsets: new Map(plan.ipsets.map((s) => [s.name, s])),
+    }).lines],
     intact: intactProblems,
     remove: () => apply(removeDocument(), `removing table ${TABLE_REF} failed`),
     bans: nftBanStore(),

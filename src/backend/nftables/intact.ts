@@ -4,20 +4,20 @@
  * nothing else in the table. Pure: it reads the `nft -j list table` status has already parsed, and runs nothing.
  * Only our table is compared: another table's accept cannot let in what ours drops.
  */
-import type { Plan } from '../../model.js';
+import { parseMarker, type Plan } from '../../model.js';
 import { chainProblems, type Step } from '../../status/problems.js';
 import type { LiveState } from '../types.js';
 import { BAN_CHAIN_PREFIX, TABLE_REF } from './layout.js';
 import type { TableChains } from './parse.js';
 import { layoutOf } from './render.js';
 
-const GROUP = /comment "tsfw:(\w+)(?::[^"]*)?"$/;
+const COMMENT = /comment "([^"]*)"$/;
 /** A rendered rule's action: what follows its counter (the last one: a limiter's set element has its own). */
 const ACTION = /^.*(?:^| )counter (.*?)(?: comment "[^"]*")?$/;
 
 /** What a rendered line does, in doesOf()'s words: "drop", "jump input4", "log", "ct helper". */
 function renderedStep(line: string): Step {
-  const group = GROUP.exec(line)?.[1];
+  const group = parseMarker(COMMENT.exec(line)?.[1] ?? '')?.group;
   const [word = 'nothing', target] = (ACTION.exec(line)?.[1] ?? '').split(' ');
   const does = word === 'jump' || word === 'goto' ? `${word} ${target}` : word === 'ct' ? 'ct helper' : word;
   return group === undefined ? { does } : { group, does };

@@ -4,7 +4,7 @@
  * limiter's sources, and the holdings a reload must clean up.
  */
 import type { BanEntry, LiveChain, LiveFamily, LiveRule, LiveState, LimiterEntry } from '../types.js';
-import { BOOT_CHAIN, MARK, type Family } from '../../model.js';
+import { BOOT_CHAIN, parseMarker, type Family } from '../../model.js';
 import type { Step } from '../../status/problems.js';
 import { HOOKS, LIMITER_SETS, POLICY_GROUP, SUFFIX, TABLE } from './layout.js';
 import type { Holdings } from './render.js';
@@ -28,8 +28,7 @@ export interface TableChains { readonly chains: readonly { readonly name: string
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const FAMILIES = Object.keys(SUFFIX) as Family[];
-/** Our marker: tsfw:<group>, a snippet's rule with its file and line after the group (model.ts markerOf). */
-const GROUP = new RegExp(`^${MARK}:(\\w+)(?::\\S+)?$`);
+const markerOfRule = (rule: Obj) => parseMarker(String(rule.comment ?? ''));
 
 /** Our family chains by name: input4 -> the plan's filter INPUT for IPv4, and so on (layout.ts is the source). */
 const FAMILY_CHAINS = new Map(HOOKS.flatMap((h) => FAMILIES.map((f) => [`${h.base}${SUFFIX[f]}`, { hook: h, family: f }] as const)));
@@ -109,13 +108,13 @@ function families(chains: readonly Obj[], rules: readonly Obj[], wanted: Readonl
     let policy: LiveChain | undefined;
     for (const rule of rules.filter((r) => r.chain === chain.name)) {
       const expr = (Array.isArray(rule.expr) ? rule.expr : []).filter(isObj);
-      const group = GROUP.exec(String(rule.comment ?? ''))?.[1];
+      const marker = markerOfRule(rule);
       const { packets, bytes } = ruleCounter(expr);
-      if (group === POLICY_GROUP) {
-        policy = { table, name, policy: verdictOf(expr) === 'drop' ? 'DROP' : 'ACCEPT', packets, bytes };
+      if (marker?.group === POLICY_GROUP) {
+        policy = { table, name, policy: verdictOf(expr) === 'drop' ? 'DROP' : 'ACCEPT', packets, bytes, ours: true };
         continue;
       }
-      fam.rules.push({ table, chain: name, packets, bytes, ...(group === undefined ? {} : { group }), rule: ruleText(expr) });
+      fam.rules.push({ table, chain: name, packets, bytes, ...marker, rule: ruleText(expr) });
     }
     fam.chains.push(policy ?? { table, name, packets: 0, bytes: 0 });
   }
@@ -125,7 +124,7 @@ function families(chains: readonly Obj[], rules: readonly Obj[], wanted: Readonl
 /** A rule as intact() compares it: its group and what it does; the text only where it names a foreign rule. */
 function stepOf(rule: Obj): Step {
   const expr = (Array.isArray(rule.expr) ? rule.expr : []).filter(isObj);
-  const group = GROUP.exec(String(rule.comment ?? ''))?.[1];
+  const group = markerOfRule(rule)?.group;
   return group === undefined ? { does: doesOf(expr), text: ruleText(expr) } : { group, does: doesOf(expr) };
 }
 
@@ -157,7 +156,7 @@ export function parseTable(json: string | undefined, wanted: readonly Family[] =
   const chains = objects(list, 'chain');
   const rules = objects(list, 'rule');
   const sets = objects(list, 'set');
-  const loaded = rules.some((r) => GROUP.test(String(r.comment ?? '')));
+  const loaded = rules.some((r) => markerOfRule(r) !== undefined);
   return {
     live: {
       families: families(chains, rules, new Set(wanted)),

@@ -63,8 +63,12 @@ const ports = (dports: readonly string[]) => {
   const list = dports.map((p) => p.replace(':', '-'));
   return list.length === 1 ? list[0]! : `{ ${list.join(', ')} }`;
 };
+/** The names nft 1.0.6 prints for ICMPv6 types (others it prints as numbers, and reads either way). */
 const ICMPV6_NAMES: Readonly<Record<string, string>> = {
-  128: 'echo-request', 133: 'nd-router-solicit', 134: 'nd-router-advert', 135: 'nd-neighbor-solicit', 136: 'nd-neighbor-advert',
+  1: 'destination-unreachable', 2: 'packet-too-big', 3: 'time-exceeded', 4: 'parameter-problem', 128: 'echo-request',
+  130: 'mld-listener-query', 131: 'mld-listener-report', 132: 'mld-listener-done', 133: 'nd-router-solicit',
+  134: 'nd-router-advert', 135: 'nd-neighbor-solicit', 136: 'nd-neighbor-advert', 141: 'ind-neighbor-solicit',
+  142: 'ind-neighbor-advert', 143: 'mld2-listener-report',
 };
 const icmpType = (family: Family, type: string) => (family === 'ipv6' ? ICMPV6_NAMES[type] ?? type : type);
 
@@ -74,6 +78,16 @@ function protoWords(m: Match, family: Family): string[] {
   if (m.icmpType !== undefined) return [`${FAMILY_WORDS[family].icmp} type ${icmpType(family, m.icmpType)}`];
   if (m.dports?.length && (m.proto === 'tcp' || m.proto === 'udp')) return [`${m.proto} dport ${ports(m.dports)}`];
   return [`meta l4proto ${m.proto}`];
+}
+
+/** iptables' conntrack states are two things in nft: `ct state` (new, established...) and `ct status` (dnat). */
+function ctWords(states: Match['ctstate']): string[] {
+  const status = (states ?? []).filter((s) => s === 'DNAT');
+  const state = (states ?? []).filter((s) => s !== 'DNAT');
+  return [
+    ...(state.length > 0 ? [`ct state ${state.map((s) => s.toLowerCase()).join(',')}`] : []),
+    ...(status.length > 0 ? [`ct status ${status.map((s) => s.toLowerCase()).join(',')}`] : []),
+  ];
 }
 
 /** The matches every rule shares, in the order iptables evaluates them (the limit last, as -m limit is). */
@@ -86,7 +100,7 @@ function matchWords(m: Match, family: Family): string[] {
     ...addr('saddr', m.src),
     ...addr('daddr', m.dst),
     ...protoWords(m, family),
-    ...(m.ctstate ? [`ct state ${m.ctstate.map((s) => s.toLowerCase()).join(',')}`] : []),
+    ...ctWords(m.ctstate),
     ...(m.srcSet ? [`${ip} saddr @${ident(m.srcSet)}`] : []),
     ...(m.limit ? [`limit rate ${m.limit.rate} burst ${m.limit.burst} packets`] : []),
   ];
@@ -102,6 +116,7 @@ const TARGETS: { readonly [K in Target['kind']]: (t: Extract<Target, { kind: K }
   LOG: (t) => `log prefix ${quoted(`${t.prefix} `)}`,
   SNAT: (t, ctx) => `snat ${FAMILY_WORDS[ctx.family].ip} to ${t.to}`,
   MASQUERADE: () => 'masquerade',
+  DNAT: (t, ctx) => `dnat ${FAMILY_WORDS[ctx.family].ip} to ${t.to}`,
   CT: (t, _ctx, m) => `ct helper set ${quoted(helperName(t.helper, m.proto ?? 'tcp'))}`,
   RAW: (t) => t.text,
 };
@@ -145,7 +160,7 @@ function limiterLines(rule: Rule, ctx: RuleContext, words: readonly string[], ve
 }
 
 /**
- * Every line counts (status shows each rule's counters) and carries the tsfw:<group> comment (status groups by it,
+ * Every line counts (status shows each rule's counters) and carries the rule's marker (model.ts markerOf; status groups by it,
  * and it is how "loaded" is recognised).
  */
 export function renderRule(rule: Rule, ctx: RuleContext): RenderedRule {

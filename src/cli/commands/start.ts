@@ -12,7 +12,7 @@ import { restoreAfterStart } from '../../bans/upkeep.js';
 import { describeOutcome, loadBlocklists } from '../../blocklists/load.js';
 import { loadModules } from '../../apply/modules.js';
 import type { FirewallBackend } from '../../backend/types.js';
-import { isBootHost } from '../../discover/host.js';
+import { isBootHost, type HostFacts } from '../../discover/host.js';
 import { NotInstalledError, UsageError } from '../../errors.js';
 import { log } from '../../log.js';
 import type { Plan } from '../../model.js';
@@ -21,18 +21,24 @@ import { awaitConfirmation, MAX_CONFIRM_SECONDS } from '../../safety/confirm.js'
 import { exclusive } from '../../safety/exclusive.js';
 import { guardSession } from '../../safety/lockout.js';
 import { daemonState, startDaemon, stopDaemon } from '../../services/fail2ban.js';
-import { readLoaded, recordLoaded, recordOf, withCarriedSets, type LoadedRecord } from '../../state/loaded.js';
+import { startCacheKey, writeStartCache, type CachedDaemon, type StartCacheEntry } from '../../state/start-cache.js';
+import { readLoaded, recordLoaded, recordOf, stoppedCleanly, withCarriedSets, type LoadedRecord } from '../../state/loaded.js';
 import { loadedBy } from '../../status/intact.js';
 import type { Command, Context } from '../context.js';
 import { say } from '../../output.js';
 import { prepare } from '../pipeline.js';
 
 const start: Command = async (ctx) => {
+  // A dry run only reads, so it takes no lock: it is diff, under reload's name.
+  if (ctx.dryRun) {
+    if (ctx.confirm !== undefined || ctx.ifChanged) throw new UsageError('--dry-run changes nothing, so it takes neither --confirm nor --if-changed');
+    return (await import('./diff.js')).default(ctx);
+  }
   const confirmSeconds = parseConfirm(ctx.confirm);
   return exclusive(async () => {
-    const { config, host, plan, backend } = await prepare(ctx);
+    const { config, host, plan, backend, settings } = await prepare(ctx);
     const boot = isBootHost(host);
-    const record = { ...recordOf(host, plan), backend: backend.name };
+    const record = { ...recordOf(host, plan, settings), backend: backend.name };
     const skip = boot || ctx.ifChanged ? await reasonToSkip(backend, record, boot) : undefined;
     if (skip) {
       say(skip);
@@ -44,7 +50,7 @@ const start: Command = async (ctx) => {
     // Before anything changes, but beside apply's first reads: the guard's programs (ipset test, iptables -S)
     // and modprobe only read or load modules, and the snapshot does not depend on them.
     const preflight = async () => {
-      await guardSession(plan, backend, { force: ctx.force ?? false, serverFallback: isBootHost(host) ? undefined : host.myip });
+      await guardSession(plan, backend, { force: ctx.force ?? false, serverFallback: isBootHost(host) ? undefined : host.myip ?? host.myip6[0] });
       rememberAdminSource();
       for (const w of await loadModules(plan.modules)) log.warn(w);
     };
@@ -53,9 +59,11 @@ const start: Command = async (ctx) => {
     const previous = readLoaded();
     await applyPlan(plan, backend, { verb: ctx.verb, confirm, preflight });
     // Another backend may still hold our older ruleset: after a switch of BACKEND, an upgrade, or at boot (no
-    // record yet). Its bans move over before its rules go, so nothing opens in between.
-    if (previous?.backend !== backend.name) await takeOverFrom(backend, jailsOf(config).flatMap(banTargets));
-    if (!recordLoaded(withCarriedSets(record, previous))) {
+    // record yet); not after a stop, which removed them all. Its bans move over before its rules go, so nothing
+    // opens in between.
+    if (previous ? previous.backend !== backend.name : !stoppedCleanly()) await takeOverFrom(backend, jailsOf(config).flatMap(banTargets));
+    const written = withCarriedSets(record, previous);
+    if (!recordLoaded(written)) {
       log.debug('could not record the loaded ruleset; status will not tell when it is out of date');
     }
     // The sets and chains exist now: the bans a stop saved go back in, expired chain bans go.
@@ -72,22 +80,46 @@ const start: Command = async (ctx) => {
     // Only once the new rules are in (and confirmed): a restart that fails or is rolled back keeps the daemon too.
     if (ctx.verb === 'restart') await stopDaemon(config);
     const kept = restored ? `; ${restored}` : '';
+    // Only a start from nothing of ours (no bans restored, no other backend's rules) is what the cached path replays.
+    const cacheable = ctx.verb === 'start' && confirm === undefined && !restored && previous === undefined;
+    const remember = (message: string, daemon: CachedDaemon | undefined) => {
+      if (cacheable && daemon) cacheStart(backend, plan, { mode: boot ? 'early' : 'full', record: JSON.stringify(written), message, daemon });
+    };
     if (boot) {
-      say(`firewall started before the network: ${ruleCount(plan)} rules (${backend.label}); those that need ` +
-        `${host.iface ? `${host.iface}'s` : 'the interface\'s'} address follow with "tsfirewall start"${kept}`);
+      const line = `firewall started before the network: ${ruleCount(plan)} rules (${backend.label}); those that need ` +
+        `${host.iface ? `${host.iface}'s` : 'the interface\'s'} address follow with "tsfirewall start"`;
+      say(`${line}${kept}`);
+      remember(line, 'none');
       return 0;
     }
-    say(`firewall ${ctx.verb === 'start' ? 'started' : 'reloaded'}: ${ruleCount(plan)} rules for ${host.myip}/${host.prefix}` +
-      `${host.iface ? ` on ${host.iface}` : ''} (${backend.label})${kept}`);
+    const line = `firewall ${ctx.verb === 'start' ? 'started' : 'reloaded'}: ${ruleCount(plan)} rules for ${addressOf(host)}` +
+      `${host.iface ? ` on ${host.iface}` : ''} (${backend.label})`;
+    say(`${line}${kept}`);
     // The boot-time step comes before the network and the ban daemon's own unit: it leaves fail2ban to them.
     if (ctx.early) return 0;
     const daemon = await startDaemon(config, { verb: ctx.verb, host, backend });
     for (const w of daemon.warnings) log.warn(w);
     if (daemon.ok) say(daemon.message);
     else log.warn(daemon.message);
+    if (daemon.ok) remember(`${line}\n${daemon.message}`, daemon.replay);
     return daemon.ok ? 0 : 1;
   });
 };
+
+/**
+ * Leaves the entry the cached path (packaging/cached-start.sh) loads next time, when that script started us after
+ * a miss; only for nftables, whose one document it can load with one `nft -f`.
+ */
+function cacheStart(backend: FirewallBackend, plan: Plan, entry: Omit<StartCacheEntry, 'document'>): void {
+  const key = startCacheKey();
+  if (key === undefined || backend.name !== 'nftables') return;
+  const document = backend.stage(plan, undefined).parts.map((p) => p.text).join('');
+  if (!writeStartCache(key, { ...entry, document })) log.debug('could not write the cached start; the next start compiles again');
+}
+
+/** MYIP/NETMASK, or on a host with IPv6 only its first IPv6 address and subnet. */
+const addressOf = (host: HostFacts) => (host.myip !== undefined ? `${host.myip}/${host.prefix}`
+  : `${host.myip6[0] ?? 'no address'}${host.subnets6?.[0] ? `/${host.subnets6[0].split('/')[1]}` : ''}`);
 
 const ruleCount = (plan: Plan) => plan.rulesets.reduce((n, r) => n + r.tables.reduce((m, t) => m + t.rules.length, 0), 0);
 

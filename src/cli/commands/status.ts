@@ -18,6 +18,7 @@ import { daemonState } from '../../services/fail2ban.js';
 import { currentDrift, describeDrift } from '../../status/drift.js';
 import { formatRecent, formatSaved } from '../../status/format.js';
 import { applyInProgress, describeProblems, problemsOf } from '../../status/intact.js';
+import { stateOf } from '../../status/state.js';
 import type { Command } from '../context.js';
 import { mark } from '../../trace.js';
 
@@ -56,9 +57,7 @@ const status: Command = async (ctx) => {
   const bans = banCounts(jails, live.families, live.setCounts);
   // What was loaded, held against what is there: no program, only what was just read and the record.
   const problems = applyInProgress() ? [] : problemsOf(shown, live);
-  const degraded = live.loaded && daemon === 'stopped' && config.fail2ban !== 'no' && jails.length > 0;
-  // The boot-time ruleset is up, the address-bound rules and the ban daemon are still to come.
-  const state = problems.length > 0 ? 'tampered' : !live.loaded ? 'stopped' : live.boot ? 'early' : degraded ? 'degraded' : 'running';
+  const state = stateOf({ live, problems, daemon, fail2ban: config.fail2ban, jails: jails.length });
   // The boot-time ruleset differs from the full one by design; only a complete ruleset can be out of date.
   const outOfDate = holder ? { reason: 'backend' as const, loadedBy: holder.backend.label, now: backend.label }
     : live.loaded && !live.boot ? drift : undefined;

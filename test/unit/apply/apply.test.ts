@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { applyPlan } from '../../../src/apply/apply.js';
+import { readLastApply } from '../../../src/state/last-apply.js';
 import { compile } from '../../../src/compile/plan.js';
 import { iptablesBackend } from '../../../src/backend/iptables/index.js';
 import type { FirewallBackend } from '../../../src/backend/types.js';
@@ -57,6 +58,8 @@ function setup(opts: { failLoad?: 'ipv4' | 'ipv6'; listed?: readonly string[] } 
   });
 }
 
+/** Journals left in the run directory (the last apply's outcome, beside them, is always written). */
+const journals = () => readdirSync(join(bin.dir, 'run')).filter((n) => n.startsWith('journal'));
 const calls = () => readFileSync(join(bin.dir, 'calls'), 'utf8').trimEnd().split('\n');
 /** The calls in order, each run of calls that may come in any order (one stage) sorted. */
 const stages = (...sizes: number[]) => {
@@ -83,7 +86,9 @@ test('the sets already there with our settings: three stages, no ipset restore, 
     ['restore-ipv4 -w 5 --noflush', 'restore-ipv6 -w 5 --noflush'],
   ]);
   expect(calls()).toHaveLength(7);
-  expect(readdirSync(join(bin.dir, 'run'))).toEqual([]);
+  expect(journals()).toEqual([]);
+  expect(readLastApply()).toMatchObject({ verb: 'start', backend: 'iptables-legacy', result: 'ok' });
+  expect(readLastApply()!.seconds).toBeGreaterThan(0);
 });
 
 test('a missing set: one ipset restore -exist between the reads and the tests', async () => {
@@ -100,7 +105,8 @@ test.each(['ipv4', 'ipv6'] as const)('the %s load fails: both families are resto
   const after = calls().slice(8);
   expect(after.slice(0, 4)).toEqual(['save-ipv4 ', 'restore-ipv4 -w 5 --noflush --counters', 'save-ipv6 ', 'restore-ipv6 -w 5 --noflush --counters']);
   expect(after.slice(4)).toEqual(['ipset destroy f2b6-SSH']);
-  expect(readdirSync(join(bin.dir, 'run'))).toEqual([]);
+  expect(journals()).toEqual([]);
+  expect(readLastApply()?.result).toBe('rolled-back');
 });
 
 test('the listing failed and the apply fails: no set is destroyed (none is known to be ours)', async () => {
@@ -122,5 +128,6 @@ test('the preflight runs beside the reads; when it refuses, nothing else runs an
   };
   await expect(applyPlan(PLAN, backend, { preflight })).rejects.toThrow(/refusing to lock out this SSH session \(test\)/);
   expect(calls().sort()).toEqual(['ipset list -t', 'save-ipv4 -c', 'save-ipv6 -c']);
-  expect(readdirSync(join(bin.dir, 'run'))).toEqual([]);
+  expect(journals()).toEqual([]);
+  expect(readLastApply()?.result).toBe('unchanged');
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NetworkInterfaceInfo } from 'node:os';
@@ -61,5 +61,28 @@ describe('localSubnet', () => {
         expect(localSubnet({ myip, prefix })).toBe(expected);
       }
     }
+  });
+});
+
+describe('no default route', () => {
+  const routes = join(dir, 'route-no-default');
+  writeFileSync(routes, [
+    'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT',
+    'v0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0',
+    '',
+  ].join('\n'));
+  // Only a link-local address: what systeminformation's fallback would pick as "the" interface.
+  const unaddressedPeer = { lo: [v4('127.0.0.1', 8)], v1: [{ ...v6('fe80::1'), cidr: 'fe80::1/64' }] };
+
+  test('a route table that can be read and has none says so, instead of blaming a guessed interface', async () => {
+    await expect(discoverHost(config(''), { procRoute: routes, interfaces: () => unaddressedPeer }))
+      .rejects.toThrow(/^no default route; set INTERFACE \(or MYIP and NETMASK\)$/);
+  });
+
+  test('the route of the default interface is still found, and INTERFACE still wins', async () => {
+    const withDefault = join(dir, 'route-default');
+    writeFileSync(withDefault, `${readFileSync(routes, 'utf8')}eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n`);
+    expect((await discoverHost(config(''), { procRoute: withDefault, interfaces: () => HOST_INTERFACES })).iface).toBe('eth0');
+    expect((await discoverHost(config('INTERFACE=eth0'), { procRoute: routes, interfaces: () => HOST_INTERFACES })).myip).toBe('192.0.2.11');
   });
 });

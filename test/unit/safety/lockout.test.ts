@@ -100,7 +100,7 @@ describe('checkSession (the lock-out guard, pure part)', () => {
 
   test('IPv6 admins: refused under IPV6=drop, fine under IPV6=mirror, ignored under IPV6=off', () => {
     const s = session('2001:db8:1::5', '2001:db8::10');
-    expect(checkSession(plan('IPV6=drop'), s).refusals).toHaveLength(2);
+    expect(checkSession(plan('IPV6=drop'), s).refusals).toHaveLength(3);
     expect(checkSession(plan('IPV6=mirror'), s).refusals).toEqual([]);
     expect(checkSession(plan('IPV6=off'), s).refusals).toEqual([]);
   });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { compile } from '../../../src/compile/plan.js';
 import { netnsTag } from '../../../src/state/dirs.js';
-import { driftOf, forgetLoaded, readLoaded, recordLoaded, recordOf } from '../../../src/state/loaded.js';
+import { driftOf, forgetLoaded, loadedHost, loadedPlan, readLoaded, recordLoaded, recordOf } from '../../../src/state/loaded.js';
 import { describeDrift } from '../../../src/status/drift.js';
 import { SEED_HOST, config } from '../fixtures.js';
 
@@ -32,6 +32,18 @@ describe('the record start leaves', () => {
     expect(readLoaded()).toEqual(record);
     forgetLoaded();
     expect(readLoaded()).toBeUndefined();
+  });
+
+  test('with the settings and the prefix it was loaded with: diff compiles against them', () => {
+    const plan = compile(config('BAN_MODE=chain'), SEED_HOST);
+    const record = recordOf(SEED_HOST, plan, { BAN_MODE: 'chain', SERVICE_SSH_PORTS: '2222' });
+    expect(recordLoaded(record)).toBe(true);
+    const back = readLoaded()!;
+    expect(back).toEqual(record);
+    expect(loadedHost(back)).toEqual({ iface: '', myip: '192.0.2.10', prefix: 24, myip6: ['2001:db8::10'], locals: ['192.0.2.10', '2001:db8::10'], warnings: [] });
+    expect(loadedPlan(back)).toEqual({ rulesets: plan.rulesets, ipsets: plan.ipsets, banChains: ['fail2ban-SSH'] });
+    expect(loadedHost(recordOf({ boot: true }, plan))).toEqual({ boot: true });
+    expect(loadedHost({ addresses: ['192.0.2.10'], rules: back.rules })).toBeUndefined();
   });
 
   test('a damaged record reads as none, so status only loses its drift check', () => {

@@ -7,11 +7,13 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { intactProblems } from '../../../../src/backend/nftables/intact.js';
 import { parseTable } from '../../../../src/backend/nftables/parse.js';
+import type { Plan } from '../../../../src/model.js';
 import { CASES } from './cases.js';
 
 type Listing = { nftables: Record<string, Record<string, unknown>>[] };
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as Listing;
-const rich = CASES.rich!();
+/** The plan rich-live.json was loaded from (fixtures/README.md): the rich case as it compiled when captured. */
+const rich = JSON.parse(readFileSync(new URL('./fixtures/rich-live.plan.json', import.meta.url), 'utf8')) as Pick<Plan, 'rulesets'>;
 const problems = (listing: Listing | undefined, plan = rich) =>
   intactProblems(plan, parseTable(listing === undefined ? undefined : JSON.stringify(listing)).live);
 /** The listing without the objects `drop` picks. */

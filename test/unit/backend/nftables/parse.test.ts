@@ -14,11 +14,11 @@ describe('a live table', () => {
   test('each family chain is the plan chain it came from, with the policy rule as its policy and counters', () => {
     const v4 = rich.live.families.get('ipv4')!;
     expect(v4.chains).toEqual([
-      { table: 'filter', name: 'INPUT', policy: 'DROP', packets: 1, bytes: 60 },
-      { table: 'filter', name: 'FORWARD', policy: 'ACCEPT', packets: 0, bytes: 0 },
-      { table: 'filter', name: 'OUTPUT', policy: 'ACCEPT', packets: 18, bytes: 1000 },
-      { table: 'nat', name: 'POSTROUTING', policy: 'ACCEPT', packets: 0, bytes: 0 },
-      { table: 'raw', name: 'PREROUTING', policy: 'ACCEPT', packets: 33, bytes: 1804 },
+      { table: 'filter', name: 'INPUT', policy: 'DROP', packets: 1, bytes: 60, ours: true },
+      { table: 'filter', name: 'FORWARD', policy: 'ACCEPT', packets: 0, bytes: 0, ours: true },
+      { table: 'filter', name: 'OUTPUT', policy: 'ACCEPT', packets: 18, bytes: 1000, ours: true },
+      { table: 'nat', name: 'POSTROUTING', policy: 'ACCEPT', packets: 0, bytes: 0, ours: true },
+      { table: 'raw', name: 'PREROUTING', policy: 'ACCEPT', packets: 33, bytes: 1804, ours: true },
     ]);
     expect(rich.live.families.get('ipv6')!.chains.map((c) => `${c.table}/${c.name} ${c.policy}`))
       .toEqual(['filter/INPUT DROP', 'filter/FORWARD ACCEPT', 'filter/OUTPUT ACCEPT', 'raw/PREROUTING ACCEPT']);

@@ -34,7 +34,7 @@ describe('renderDocument', () => {
     const doc = renderDocument(CASES.rich!());
     const rules = doc.split('\n').filter((l) => l.startsWith('\t\t') && !l.includes(';') && !l.includes('nfproto vmap'));
     expect(rules.length).toBeGreaterThan(40);
-    for (const rule of rules) expect(rule).toMatch(/ counter .* comment "tsfw:[a-z]+"$|^\t\tcounter (drop|accept) comment "tsfw:policy"$/);
+    for (const rule of rules) expect(rule).toMatch(/ counter .* comment "tsfw:[a-z]+(:[a-z0-9]+(:limit|:log)?)?"$|^\t\tcounter (drop|accept) comment "tsfw:policy"$/);
     expect(doc).toMatch(/chain input4 \{\n(?:\t\t.*\n)*\t\tcounter drop comment "tsfw:policy"\n\t\}/);
     expect(doc).toMatch(/chain forward4 \{\n\t\tcounter accept comment "tsfw:policy"\n\t\}/);
   });
@@ -48,7 +48,7 @@ describe('renderDocument', () => {
 
   test('chain mode keeps its bans in the same sets as ipset mode', () => {
     const chain = renderDocument(CASES['default-chain']!());
-    expect(chain).toContain('tcp dport 22 ip saddr @f2b-SSH counter drop comment "tsfw:bans"');
+    expect(chain).toContain('tcp dport 22 ip saddr @f2b-SSH counter drop comment "tsfw:bans:ssh"');
     expect(chain).not.toContain('fail2ban-SSH');
     expect(chain.replace(/\n.*tsfw:bans.*/g, '')).toBe(renderDocument(CASES.default!()).replace(/\n.*tsfw:bans.*/g, ''));
   });
