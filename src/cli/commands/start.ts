@@ -80,8 +80,9 @@ const start: Command = async (ctx) => {
     // Only once the new rules are in (and confirmed): a restart that fails or is rolled back keeps the daemon too.
     if (ctx.verb === 'restart') await stopDaemon(config);
     const kept = restored ? `; ${restored}` : '';
-    // Only a start from nothing of ours (no bans restored, no other backend's rules) is what the cached path replays.
-    const cacheable = ctx.verb === 'start' && confirm === undefined && !restored && previous === undefined;
+    // Only a start from nothing of ours (no bans restored, no other backend's rules) is what the cached path replays;
+    // never one with blocklists, whose sets it would leave empty (their networks are loaded by Node, after the rules).
+    const cacheable = ctx.verb === 'start' && confirm === undefined && !restored && previous === undefined && config.blocklists.length === 0;
     const remember = (message: string, daemon: CachedDaemon | undefined) => {
       if (cacheable && daemon) cacheStart(backend, plan, { mode: boot ? 'early' : 'full', record: JSON.stringify(written), message, daemon });
     };
