@@ -51,11 +51,16 @@ stage() {
 	# Metrics for node_exporter's textfile collector, every minute; also in Also=.
 	install -D -m 0644 systemd/tsfirewall-metrics.service "$dest$unitdir/tsfirewall-metrics.service"
 	install -D -m 0644 systemd/tsfirewall-metrics.timer "$dest$unitdir/tsfirewall-metrics.timer"
+	# The network blocklists' refresh (tsfirewall blocklist refresh) and its timer; the timer is in Also= too.
+	install -D -m 0644 systemd/tsfirewall-blocklist.service "$dest$unitdir/tsfirewall-blocklist.service"
+	install -D -m 0644 systemd/tsfirewall-blocklist.timer "$dest$unitdir/tsfirewall-blocklist.timer"
 	# A static alias, so iptables.service means tsfirewall.service even while the unit is not enabled
 	# (otherwise systemd would generate an iptables.service from the init script of the same name).
 	ln -s tsfirewall.service "$dest$unitdir/iptables.service"
 	install -D -m 0755 init.d/iptables "$dest$initdir/iptables"
 	install -D -m 0644 packaging/tsfirewall.default "$dest/etc/default/tsfirewall"
+	# Drop-ins (*.conf) and raw snippets (NAME.POINT.nft|rules|rules6): root's alone, as the main config is.
+	install -d -m 0755 "$dest/etc/tsfirewall.d"
 	mkdir -p "$dest/usr/share/man/man8" "$dest/usr/share/doc/tsfirewall" "$copyright"
 	# Made by `npm run build` from packaging/tsfirewall.8.in and the command table, as the completion is.
 	gzip -9n <dist/tsfirewall.8 >"$dest/usr/share/man/man8/tsfirewall.8.gz"

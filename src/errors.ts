@@ -15,8 +15,11 @@ export class UsageError extends TsfwError {
   constructor(message: string) { super(message, 2); }
 }
 
-/** One problem in the config file; `key` and `line` point the admin at the exact place. */
-export interface ConfigProblem { key?: string; line?: number; message: string }
+/**
+ * One problem in the config; `key` and `line` point the admin at the exact place, `file` when it is not the main
+ * config file (a drop-in of /etc/tsfirewall.d, a raw snippet).
+ */
+export interface ConfigProblem { key?: string; line?: number; file?: string; message: string }
 
 /** The config cannot be used: nothing is applied. Lists every problem at once, not just the first. */
 export class ConfigError extends TsfwError {
@@ -25,7 +28,7 @@ export class ConfigError extends TsfwError {
   }
   static format(problems: readonly ConfigProblem[], file?: string): string {
     const where = (p: ConfigProblem) =>
-      [file, p.line === undefined ? undefined : `line ${p.line}`].filter(Boolean).join(':');
+      [p.file ?? file, p.line === undefined ? undefined : `line ${p.line}`].filter(Boolean).join(':');
     return problems
       .map((p) => `${where(p) ? where(p) + ': ' : ''}${p.key ? p.key + ': ' : ''}${p.message}`)
       .join('\n');

@@ -10,6 +10,8 @@ export type Group =
   | 'helpers'
   /** Interfaces trusted whole, port forwards (DNAT and their forward accept), routed traffic, what may leave. */
   | 'interfaces' | 'forwards' | 'routes' | 'egress'
+  /** Rules of the admin's raw snippets (/etc/tsfirewall.d/NAME.POINT.nft|rules), and the network blocklists. */
+  | 'snippet' | 'blocklist'
   /** A backend's own: the final drop that stands for a chain's DROP policy, and the jump into our chains. */
   | 'policy' | 'jump';
 
@@ -52,7 +54,12 @@ export type Target =
   /** Destination NAT to "addr" or "addr:port" (a port forward). */
   | { readonly kind: 'DNAT'; readonly to: string }
   /** Attach a connection-tracking helper (raw table), e.g. ftp, so its data connections become RELATED. */
-  | { readonly kind: 'CT'; readonly helper: string };
+  | { readonly kind: 'CT'; readonly helper: string }
+  /**
+   * A raw snippet's rule, in the words of the one tool it was written for (nft, or iptables-restore after
+   * `-A CHAIN`): the whole rule, matches and verdict, so its Match is empty. Only that backend's plan holds it.
+   */
+  | { readonly kind: 'RAW'; readonly text: string };
 
 export interface Rule {
   readonly chain: string;
@@ -61,6 +68,8 @@ export interface Rule {
   readonly group: Group;
   /** The service (SERVICES name) the rule was built for: its marker names it, so counters add up per service. */
   readonly service?: string;
+  /** Where a snippet's rule was written ("50-web.before.nft:3"): its marker carries it into the kernel. */
+  readonly origin?: string;
 }
 
 export type TableName = 'filter' | 'nat' | 'raw';
@@ -106,28 +115,31 @@ export const MARK = 'tsfw';
 /** What a rule of a service does, beyond its group, where its counters mean something else: limiter drops, logs. */
 export type MarkerRole = 'limit' | 'log';
 
-/** A marker read back: `tsfw:<group>[:<service>[:<role>]]`. */
-export interface Marker { readonly group: string; readonly service?: string; readonly role?: MarkerRole }
+/** A marker read back: `tsfw:<group>[:<service>[:<role>]]`, or a snippet's `tsfw:snippet:<file>:<line>`. */
+export interface Marker { readonly group: string; readonly service?: string; readonly role?: MarkerRole; readonly origin?: string }
 
 /**
  * The comment every rule of ours carries, so the kernel itself says which group, which service and which role each
  * counter belongs to (metrics add them up from the live ruleset alone): `tsfw:services:ssh:limit` is SSH's
  * hit-rate limiter drop. Rules loaded before services were named carry `tsfw:<group>` only, and read the same.
  */
-export function markerOf(rule: Pick<Rule, 'group' | 'service' | 'match' | 'target'>): string {
+export function markerOf(rule: Pick<Rule, 'group' | 'service' | 'match' | 'target' | 'origin'>): string {
+  // A snippet's rule names its file and line: the kernel says where it came from, and a tool's refusal of a
+  // document line can be traced back to the snippet's line (backend/snippet-errors.ts).
+  if (rule.origin !== undefined) return `${MARK}:${rule.group}:${rule.origin}`;
   if (rule.service === undefined) return `${MARK}:${rule.group}`;
   const role: MarkerRole | undefined = rule.match.recent?.op === 'update' ? 'limit' : rule.target.kind === 'LOG' ? 'log' : undefined;
   return [MARK, rule.group, rule.service, ...(role ? [role] : [])].join(':');
 }
 
 /** The marker's text inside a comment, for each backend's one parser (unanchored: iptables-save may quote it). */
-export const MARKER_TEXT = `${MARK}:(\\w+)(?::([a-z][a-z0-9]*))?(?::(limit|log))?`;
+export const MARKER_TEXT = `${MARK}:(\\w+)(?::(?:([a-z][a-z0-9]*)(?::(limit|log))?|([A-Za-z0-9][A-Za-z0-9_.-]*:\\d+)))?`;
 
 /** A comment's marker, or undefined when the comment is not ours. */
 export function parseMarker(comment: string): Marker | undefined {
   const m = MARKER.exec(comment);
   if (!m) return undefined;
-  return { group: m[1]!, ...(m[2] ? { service: m[2] } : {}), ...(m[3] ? { role: m[3] as MarkerRole } : {}) };
+  return { group: m[1]!, ...(m[2] ? { service: m[2] } : {}), ...(m[3] ? { role: m[3] as MarkerRole } : {}), ...(m[4] ? { origin: m[4] } : {}) };
 }
 const MARKER = new RegExp(`^${MARKER_TEXT}$`);
 

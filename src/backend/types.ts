@@ -5,7 +5,7 @@
  * executor that orders them (lock, journal, confirm, rollback).
  */
 import type { BackendName } from '../config/types.js';
-import type { Family, MarkerRole, Match, Plan, Rule, TableName, Target } from '../model.js';
+import type { Family, IpsetSpec, MarkerRole, Match, Plan, Rule, TableName, Target } from '../model.js';
 
 export type { BackendName } from '../config/types.js';
 
@@ -221,6 +221,11 @@ export interface FirewallBackend {
    */
   remove(opts: { readonly families: readonly Family[]; readonly sets: readonly string[] }): Promise<void>;
   readonly bans: BanStore;
+  /**
+   * Network blocklists: each set's whole content replaced at once (`ipset swap` of a filled twin; one nft
+   * transaction for all of them), the rules and every other set untouched. The sets must exist (start makes them).
+   */
+  replaceSets(sets: readonly { readonly spec: IpsetSpec; readonly entries: readonly string[] }[]): Promise<void>;
   /** The hit-rate limiter's remembered sources per limiter name; `clear` forgets them (all names when empty). */
   readLimiter(): Promise<Record<string, LimiterEntry[]>>;
   clearLimiter(names: readonly string[], sources?: readonly string[]): Promise<readonly string[]>;

@@ -34,6 +34,17 @@ export function ignoreList(
   return [...new Set(['127.0.0.1/8', '::1', ...(myip === undefined ? [] : [myip]), ...host.myip6, ...local4, ...local6, ...config.trustedNets])];
 }
 
+/**
+ * Filter options a jail needs beyond its name: the stock recidive filter skips the bans of the jail named in
+ * `_jailname` (its own), which is `recidive` unless told that ours is tsfw-recidive.
+ */
+const FILTER_OPTIONS: Readonly<Record<string, (jail: string) => string>> = {
+  recidive: (jail) => `[_jailname=${jail}]`,
+};
+
+/** fail2ban's `port`: our actions ban by set or chain, but fail2ban wants one, and an all-ports ban has no list. */
+const portLine = (j: JailSpec) => (j.service.banScope === 'all' || j.service.ports.length === 0 ? '0:65535' : j.service.ports.join(','));
+
 export interface JailFileInput {
   readonly jails: readonly JailSpec[];
   /** The jail's `action =` line, from the backend (its ban name, and how long a set entry lasts). */
@@ -62,10 +73,11 @@ export function jailFile(input: JailFileInput): string {
     const action = input.action(j, ipsettime);
     out.push([
       `[${j.jail}]`,
-      `# service ${j.service.name}: bans go to ${Object.values(j.targets).join(' and ')} (BAN_MODE=${j.mode})`,
+      `# service ${j.service.name}: bans go to ${Object.values(j.targets).join(' and ')} (BAN_MODE=${j.mode})` +
+        (j.service.banScope === 'all' ? ', dropped on every port' : ''),
       'enabled  = true',
-      `filter   = ${jail.filter}`,
-      `port     = ${j.service.ports.join(',')}`,
+      `filter   = ${jail.filter}${FILTER_OPTIONS[jail.filter]?.(j.jail) ?? ''}`,
+      `port     = ${portLine(j)}`,
       `maxretry = ${jail.maxretry}`,
       `findtime = ${jail.findtime}`,
       `bantime  = ${jail.bantime}`,

@@ -5,7 +5,8 @@
  * entry or an iptables rule and a lenient parser would ban something unintended.
  */
 import type ipaddr from 'ipaddr.js';
-import { isDottedQuad, parseIPv6 } from '../net/addr.js';
+import ipaddrLib from 'ipaddr.js';
+import { isDottedQuad, parseIPv6, parseNetwork } from '../net/addr.js';
 import type { Family } from '../model.js';
 
 export interface BanAddress {
@@ -31,13 +32,60 @@ export function parseBanAddress(raw: string): BanAddress | undefined {
   return ['unspecified', 'multicast'].includes(addr.range()) ? undefined : { ip: addr.toString(), family: 'ipv6' };
 }
 
-/** Splits addresses by family, refusing the whole list if any one is bad (nothing is half-banned). */
-export function parseBanAddresses(raws: readonly string[]): { ok: BanAddress[]; bad: string[] } {
+/**
+ * The most addresses one network ban may stand for: a ban set holds hosts (ipset hash:ip, nft address sets, one
+ * lookup a packet), so a network is banned as its addresses. A /16 of IPv4 or a /112 of IPv6 at most; a larger
+ * network is a blocklist's job (BLOCKLIST_<NAME>_FILE, an interval set).
+ */
+export const MAX_BAN_EXPANSION = 65_536;
+
+/**
+ * A host address, or a network as `ADDRESS/PREFIX` (host bits cleared; a /32 or /128 is its host address), no
+ * larger than MAX_BAN_EXPANSION addresses: what `ban` and `unban` take. Undefined for anything else.
+ */
+export function parseBanNetwork(raw: string): BanAddress | undefined {
+  const text = raw.trim();
+  if (!text.includes('/')) return parseBanAddress(text);
+  const net = parseNetwork(text);
+  if (!net) return undefined;
+  const bits = net.family === 'ipv4' ? 32 : 128;
+  if (net.prefix === bits) return parseBanAddress(net.network);
+  if (2 ** (bits - net.prefix) > MAX_BAN_EXPANSION) return undefined;
+  return { ip: `${net.network}/${net.prefix}`, family: net.family };
+}
+
+/** A network ban (a CIDR): a chain holds it as one rule, a set as its addresses (expandBan). */
+export const isNetworkBan = (a: Pick<BanAddress, 'ip'>) => a.ip.includes('/');
+
+/** The addresses a ban stands for in a set: itself, or each address of its network (network and broadcast too). */
+export function expandBan(a: BanAddress): string[] {
+  if (!isNetworkBan(a)) return [a.ip];
+  const [base, prefix] = a.ip.split('/') as [string, string];
+  const count = 2 ** ((a.family === 'ipv4' ? 32 : 128) - Number(prefix));
+  if (a.family === 'ipv4') {
+    const start = base.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+    return Array.from({ length: count }, (_, i) => [24, 16, 8, 0].map((s) => ((start + i) >>> s) & 255).join('.'));
+  }
+  const bytes = parseIPv6(base)!.toByteArray();
+  return Array.from({ length: count }, (_, i) => {
+    const b = [...bytes];
+    b[14] = (b[14]! + (i >> 8)) & 255;
+    b[15] = (b[15]! + (i & 255)) & 255;
+    return ipaddrLib.fromByteArray(b).toString();
+  });
+}
+
+/**
+ * Splits addresses by family, refusing the whole list if any one is bad (nothing is half-banned); `networks`
+ * accepts CIDRs too (parseBanNetwork).
+ */
+export function parseBanAddresses(raws: readonly string[], opts: { readonly networks?: boolean } = {}): { ok: BanAddress[]; bad: string[] } {
   const ok: BanAddress[] = [];
   const bad: string[] = [];
   const seen = new Set<string>();
+  const parse = opts.networks ? parseBanNetwork : parseBanAddress;
   for (const raw of raws) {
-    const parsed = parseBanAddress(raw);
+    const parsed = parse(raw);
     if (!parsed) bad.push(raw);
     else if (!seen.has(parsed.ip)) {
       seen.add(parsed.ip);

@@ -4,6 +4,7 @@
  * Each jail knows where its bans live in the kernel: the sets or chains compile() creates, per family.
  */
 import { banChainName, banSetName } from '../compile/plan.js';
+import { bannedServices } from '../compile/recidive.js';
 import type { Config, ServiceConfig } from '../config/types.js';
 import type { BanTarget } from '../backend/types.js';
 import type { Family } from '../model.js';
@@ -34,7 +35,7 @@ export const banModeOf = (config: Pick<Config, 'banMode'>): BanMode => (config.b
 export function jailsOf(config: Config): JailSpec[] {
   const mode = banModeOf(config);
   const families: Family[] = config.ipv6 === 'mirror' ? ['ipv4', 'ipv6'] : ['ipv4'];
-  return config.services.filter((s) => s.bans !== undefined).map((service) => ({
+  return bannedServices(config).map((service) => ({
     jail: `${JAIL_PREFIX}${service.name}`,
     service,
     banName: service.bans!,

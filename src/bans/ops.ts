@@ -11,7 +11,7 @@ import { UsageError } from '../errors.js';
 import type { Family } from '../model.js';
 import { ipsetTime } from './conf.js';
 import { chainTimeLeft, forgetChainBans, recordChainBans } from './expiry.js';
-import type { BanAddress } from './ip.js';
+import { expandBan, isNetworkBan, type BanAddress } from './ip.js';
 import { banTargets, jailsOf, type JailSpec } from './jails.js';
 import { countBans } from './tally.js';
 
@@ -61,9 +61,10 @@ export async function listBans(ctx: BanContext): Promise<JailBans[]> {
   }));
 }
 
-function byFamily(addrs: readonly BanAddress[]): [Family, string[]][] {
+/** Per family; a network as one entry for a chain (one `-s NET` rule), as its addresses for a set. */
+function byFamily(addrs: readonly BanAddress[], kind: BanTarget['kind']): [Family, string[]][] {
   const groups: Record<Family, string[]> = { ipv4: [], ipv6: [] };
-  for (const a of addrs) groups[a.family].push(a.ip);
+  for (const a of addrs) groups[a.family].push(...(kind === 'chain' ? [a.ip] : expandBan(a)));
   return (Object.entries(groups) as [Family, string[]][]).filter(([, ips]) => ips.length > 0);
 }
 
@@ -73,7 +74,7 @@ function byFamily(addrs: readonly BanAddress[]): [Family, string[]][] {
  */
 export async function banDirect(ctx: BanContext, jail: JailSpec, addrs: readonly BanAddress[], now = Date.now()): Promise<number> {
   let n = 0;
-  for (const [family, ips] of byFamily(addrs)) {
+  for (const [family, ips] of byFamily(addrs, jail.kind)) {
     const name = jail.targets[family];
     if (!name) throw new UsageError(`${ips[0]} is IPv6, but IPV6=${ctx.config.ipv6} has no IPv6 ban ${jail.kind} (use IPV6=mirror)`);
     const target: BanTarget = { family, name, kind: jail.kind };
@@ -92,7 +93,8 @@ export async function unbanDirect(ctx: BanContext, jails: readonly JailSpec[], a
   for (const j of jails) {
     let removed = 0;
     for (const target of banTargets(j)) {
-      const ips = addrs === 'all' ? 'all' : addrs.filter((a) => a.family === target.family).map((a) => a.ip);
+      const ips = addrs === 'all' ? 'all'
+        : addrs.filter((a) => a.family === target.family).flatMap((a) => (target.kind === 'chain' ? [a.ip] : expandBan(a)));
       const present = new Set((await ctx.backend.bans.members(target))?.map((m) => m.ip) ?? []);
       removed += ips === 'all' ? present.size : ips.filter((ip) => present.has(ip)).length;
       if (ips === 'all') await ctx.backend.bans.flush(target);
@@ -109,5 +111,7 @@ export async function unbanDirect(ctx: BanContext, jails: readonly JailSpec[], a
  */
 export async function forgetHits(ctx: BanContext, jails: readonly JailSpec[], addrs: readonly BanAddress[]): Promise<void> {
   const tables = [...new Set(jails.map((j) => j.service.rateLimit?.name).filter((n): n is string => n !== undefined))];
-  if (tables.length > 0 && addrs.length > 0) await ctx.backend.clearLimiter(tables, addrs.map((a) => a.ip));
+  // The limiter remembers hosts; a network's hosts are too many to look up one by one and go with its window.
+  const hosts = addrs.filter((a) => !isNetworkBan(a));
+  if (tables.length > 0 && hosts.length > 0) await ctx.backend.clearLimiter(tables, hosts.map((a) => a.ip));
 }

@@ -29,6 +29,8 @@ export interface Context {
   readonly dryRun?: boolean;
   /** explain: the packet, as typed (validated by the verb). */
   readonly packet?: PacketOptions;
+  /** show: which file (and line) set each config key, instead of the ruleset. */
+  readonly sources?: boolean;
 }
 
 /** A verb: resolves to the process exit code (LSB), or throws a TsfwError that carries one. */

@@ -57,7 +57,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     checkOptions(verb!, values);
     const ctx: Context = { verb: verb!, args, options: values, configPath: values.config, json: values.json ?? false,
       jail: values.jail, all: values.all, confirm: values.confirm, force: values.force ?? false, early: values.early ?? false,
-      ifChanged: values['if-changed'] ?? false, textfile: values.textfile, dryRun: values['dry-run'] ?? false,
+      ifChanged: values['if-changed'] ?? false, textfile: values.textfile, dryRun: values['dry-run'] ?? false, sources: values.sources ?? false,
       packet: Object.fromEntries(PACKET_OPTIONS.filter((o) => values[o] !== undefined).map((o) => [o, values[o]])) as PacketOptions };
     const command = (await spec.load()).default;
     mark('verb loaded');

@@ -40,6 +40,10 @@ export const OPTIONS = {
     type: 'boolean', verbs: ['reload', 'force-reload'],
     help: 'reload: only if the firewall runs and its rules would change (config edited, address moved, rules changed from outside)',
   },
+  sources: {
+    type: 'boolean', verbs: ['show'],
+    help: 'show: which file and line set each config key (the main file, then /etc/tsfirewall.d/*.conf), and the raw snippets in the order they are placed',
+  },
   textfile: {
     type: 'string', arg: 'PATH', verbs: ['metrics'],
     help: 'metrics: write to PATH atomically (for node_exporter\'s textfile collector) instead of stdout',

@@ -84,7 +84,10 @@ export const VERBS: Readonly<Record<string, VerbSpec>> = {
     load: () => import('./commands/show.js'),
     summary: 'print exactly what start would load',
     text: ['Print exactly what `start` would load, as the backend\'s own document (`nft -f`, `iptables-restore`); ' +
-      'with `--early`, the boot-time ruleset.'],
+      'with `--early`, the boot-time ruleset.',
+    'With `--sources`: which file and line set each configuration key (the main file, then the drop-ins ' +
+      '`/etc/tsfirewall.d/*.conf` in lexical order, a later file winning) and the raw snippets in the order they are ' +
+      'placed; nothing is compiled.'],
   },
   recent: {
     load: () => import('./commands/recent.js'),
@@ -111,19 +114,22 @@ export const VERBS: Readonly<Record<string, VerbSpec>> = {
   },
   ban: {
     load: () => import('./commands/ban.js'),
-    args: 'IP... | -',
-    summary: 'ban addresses (through fail2ban when it runs); "ban -" reads them from stdin',
+    args: 'IP|NET... | -',
+    summary: 'ban addresses or networks (through fail2ban when it runs); "ban -" reads them from stdin',
     text: [
       'Ban the addresses in a jail (`--jail NAME`, needed when there are several): through `fail2ban-client` when ' +
         'fail2ban runs, so it lifts the ban after its ban time, otherwise (or for many addresses) straight into the ' +
         'kernel with the jail\'s ban time. `-` reads the addresses from standard input.',
       'Refused, and nothing banned (exit 2): this host\'s own addresses, trusted networks, the address of a live ' +
         'admin session, and a remembered admin address unless `--force`.',
+      'A network (`198.51.100.0/24`, at most 65536 addresses) is refused when it contains any of those addresses or ' +
+        'overlaps a trusted net; it goes straight into the kernel, as its addresses in a ban set or one rule in a ' +
+        'ban chain.',
     ],
   },
   unban: {
     load: () => import('./commands/unban.js'),
-    args: 'IP... | --all',
+    args: 'IP|NET... | --all',
     summary: 'lift bans in every jail (or --jail NAME); "unban --all" lifts them all',
     text: ['Lift the bans of the addresses (or every ban, with `--all`) in every jail or the one `--jail` names: in ' +
       'fail2ban, so it forgets them, and in the kernel; the addresses are also forgotten by the hit-rate limiter.'],
@@ -141,6 +147,19 @@ export const VERBS: Readonly<Record<string, VerbSpec>> = {
       'after the last of a burst of address changes (a new DHCP lease), run `tsfirewall reload --if-changed`; also ' +
       'repair rules changed from outside. Runs until SIGTERM or SIGINT (exit 0); exits 1 if `ip monitor` ends. ' +
       'This is what tsfirewall-watch.service runs.'],
+  },
+  blocklist: {
+    load: () => import('./commands/blocklist.js'),
+    args: '[refresh [NAME...]]',
+    words: ['refresh'],
+    summary: 'the network blocklists; "blocklist refresh" downloads them and swaps the sets in',
+    text: [
+      'Without `refresh`: each network blocklist (`BLOCKLIST_<NAME>_FILE` or `_URL`), what the kernel holds of it ' +
+        'and when it was last downloaded.',
+      'With `refresh`: download the URL lists (bounded by `BLOCKLIST_FETCH_TIMEOUT` and `BLOCKLIST_FETCH_MAX_BYTES`), ' +
+        're-read the files, and replace every list\'s sets at once (`ipset swap`, one nft transaction), the rules ' +
+        'untouched; a failed download keeps the last good copy. tsfirewall-blocklist.timer runs it twice a day.',
+    ],
   },
   explain: {
     load: () => import('./commands/explain.js'),

@@ -40,6 +40,7 @@ export function targetArgs(t: Target): string[] {
     case 'SNAT': return ['-j', 'SNAT', '--to-source', t.to];
     case 'DNAT': return ['-j', 'DNAT', '--to-destination', t.to];
     case 'CT': return ['-j', 'CT', '--helper', t.helper];
+    case 'RAW': return [t.text];
     default: return ['-j', t.kind];
   }
 }

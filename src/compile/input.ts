@@ -6,7 +6,9 @@
  */
 import type { Config, ServiceConfig } from '../config/types.js';
 import type { Family, Match, Rule, Target } from '../model.js';
+import { blocklistRules } from './blocklists.js';
 import { icmpv6Rules } from './icmpv6.js';
+import { bannedServices } from './recidive.js';
 import { unicastRules } from './unicast.js';
 
 export interface FamilyFacts {
@@ -44,14 +46,16 @@ export function inputRules(config: Config, f: FamilyFacts): Rule[] {
   // Neighbour discovery and router advertisements go to multicast addresses: before "not addressed to me".
   rules.push(...icmpv6Rules(f.family, 'INPUT'));
   if (config.dropNotForMe) rules.push(...unicastRules(f.locals));
-  for (const service of config.services.filter((s) => s.bans !== undefined)) {
+  rules.push(...blocklistRules(config, f.family));
+  for (const service of bannedServices(config)) {
     const target = f.banTarget(service);
     const ban = (match: Match, to: Target) => rules.push({ chain: 'INPUT', group: 'bans', match, target: to, service: service.name });
-    for (const proto of service.protos) {
-      for (const dports of portGroups(service.ports)) {
-        if ('chain' in target) ban({ proto, dports }, { kind: 'jump', chain: target.chain });
-        else ban({ proto, dports, srcSet: target.set }, DROP);
-      }
+    // BAN_SCOPE=all (and the recidive jail): one lookup for every port; otherwise one per protocol and port group.
+    const scopes: Match[] = service.banScope === 'all' ? [{}]
+      : service.protos.flatMap((proto) => portGroups(service.ports).map((dports) => ({ proto, dports })));
+    for (const scope of scopes) {
+      if ('chain' in target) ban(scope, { kind: 'jump', chain: target.chain });
+      else ban({ ...scope, srcSet: target.set }, DROP);
     }
   }
   add('replies', { ctstate: ['ESTABLISHED', 'RELATED'] }, ACCEPT);

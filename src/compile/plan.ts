@@ -10,6 +10,9 @@ import { forwardPolicy, forwardRules, forwardWarnings, natRules } from './forwar
 import { icmpv6Rules } from './icmpv6.js';
 import { dropLogRules, inputRules, isFamily, portGroups, type FamilyFacts } from './input.js';
 import { findShadowed } from './shadow.js';
+import { withSnippets } from './snippets.js';
+import { blocklistSets } from './blocklists.js';
+import { bannedServices } from './recidive.js';
 
 /** Ban sets are sized well past the 100k entries a busy host can collect. */
 export const BAN_SET_MAXELEM = 262_144;
@@ -24,7 +27,7 @@ export const banSetName = (service: ServiceConfig, family: 'ipv4' | 'ipv6') =>
  */
 export function banSets(config: Config): IpsetSpec[] {
   const families = config.ipv6 === 'mirror' ? (['ipv4', 'ipv6'] as const) : (['ipv4'] as const);
-  return config.services.filter((s) => s.bans !== undefined).flatMap((s) => families.map((f) => banSetSpec(banSetName(s, f), f)));
+  return bannedServices(config).flatMap((s) => families.map((f) => banSetSpec(banSetName(s, f), f)));
 }
 
 /** What every ban set is; the ban batches need it too, to repeat the set's create line (render/ipset.ts). */
@@ -39,7 +42,7 @@ type Policies = Record<(typeof BUILTIN_FILTER)[number], 'ACCEPT' | 'DROP'>;
  * anti-spoofing, the local subnet, "not addressed to me", SNAT to MYIP, port forwards), marked by BOOT_CHAIN.
  */
 export function compile(config: Config, host: HostFacts | BootHost): Plan {
-  const banned = config.services.filter((s) => s.bans !== undefined);
+  const banned = bannedServices(config);
   // 'auto' is settled by the caller; treat an unsettled one as the seed's chain, which needs no extra program.
   const chainMode = config.banMode !== 'ipset';
   const banChains: Chain[] = chainMode ? banned.map((s) => ({ name: banChainName(s) })) : [];
@@ -78,7 +81,8 @@ export function compile(config: Config, host: HostFacts | BootHost): Plan {
   const ipv6 = IPV6_RULESETS[config.ipv6](config, v6, banChains);
   if (ipv6) rulesets.push(ipv6);
 
-  const ipsets = chainMode ? [] : banSets(config);
+  const ipsets = [...(chainMode ? [] : banSets(config)), ...blocklistSets(config)];
+  const snippets = withSnippets(rulesets, config);
 
   const warnings = [
     ...(addressed?.warnings ?? []),
@@ -86,11 +90,12 @@ export function compile(config: Config, host: HostFacts | BootHost): Plan {
       ? [addressed ? 'SNAT_INTERFACE: this host has no IPv4 address for SNAT to MYIP; set SNAT_TO (an address, or masquerade)'
         : `SNAT_INTERFACE: SNAT to MYIP waits for the address (tsfirewall start); set SNAT_TO to have it at boot`] : []),
     ...forwardWarnings(config, addressed !== undefined, v4.locals.length, addressed?.ipForward),
-    ...rulesets.flatMap((r) => r.tables.flatMap((t) => findShadowed(t.rules).map((s) => `${r.family} ${t.name}: ${s}`))),
+    ...snippets.warnings,
+    ...snippets.rulesets.flatMap((r) => r.tables.flatMap((t) => findShadowed(t.rules).map((s) => `${r.family} ${t.name}: ${s}`))),
     ...config.trustedNets.filter(isFamily('ipv6')).filter(() => config.ipv6 !== 'mirror')
       .map((n) => `TRUSTED_NETS: ${n} is IPv6 but IPV6=${config.ipv6}; it is not used`),
   ];
-  return { rulesets, ipsets, banChains: banChains.map((c) => c.name), modules: config.modules, warnings };
+  return { rulesets: snippets.rulesets, ipsets, banChains: banChains.map((c) => c.name), modules: config.modules, warnings };
 }
 
 /**

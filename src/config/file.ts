@@ -11,6 +11,8 @@ import { assignedKey } from './lines.js';
 import { configTrustProblems } from './trust.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/default/tsfirewall';
+/** The drop-in directory of the default config: packages and config tools put their files here. */
+export const DEFAULT_DROPIN_DIR = '/etc/tsfirewall.d';
 const MAX_BYTES = 1024 * 1024;
 
 export interface ConfigText { readonly path?: string; readonly text: string }
@@ -22,6 +24,27 @@ export function resolveConfigPath(flag?: string, env = process.env): { path: str
 
 export function readConfigText(flag?: string, env = process.env): ConfigText {
   const { path, explicit } = resolveConfigPath(flag, env);
+  const text = readTrustedText(path, { optional: !explicit });
+  return text === undefined ? { text: '' } : { path, text };
+}
+
+/**
+ * Where the drop-ins of a config file live: /etc/tsfirewall.d for the default /etc/default/tsfirewall, FILE.d for a
+ * file named by --config or TSFIREWALL_CONFIG.
+ */
+export function dropInDir(flag?: string, env = process.env): string {
+  const { path, explicit } = resolveConfigPath(flag, env);
+  return explicit ? `${path}.d` : DEFAULT_DROPIN_DIR;
+}
+
+/**
+ * The text of one file tsfirewall obeys (the main config, a drop-in, a raw snippet, a local blocklist), after the
+ * same checks for each: a regular file that only root can change, at most 1 MiB of UTF-8. `optional`: a missing
+ * file is undefined instead of an error.
+ */
+export function readTrustedText(path: string, opts: { readonly optional?: boolean; readonly what?: string; readonly maxBytes?: number } = {}): string | undefined {
+  const what = opts.what ?? 'config file';
+  const maxBytes = opts.maxBytes ?? MAX_BYTES;
   const problem = (message: string) => new ConfigError([{ message }], path);
   let size: number;
   try {
@@ -33,21 +56,21 @@ export function readConfigText(flag?: string, env = process.env): ConfigText {
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && !explicit) return { text: '' };
-    throw problem(code === 'ENOENT' ? 'config file not found' : `cannot read config file (${code})`);
+    if (code === 'ENOENT' && opts.optional) return undefined;
+    throw problem(code === 'ENOENT' ? `${what} not found` : `cannot read ${what} (${code})`);
   }
-  if (size > MAX_BYTES) throw problem(`config file is ${size} bytes; the limit is ${MAX_BYTES}`);
+  if (size > maxBytes) throw problem(`${what} is ${size} bytes; the limit is ${maxBytes}`);
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
   } catch (err) {
-    throw problem(`cannot read config file (${(err as NodeJS.ErrnoException).code})`);
+    throw problem(`cannot read ${what} (${(err as NodeJS.ErrnoException).code})`);
   }
   // buffer.isUtf8 is the strict check a fatal TextDecoder makes, without setting one up on every verb's hot path.
   if (!isUtf8(bytes)) throw new ConfigError(badUtf8Lines(bytes), path);
   const text = bytes.toString('utf8');
   // A leading byte-order mark is no part of the first key (TextDecoder drops it too).
-  return { path, text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /**

@@ -43,7 +43,29 @@ export const GLOBAL_KEYS = {
   // nft and legacy are the names before the native nftables backend, when nft meant iptables-nft.
   BACKEND: key('auto', (raw: string) => BACKEND_ALIASES[raw.trim()] ?? v.oneOf(['auto', ...BACKEND_NAMES] as const)(raw)),
   MAILGUARD_ACCOUNT: key('notausers', v.accountName),
+  // The recidive jail: fail2ban's own log, a long all-ports ban for a host its jails banned MAXRETRY times.
+  RECIDIVE: key('no', v.bool),
+  RECIDIVE_MAXRETRY: key('3', v.integer(1, 100)),
+  RECIDIVE_FINDTIME: key('86400', v.integer(60, 31_536_000)),
+  // As JAIL_BANTIME_MAX: the kernel's largest ipset timeout, so the ban still ends if fail2ban is down.
+  RECIDIVE_BANTIME: key('604800', v.integer(60, 2_147_483)),
+  RECIDIVE_LOGPATH: key('/var/log/fail2ban.log', v.logPath),
+  // Network blocklists (BLOCKLIST_<NAME>_FILE or _URL): a bound on each list, and on each fetch.
+  BLOCKLIST_MAX_ENTRIES: key('65536', v.integer(1, 1_000_000)),
+  BLOCKLIST_FETCH_TIMEOUT: key('30', v.integer(1, 600)),
+  BLOCKLIST_FETCH_MAX_BYTES: key('16777216', v.integer(1024, 268_435_456)),
 } as const;
+
+/**
+ * Per-blocklist keys, spelled BLOCKLIST_<NAME>_<FIELD>: a list is a local file or a URL (exactly one), whose
+ * networks go into the sets bl-NAME and bl6-NAME (ipset's 31 characters).
+ */
+export const BLOCKLIST_FIELDS = {
+  FILE: key('', optional(v.filePath)),
+  URL: key('', optional(v.blocklistUrl)),
+} as const;
+export type BlocklistField = keyof typeof BLOCKLIST_FIELDS;
+export const BLOCKLIST_KEY = /^BLOCKLIST_([A-Z][A-Z0-9]{0,15})_(FILE|URL)$/;
 
 /**
  * Per-service keys, spelled SERVICE_<NAME>_<FIELD>. Defaults of "" mean "take it from KNOWN_SERVICES".
@@ -59,6 +81,7 @@ export const SERVICE_FIELDS = {
   LOG_PREFIX: key('', optional(v.logPrefix)),
   BANS: key('', v.bool),
   BAN_NAME: key('', v.token(19)),
+  BAN_SCOPE: key('service', v.oneOf(['service', 'all'] as const)),
   JAIL_FILTER: key('', v.token(40)),
   JAIL_MAXRETRY: key('5', v.integer(1, 1000)),
   JAIL_FINDTIME: key('600', v.integer(1, 31_536_000)),

@@ -1,3 +1,5 @@
+import type { Snippet } from './snippets.js';
+
 /** The firewall tools tsfirewall can drive: chosen in the config, implemented behind src/backend/types.ts. */
 export type BackendName = 'nftables' | 'iptables-nft' | 'iptables-legacy';
 export const BACKEND_NAMES: readonly BackendName[] = ['nftables', 'iptables-nft', 'iptables-legacy'];
@@ -38,7 +40,16 @@ export interface ServiceConfig {
   readonly helper?: string;
   /** Name of the ban chain/set (fail2ban-NAME) jumped to before the accept, if bans are on. */
   readonly bans?: string;
+  /** service: a banned host is kept from this service's ports; all: from every port of this host. */
+  readonly banScope: 'service' | 'all';
   readonly jail: JailConfig;
+}
+
+/** One network blocklist: a local file, or a URL whose last good copy `blocklist refresh` keeps. */
+export interface BlocklistConfig {
+  readonly name: string;
+  readonly file?: string;
+  readonly url?: string;
 }
 
 export interface Config {
@@ -75,4 +86,13 @@ export interface Config {
   readonly backend: 'auto' | BackendName;
   /** Black-hole account for `mailguard enable`: Postfix's luser_relay target. */
   readonly mailguardAccount: string;
+  /** The recidive jail (RECIDIVE=yes): fail2ban's own log, long all-ports bans for hosts banned again and again. */
+  readonly recidive?: { readonly maxretry: number; readonly findtime: number; readonly bantime: number; readonly logpath: string };
+  /** Network blocklists, by name (BLOCKLIST_<NAME>_FILE or _URL): each is a set the INPUT chain drops from. */
+  readonly blocklists: readonly BlocklistConfig[];
+  readonly blocklistLimits: { readonly maxEntries: number; readonly fetchTimeout: number; readonly fetchMaxBytes: number };
+  /** Raw snippets of the drop-in directory, in lexical order (config/snippets.ts). */
+  readonly snippets: readonly Snippet[];
+  /** The language the chosen backend loads (settled with the backend, discover/choices.ts): others are left out. */
+  readonly snippetSyntax?: Snippet['syntax'];
 }

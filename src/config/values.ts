@@ -205,3 +205,28 @@ export function accountName(raw: string): string {
 }
 
 const RESERVED_ACCOUNTS: readonly string[] = ['root', 'postmaster', 'postfix', 'mailer-daemon', 'abuse', 'nobody', 'mail'];
+
+/**
+ * Where a blocklist is fetched from: http or https only, no credentials in it (the URL is printed in messages and
+ * kept in the state directory), printable ASCII without blanks.
+ */
+export function blocklistUrl(raw: string): string {
+  const v = raw.trim();
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    return fail(`expected an http:// or https:// URL, got ${quoted(raw)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail(`expected an http:// or https:// URL, got ${quoted(raw)}`);
+  if (url.username !== '' || url.password !== '') return fail('a blocklist URL must not carry a user or password (it is printed in messages)');
+  return /^[\x21-\x7e]+$/.test(v) ? v : fail(`expected a URL of printable characters without blanks, got ${quoted(raw)}`);
+}
+
+/** A local file tsfirewall reads (a blocklist): absolute, no globs, nothing that needs quoting. */
+export function filePath(raw: string): string {
+  const v = raw.trim();
+  return /^\/[A-Za-z0-9_.\/+@-]{1,255}$/.test(v) && !v.split('/').includes('..') && !v.endsWith('/')
+    ? v
+    : fail(`expected an absolute file path, got ${quoted(raw)}`);
+}

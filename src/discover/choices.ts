@@ -11,7 +11,9 @@ import { which } from '../exec/which.js';
  * of our own table, whatever BAN_MODE says: the chain form exists for iptables without ipset.
  */
 export function resolveHostChoices(config: Config, backend: BackendName): Config {
-  if (backend === 'nftables') return config.banMode === 'ipset' ? config : { ...config, banMode: 'ipset' };
-  if (config.banMode !== 'auto') return config;
-  return { ...config, banMode: which('ipset') ? 'ipset' : 'chain' };
+  // Raw snippets are in one tool's language: the backend's own is the one its document can hold.
+  const settled: Config = { ...config, snippetSyntax: backend === 'nftables' ? 'nft' : 'iptables' };
+  if (backend === 'nftables') return settled.banMode === 'ipset' ? settled : { ...settled, banMode: 'ipset' };
+  if (config.banMode !== 'auto') return settled;
+  return { ...settled, banMode: which('ipset') ? 'ipset' : 'chain' };
 }

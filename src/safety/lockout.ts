@@ -56,6 +56,8 @@ export function checkSession(plan: Plan, s: SshSession, iface?: string): Lockout
   const cautions = [...conditional].filter((r) => r.match.recent).map((r) =>
     `the hit-rate limit "${describeRule(r)}" applies to your address too: more than ${r.match.recent!.hitcount} new ` +
     `connections in ${r.match.recent!.seconds} s from ${s.client} are dropped`);
+  cautions.push(...[...conditional].filter((r) => r.target.kind === 'RAW').map((r) =>
+    `the snippet rule "${describeRule(r)}" (${r.origin}) comes before your session is accepted; tsfirewall cannot tell whether it drops ${s.client}`));
   const banRules = [...conditional].filter((r) => r.match.srcSet !== undefined || r.target.kind === 'jump');
   return { refusals: [...new Set(refusals)], cautions, banRules };
 }

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { writeFail2banConfig } from '../bans/files.js';
+import { fail2banDir, writeFail2banConfig } from '../bans/files.js';
 import type { Config } from '../config/types.js';
 import type { FirewallBackend } from '../backend/types.js';
 import { which } from '../exec/which.js';
@@ -17,12 +17,25 @@ export type DaemonState = 'running' | 'stopped' | 'not-installed' | 'disabled';
 
 const PID_FILE = '/run/fail2ban/fail2ban.pid';
 
+/**
+ * TSFIREWALL_FAIL2BAN_RUN (tests): a fail2ban of one's own, run by hand in a test namespace, with its socket and pid
+ * file in that directory and its configuration in TSFIREWALL_FAIL2BAN_DIR; never the host's daemon, and never
+ * through systemd.
+ */
+const privateRun = () => process.env.TSFIREWALL_FAIL2BAN_RUN || undefined;
+const clientPath = (): string | undefined => which('fail2ban-client');
+const pidFile = () => (privateRun() ? `${privateRun()}/fail2ban.pid` : PID_FILE);
+const clientOptions = (): string[] => {
+  const dir = privateRun();
+  return dir ? ['-c', fail2banDir(), '-s', `${dir}/fail2ban.sock`, '-p', `${dir}/fail2ban.pid`] : [];
+};
+
 /** Cheap enough for `status`: a pid file and /proc, no Python start-up. */
 export function daemonState(config: Pick<Config, 'fail2ban'>): DaemonState {
   if (config.fail2ban === 'no') return 'disabled';
-  if (!which('fail2ban-client')) return 'not-installed';
+  if (!clientPath()) return 'not-installed';
   try {
-    const pid = readFileSync(PID_FILE, 'utf8').trim();
+    const pid = readFileSync(pidFile(), 'utf8').trim();
     return /^\d+$/.test(pid) && existsSync(`/proc/${pid}`) ? 'running' : 'stopped';
   } catch {
     return 'stopped';
@@ -32,7 +45,7 @@ export function daemonState(config: Pick<Config, 'fail2ban'>): DaemonState {
 const underSystemd = () => existsSync('/run/systemd/system');
 
 async function systemdManages(): Promise<boolean> {
-  if (!underSystemd() || !which('systemctl')) return false;
+  if (privateRun() || !underSystemd() || !which('systemctl')) return false;
   const r = await run('systemctl', ['cat', 'fail2ban.service']);
   return r.exitCode === 0;
 }
@@ -56,7 +69,7 @@ function insideOwnUnits(): boolean {
 
 /** Runs fail2ban-client (argv only: jail names and addresses are validated before they get here). */
 export function fail2banClient(args: readonly string[], timeoutMs = 30_000) {
-  return run(which('fail2ban-client') ?? 'fail2ban-client', args, { timeoutMs });
+  return run(clientPath() ?? 'fail2ban-client', [...clientOptions(), ...args], { timeoutMs });
 }
 
 /**

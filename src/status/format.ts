@@ -10,7 +10,8 @@ export const GROUP_TITLES: Readonly<Record<Group, string>> = {
   unicast: 'anti-broad/multicast', bans: 'blockers (bans)', replies: 'replies', icmp: 'icmp',
   services: 'services (with rate blockers)', dropped: 'log of what the policy drops', nat: 'source NAT',
   helpers: 'connection-tracking helpers', interfaces: 'trusted interfaces', forwards: 'port forwarding',
-  routes: 'routed traffic', egress: 'what may leave', policy: 'the policy (what nothing above accepted)', jump: 'into tsfirewall\'s chain',
+  routes: 'routed traffic', egress: 'what may leave', snippet: 'raw snippets (drop-in rules)', blocklist: 'network blocklists',
+  policy: 'the policy (what nothing above accepted)', jump: 'into tsfirewall\'s chain',
 };
 
 export function human(n: number): string {
@@ -29,7 +30,11 @@ export function duration(seconds: number): string {
 
 export function formatSaved(title: string, saved: LiveFamily): string {
   const out: string[] = [`== ${title}`];
+  // A plan chain can live in two chains of a table (nftables' raw hook and its helpers hook): shown once.
+  const shown = new Set<string>();
   for (const chain of saved.chains) {
+    if (shown.has(`${chain.table} ${chain.name}`)) continue;
+    shown.add(`${chain.table} ${chain.name}`);
     const rules = saved.rules.filter((r) => r.table === chain.table && r.chain === chain.name);
     if (chain.table !== 'filter' && chain.table !== 'tsfirewall' && rules.length === 0) continue;
     const policy = chain.policy ? `policy ${chain.policy} ${human(chain.packets)} packets, ${human(chain.bytes)} bytes` : `${rules.length} rules`;

@@ -9,12 +9,15 @@ import { describe, expect, test } from 'vitest';
 
 const CLI = new URL('../../dist/tsfirewall.cjs', import.meta.url).pathname;
 const GOLDEN = new URL('../unit/backend/iptables/golden/', import.meta.url);
-const SETS = 'create f2b-SSH hash:ip family inet\ncreate f2b6-SSH hash:ip family inet6\n';
+/** The sets a document names, made as start makes them: ban sets of hosts, blocklists (bl-*) of networks. */
+const setsFor = (text: string, v6: boolean) => [...new Set([...text.matchAll(/--match-set (\S+)/g)].map((m) => m[1]!))]
+  .map((name) => `create ${name} ${name.startsWith('bl') ? 'hash:net' : 'hash:ip'} family ${v6 ? 'inet6' : 'inet'}\n`).join('');
 
 describe.each(['nft', 'legacy'])('iptables-%s', (backend) => {
   test.each(readdirSync(GOLDEN).filter((f) => f.endsWith('.rules')))('%s', async (file) => {
     const family = file.includes('.ipv6.') ? 'ip6tables' : 'iptables';
-    const payload = { ipsetScript: SETS, tests: [{ restore: `${family}-${backend}-restore`, text: readFileSync(new URL(file, GOLDEN), 'utf8') }] };
+    const text = readFileSync(new URL(file, GOLDEN), 'utf8');
+    const payload = { ipsetScript: setsFor(text, family === 'ip6tables'), tests: [{ restore: `${family}-${backend}-restore`, text }] };
     const r = await execa('unshare', ['--net', '--', process.execPath, CLI, '__sandbox-test'], { input: JSON.stringify(payload), reject: false });
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);

@@ -16,7 +16,7 @@ async function inThrowawayNamespace(script: string, input?: string) {
 }
 
 test('there is a golden document per case', () => {
-  expect(files.sort()).toEqual(['boot.nft', 'default-chain.nft', 'default.nft', 'rich.nft']);
+  expect(files.sort()).toEqual(['blocklists.nft', 'boot.nft', 'default-chain.nft', 'default.nft', 'rich.nft', 'scope-chain.nft', 'scope.nft', 'snippets.nft']);
 });
 
 test.each(files)('%s: nft -c accepts it in an empty namespace', async (file) => {

@@ -11,7 +11,7 @@ import { ApplyError, NotInstalledError } from '../../errors.js';
 import { run } from '../../exec/run.js';
 import type { IpsetSpec } from '../../model.js';
 import { ipsetCreateLine } from './ipset-text.js';
-import { parseBanAddress } from '../../bans/ip.js';
+import { parseBanAddress, parseBanNetwork } from '../../bans/ip.js';
 
 const SET_NAME = /^[A-Za-z0-9_-]{1,31}$/;
 
@@ -21,11 +21,14 @@ function ipsetProgram(): string {
   return ipset;
 }
 
-/** Refuses anything but one host address per entry: the text becomes lines of an `ipset restore` script. */
-function checked(setName: string, ips: readonly string[]): string[] {
+/**
+ * Refuses anything but one host address per entry (or a network, for a chain's `-s NET` rule): the text becomes
+ * lines of an `ipset restore` script or an `iptables-restore` document.
+ */
+function checked(setName: string, ips: readonly string[], networks = false): string[] {
   if (!SET_NAME.test(setName)) throw new ApplyError(`bad set name "${setName}"`);
   return ips.map((ip) => {
-    const parsed = parseBanAddress(ip);
+    const parsed = (networks ? parseBanNetwork : parseBanAddress)(ip);
     if (!parsed) throw new ApplyError(`not a host address: "${ip}"`);
     return parsed.ip;
   });
@@ -145,7 +148,7 @@ export async function chainMembers(iptables: string, chain: string): Promise<str
  * deletes are computed from the current members because one missing rule would fail the whole batch.
  */
 export async function editChain(iptables: string, restore: string, chain: string, op: 'add' | 'del', ips: readonly string[]): Promise<number> {
-  const entries = checked('x', ips);
+  const entries = checked('x', ips, true);
   const present = await chainMembers(iptables, chain);
   if (present === undefined) throw new ApplyError(`chain ${chain} does not exist (is the firewall started?)`);
   const have = new Set(present);

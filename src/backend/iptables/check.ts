@@ -5,6 +5,7 @@
  * stage: both --test runs and the ipset listing at once.
  */
 import { ApplyError } from '../../errors.js';
+import { snippetRefusal } from '../snippet-errors.js';
 import type { RunResult } from '../../exec/run.js';
 import type { Family, Plan } from '../../model.js';
 import { readSetHeaders } from './ipset-list.js';
@@ -16,7 +17,12 @@ import { restoreTexts, testRestore } from './transaction.js';
 export async function checkPlan(p: IptablesPrograms, plan: Plan): Promise<void> {
   const tests = (Object.entries(restoreTexts(plan, {})) as [Family, string][])
     .map(([family, text]) => ({ family, restore: p.restore[family], text }));
-  const failed = (r: RunResult) => new ApplyError(`iptables-restore --test rejects the ruleset: ${r.stderr.trim() || r.spawnError}`);
+  const what = 'iptables-restore --test rejects the ruleset';
+  const failed = (r: RunResult) => {
+    const reason = r.stderr.trim() || r.spawnError || `exit code ${r.exitCode}`;
+    // The family that failed is not told apart in the sandbox's answer: the first document the line fits names it.
+    return tests.map((t) => snippetRefusal(what, reason, t.text)).find((e) => e !== undefined) ?? new ApplyError(`${what}: ${reason}`);
+  };
   const testHere = () => Promise.all(tests.map((t) => testRestore(p, t.family, t.text)));
   const names = plan.ipsets.map((s) => s.name);
   // The tests start beside the listing that says whether they can pass here at all: with a ban set missing they

@@ -9,6 +9,7 @@ import type { Family } from '../../model.js';
 import type { FirewallBackend, LiveFamily, LiveWalk, SetMember } from '../types.js';
 import { iptablesBanStore } from './ban-store.js';
 import { setCounts, setMembers } from './bans.js';
+import { replaceSets } from './blocklists.js';
 import { iptablesActions } from './fail2ban.js';
 import { intactProblems } from './intact.js';
 import { limiterEntries, forgetSources, recentSources } from './limiter.js';
@@ -71,6 +72,7 @@ export function iptablesBackend(flavour: Flavour, p: IptablesPrograms = programs
     intact: intactProblems,
     remove: ({ families, sets }) => removeOwned(p, families, sets),
     bans: iptablesBanStore(p),
+    replaceSets,
     readLimiter: async () => limiterEntries(),
     clearLimiter: async (names, sources) => forgetSources(names, sources),
     fail2banActions: ({ ipv6, source }) => iptablesActions({

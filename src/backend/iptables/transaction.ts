@@ -8,6 +8,7 @@ import { ApplyError } from '../../errors.js';
 import { run, type RunResult } from '../../exec/run.js';
 import { log } from '../../log.js';
 import type { Family, Plan } from '../../model.js';
+import { snippetRefusal } from '../snippet-errors.js';
 import type { Snapshot, Staged } from '../types.js';
 import { readSetHeaders, type SetHeader, type SetHeaders } from './ipset-list.js';
 import { ensureIpsets } from './ipsets.js';
@@ -92,7 +93,8 @@ export async function testStaged(p: IptablesPrograms, staged: Staged): Promise<v
   const texts = Object.entries((staged.data as StagedData).texts) as [Family, string][];
   await Promise.all(texts.map(async ([family, text]) => {
     const result = await testRestore(p, family, text);
-    if (result.exitCode !== 0) throw new ApplyError(`${p.restore[family]} --test rejected the ${family} ruleset: ${why(result)}`);
+    const what = `${p.restore[family]} --test rejected the ${family} ruleset`;
+    if (result.exitCode !== 0) throw snippetRefusal(what, why(result), text) ?? new ApplyError(`${what}: ${why(result)}`);
   }));
 }
 
@@ -105,7 +107,8 @@ export async function loadStaged(p: IptablesPrograms, staged: Staged): Promise<v
   const results = await Promise.allSettled(texts.map(([family, text]) => restore(p, family, text, false)));
   results.forEach((r, i) => {
     if (r.status === 'rejected') throw r.reason;
-    if (r.value.exitCode !== 0) throw new ApplyError(`loading the ${texts[i]![0]} ruleset failed: ${why(r.value)}`);
+    const what = `loading the ${texts[i]![0]} ruleset failed`;
+    if (r.value.exitCode !== 0) throw snippetRefusal(what, why(r.value), texts[i]![1]) ?? new ApplyError(`${what}: ${why(r.value)}`);
   });
 }
 

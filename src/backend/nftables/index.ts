@@ -8,8 +8,10 @@ import { run, type RunResult } from '../../exec/run.js';
 import { which } from '../../exec/which.js';
 import { log } from '../../log.js';
 import type { Family, Plan } from '../../model.js';
+import { snippetRefusal } from '../snippet-errors.js';
 import type { FirewallBackend, Snapshot, Staged } from '../types.js';
 import { carryBatch, nftBanStore } from './bans.js';
+import { replaceSets } from './blocklists.js';
 import { nftablesFail2ban } from './fail2ban.js';
 import { intactProblems } from './intact.js';
 import { TABLE_REF } from './layout.js';
@@ -40,7 +42,7 @@ async function listTable(json: boolean): Promise<string | undefined> {
 
 async function apply(document: string, what: string, check = false): Promise<void> {
   const r = await run(nft(), [...(check ? ['-c'] : []), '-f', '-'], { input: document });
-  if (r.exitCode !== 0) throw new ApplyError(`${what}: ${why(r)}`);
+  if (r.exitCode !== 0) throw snippetRefusal(what, why(r), document) ?? new ApplyError(`${what}: ${why(r)}`);
 }
 
 /**
@@ -101,6 +103,7 @@ export function nftablesBackend(): FirewallBackend {
     intact: intactProblems,
     remove: () => apply(removeDocument(), `removing table ${TABLE_REF} failed`),
     bans: nftBanStore(),
+    replaceSets,
     readLimiter: async () => parseTable(await listTable(true)).limiter,
     clearLimiter: async (names, sources) => {
       const present = parseTable(await listTable(true)).holdings.sets.map((s) => s.name);

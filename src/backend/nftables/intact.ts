@@ -23,6 +23,13 @@ function renderedStep(line: string): Step {
   return group === undefined ? { does } : { group, does };
 }
 
+/**
+ * A snippet's rule has no counter of ours to find its verdict behind, and is the admin's to word: it is held to
+ * being there, in its place, not to what it ends in.
+ */
+const SNIPPET_STEP = 'its own verdict';
+const asLoaded = (s: Step): Step => (s.group === 'snippet' ? { ...s, does: SNIPPET_STEP } : s);
+
 /** The plan chains that hold the ban daemon's entries on iptables (chain mode) are ban sets here. */
 const banChainsOf = (loaded: Pick<Plan, 'rulesets'>) => [...new Set(loaded.rulesets.flatMap((r) => r.tables.flatMap((t) =>
   t.chains.filter((c) => c.policy === undefined && c.name.startsWith(BAN_CHAIN_PREFIX)).map((c) => c.name))))];
@@ -47,7 +54,7 @@ export function intactProblems(loaded: Pick<Plan, 'rulesets'>, live: LiveState):
     }
     // The boot marker's presence is its message; every family chain has at least its final verdict.
     if (chain.lines.length === 0) continue;
-    out.push(...chainProblems(`chain ${chain.name}`, chain.lines.map(renderedStep), h.rules));
+    out.push(...chainProblems(`chain ${chain.name}`, chain.lines.map(renderedStep).map(asLoaded), h.rules.map(asLoaded)));
   }
   const laidOut = new Set(layout.chains.map((c) => c.name));
   for (const h of table.chains.filter((c) => !laidOut.has(c.name))) {

@@ -2,7 +2,7 @@
  * Where the plan's pieces live inside our one `table inet tsfirewall`: the names and hooks that render writes and
  * parse reads back, as data, so the two can never disagree. See docs/backends.md for the kernel facts behind them.
  */
-import type { Family, TableName } from '../../model.js';
+import type { Family, Group, Rule, TableName } from '../../model.js';
 
 /** Everything tsfirewall owns is in this one table: stop is a single `delete table`, and nobody else's rules move. */
 export const TABLE = 'tsfirewall';
@@ -29,6 +29,8 @@ export interface Hook {
   /** nft's keyword where it has one, and the number it stands for (what `nft -j` reports). */
   readonly priority: string;
   readonly prio: number;
+  /** This hook takes only the plan chain's rules of this group, and the chain's other hook the rest. */
+  readonly only?: Group;
 }
 
 /**
@@ -46,7 +48,15 @@ export const HOOKS: readonly Hook[] = [
   { table: 'nat', chain: 'POSTROUTING', base: 'srcnat', type: 'nat', hook: 'postrouting', priority: 'srcnat', prio: 100 },
   { table: 'raw', chain: 'PREROUTING', base: 'helpers', type: 'filter', hook: 'prerouting', priority: 'filter', prio: 0 },
   { table: 'raw', chain: 'OUTPUT', base: 'helpers-out', type: 'filter', hook: 'output', priority: 'filter', prio: 0 },
+  // A raw snippet's rules (notrack...) must come before conntrack, as iptables' raw table does.
+  { table: 'raw', chain: 'PREROUTING', base: 'raw-prerouting', type: 'filter', hook: 'prerouting', priority: 'raw', prio: -300, only: 'snippet' },
+  { table: 'raw', chain: 'OUTPUT', base: 'raw-output', type: 'filter', hook: 'output', priority: 'raw', prio: -300, only: 'snippet' },
 ];
+
+/** Whether a plan rule goes into this hook's chains (a chain split over two hooks gives each its groups). */
+export const takes = (hook: Hook, rule: Rule): boolean => rule.chain === hook.chain &&
+  (hook.only !== undefined ? rule.group === hook.only
+    : !HOOKS.some((h) => h.only === rule.group && h.table === hook.table && h.chain === hook.chain));
 
 /** The hook a plan chain becomes; undefined for a user chain (the boot marker, a ban chain). */
 export const hookOf = (table: TableName, chain: string): Hook | undefined =>

@@ -5,7 +5,7 @@
  * It works on a namespace with no table of ours too: nothing is flushed or deleted before it is declared.
  */
 import { BOOT_CHAIN, type Family, type Plan, type Rule, type Ruleset, type Table } from '../../model.js';
-import { HOOKS, LIMITER_SETS, POLICY_GROUP, TABLE_REF, familyChain, type Hook } from './layout.js';
+import { HOOKS, LIMITER_SETS, POLICY_GROUP, SUFFIX, TABLE_REF, familyChain, takes, type Hook } from './layout.js';
 import { ident, quoted, renderRule, type HelperDecl, type RuleContext, type SetDecl } from './rules.js';
 
 /** What the kernel's table of ours holds (parse.ts reads it from `nft -j`), for the parts a reload must remove. */
@@ -45,15 +45,16 @@ export function layoutOf(plan: Pick<Plan, 'rulesets' | 'ipsets' | 'banChains'>):
   for (const hook of HOOKS) {
     const users = byFamily(plan).map((rs) => ({ rs, table: tableOf(rs, hook.table) }))
       .map(({ rs, table }) => ({ family: rs.family, table, chain: table?.chains.find((c) => c.name === hook.chain) }))
-      .filter((u) => u.chain !== undefined && (hook.table === 'filter' || u.table!.rules.some((r) => r.chain === hook.chain)));
+      .filter((u) => u.chain !== undefined && (hook.table === 'filter' || u.table!.rules.some((r) => takes(hook, r))));
     if (users.length === 0) continue;
-    const dispatch = users.map((u) => `${u.family} : jump ${familyChain(hook.table, hook.chain, u.family)}`).join(', ');
+    const chainOf = (family: Family) => `${hook.base}${SUFFIX[family]}`;
+    const dispatch = users.map((u) => `${u.family} : jump ${chainOf(u.family)}`).join(', ');
     chains.push({ name: hook.base, hook, lines: [`meta nfproto vmap { ${dispatch} }`] });
     for (const u of users) {
       const ctx: RuleContext = { family: u.family, table: hook.table, banChains, ipsets };
-      const body = rendered(u.table!.rules.filter((r) => r.chain === hook.chain), ctx);
+      const body = rendered(u.table!.rules.filter((r) => takes(hook, r)), ctx);
       const verdict = u.chain!.policy === 'DROP' ? 'drop' : 'accept';
-      chains.push({ name: familyChain(hook.table, hook.chain, u.family), lines: [...body, `counter ${verdict} comment ${quoted(`tsfw:${POLICY_GROUP}`)}`] });
+      chains.push({ name: chainOf(u.family), lines: [...body, `counter ${verdict} comment ${quoted(`tsfw:${POLICY_GROUP}`)}`] });
     }
   }
   for (const rs of byFamily(plan)) {
@@ -72,8 +73,9 @@ export function layoutOf(plan: Pick<Plan, 'rulesets' | 'ipsets' | 'banChains'>):
   return { chains: uniqueBy(chains), sets: uniqueBy([...sets, ...declared]), helpers: uniqueBy(helpers) };
 }
 
+/** An interval set merges what overlaps (a blocklist's networks) instead of refusing the whole document. */
 const setText = (s: SetDecl) =>
-  `\tset ${ident(s.name)} {\n\t\ttype ${s.type}; size ${s.size}; flags ${s.flags.join(',')};${s.timeout === undefined ? '' : ` timeout ${s.timeout}s;`}\n\t}`;
+  `\tset ${ident(s.name)} {\n\t\ttype ${s.type}; size ${s.size}; flags ${s.flags.join(',')};${s.flags.includes('interval') ? ' auto-merge;' : ''}${s.timeout === undefined ? '' : ` timeout ${s.timeout}s;`}\n\t}`;
 const helperText = (h: { name: string; type?: string; helper?: string; protocol: string }) =>
   `\tct helper ${ident(h.name)} {\n\t\ttype ${quoted(h.type ?? h.helper!)} protocol ${h.protocol};\n\t}`;
 const baseSpec = (b: { type: string; hook: string; priority: string | number; policy: string }) =>

@@ -118,6 +118,7 @@ const TARGETS: { readonly [K in Target['kind']]: (t: Extract<Target, { kind: K }
   MASQUERADE: () => 'masquerade',
   DNAT: (t, ctx) => `dnat ${FAMILY_WORDS[ctx.family].ip} to ${t.to}`,
   CT: (t, _ctx, m) => `ct helper set ${quoted(helperName(t.helper, m.proto ?? 'tcp'))}`,
+  RAW: (t) => t.text,
 };
 const targetWords = (t: Target, ctx: RuleContext, m: Match) => (TARGETS[t.kind] as (t: Target, c: RuleContext, m: Match) => string)(t, ctx, m);
 
@@ -166,6 +167,8 @@ export function renderRule(rule: Rule, ctx: RuleContext): RenderedRule {
   const m = rule.match;
   const words = matchWords(m, ctx.family);
   const t = rule.target;
+  // A snippet's rule is the admin's whole rule (its own counter, if it wants one); only the marker is added.
+  if (t.kind === 'RAW') return { lines: [`${t.text} comment ${quoted(markerOf(rule))}`], sets: [], helpers: [] };
   const banJump = t.kind === 'jump' && ctx.banChains.has(t.chain) ? t.chain : undefined;
   if (banJump !== undefined) {
     // Chain mode keeps the seed's per-service chain on iptables; here its bans are the same set ipset mode uses.

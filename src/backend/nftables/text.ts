@@ -64,6 +64,8 @@ const STATEMENTS: Readonly<Record<string, (v: Json) => string>> = {
   counter: (v) => (isObj(v) ? `counter packets ${v.packets} bytes ${v.bytes}` : 'counter'),
   log: (v) => ['log', ...(isObj(v) ? Object.entries(v).map(([k, x]) => `${k} ${value(x, k === 'prefix')}`) : [])].join(' '),
   limit: (v) => (isObj(v) ? limitText(v) : unknown('limit', v)),
+  notrack: () => 'notrack',
+  redirect: (v) => (isObj(v) && v.port !== undefined ? `redirect to :${value(v.port)}` : 'redirect'),
   masquerade: (v) => (isObj(v) ? `masquerade ${JSON.stringify(v)}` : 'masquerade'),
   snat: (v) => (isObj(v) ? `snat ${v.family ? `${v.family} ` : ''}to ${value(v.addr)}${v.port === undefined ? '' : `:${value(v.port)}`}` : unknown('snat', v)),
   dnat: (v) => (isObj(v) ? `dnat ${v.family ? `${v.family} ` : ''}to ${value(v.addr)}${v.port === undefined ? '' : `:${value(v.port)}`}` : unknown('dnat', v)),

@@ -5,7 +5,7 @@
  * refuses (safety/ban-guard.ts: the admin's live session, this host, trusted nets...) stop the whole batch, exit 2.
  */
 import { readFileSync } from 'node:fs';
-import { parseBanAddresses } from '../../bans/ip.js';
+import { expandBan, isNetworkBan, parseBanAddresses } from '../../bans/ip.js';
 import { findJail, type JailSpec } from '../../bans/jails.js';
 import { liftExpired } from '../../bans/upkeep.js';
 import { banContext, banDirect } from '../../bans/ops.js';
@@ -15,7 +15,9 @@ import { daemonState, fail2banClient } from '../../services/fail2ban.js';
 import type { Command } from '../context.js';
 import { say } from '../../output.js';
 import { banGuardFacts } from '../../safety/ban-facts.js';
-import { refusalMessage, refusalsFor } from '../../safety/ban-guard.js';
+import { refusalMessage, refusalsFor, type BanRefusal } from '../../safety/ban-guard.js';
+import { netGuard } from '../../safety/net-guard.js';
+import { parseNetwork } from '../../net/addr.js';
 
 /** Above this many addresses the batch path wins even when fail2ban runs. */
 export const CLIENT_MAX = 50;
@@ -38,15 +40,23 @@ export function addressArgs(args: readonly string[]): string[] {
 const ban: Command = async (ctx) => {
   const raw = addressArgs(ctx.args);
   if (raw.length === 0) throw new UsageError('ban needs at least one IP address');
-  const { ok, bad } = parseBanAddresses(raw);
-  if (bad.length > 0) throw new UsageError(`not a host address: ${bad.slice(0, 5).map((b) => `"${b}"`).join(', ')}${bad.length > 5 ? ` and ${bad.length - 5} more` : ''}; nothing was banned`);
+  const { ok, bad } = parseBanAddresses(raw, { networks: true });
+  if (bad.length > 0) throw new UsageError(`not a host address or a network of at most 65536 addresses: ${bad.slice(0, 5).map((b) => `"${b}"`).join(', ')}${bad.length > 5 ? ` and ${bad.length - 5} more` : ''}; nothing was banned`);
   const bctx = await banContext(ctx.configPath);
   const jail = pickJail(bctx.jails, ctx.jail);
   // Before fail2ban or the kernel hears of it: fail2ban's banip does not consult ignoreip.
-  const refused = refusalsFor(ok.map((a) => a.ip), await banGuardFacts(bctx.config), { force: ctx.force });
+  const facts = await banGuardFacts(bctx.config);
+  const networks = ok.filter(isNetworkBan);
+  // A network is refused when it holds an address no ban may take, or overlaps a trusted net (net-guard.ts).
+  const guard = netGuard(facts, { trusted: true });
+  const refused = [
+    ...refusalsFor(ok.filter((a) => !isNetworkBan(a)).map((a) => a.ip), facts, { force: ctx.force }),
+    ...networks.map((a) => guard(parseNetwork(a.ip)!)).filter((r): r is BanRefusal => r !== undefined && !(ctx.force && r.forceable)),
+  ];
   if (refused.length > 0) throw new BanRefusedError(refusalMessage(refused, ok.length));
   await liftExpired(bctx.backend, bctx.jails);
-  if (daemonState(bctx.config) === 'running' && ok.length <= CLIENT_MAX) {
+  // A network goes straight to the kernel: fail2ban's actions ban one address at a time.
+  if (daemonState(bctx.config) === 'running' && ok.length <= CLIENT_MAX && networks.length === 0) {
     const r = await fail2banClient(['set', jail.jail, 'banip', ...ok.map((a) => a.ip)]);
     if (r.exitCode === 0) {
       say(`banned ${ok.length} address${ok.length === 1 ? '' : 'es'} in ${jail.jail} (through fail2ban)`);
@@ -57,7 +67,10 @@ const ban: Command = async (ctx) => {
   const n = await banDirect(bctx, jail, ok);
   // A chain rule never expires in the kernel: the next verb that touches bans after its time lifts it.
   const expiry = `expires after ${jail.service.jail.bantime}s${jail.kind === 'chain' ? ', lifted by the next tsfirewall ban verb or start after that' : ''}`;
-  say(`banned ${ok.length} address${ok.length === 1 ? '' : 'es'} in ${jail.jail} (${n} new kernel entries, ${expiry})`);
+  const what = networks.length === 0 ? `${ok.length} address${ok.length === 1 ? '' : 'es'}`
+    : `${ok.length - networks.length} address${ok.length - networks.length === 1 ? '' : 'es'} and ${networks.length} network${networks.length === 1 ? '' : 's'}` +
+      (jail.kind === 'set' ? ` (${networks.reduce((t, a) => t + expandBan(a).length, 0)} addresses)` : '');
+  say(`banned ${what} in ${jail.jail} (${n} new kernel entries, ${expiry})`);
   return 0;
 };
 

@@ -9,6 +9,7 @@ import { applyPlan } from '../../apply/apply.js';
 import { holdersBesides, takeOverFrom } from '../../apply/switch.js';
 import { banTargets, jailsOf } from '../../bans/jails.js';
 import { restoreAfterStart } from '../../bans/upkeep.js';
+import { describeOutcome, loadBlocklists } from '../../blocklists/load.js';
 import { loadModules } from '../../apply/modules.js';
 import type { FirewallBackend } from '../../backend/types.js';
 import { isBootHost, type HostFacts } from '../../discover/host.js';
@@ -67,12 +68,22 @@ const start: Command = async (ctx) => {
     }
     // The sets and chains exist now: the bans a stop saved go back in, expired chain bans go.
     const restored = await restoreAfterStart(backend, config);
+    // The rules are in: a list that cannot be loaded is a warning, as a saved ban that cannot be restored is.
+    const lists = await loadBlocklists(backend, config, { fetch: false }).catch((err: Error) => {
+      log.warn(`blocklists not loaded (their sets stay as they were): ${err.message}`);
+      return [];
+    });
+    for (const o of lists) {
+      for (const note of o.notes) log.warn(`blocklist ${o.name}: ${note}`);
+      say(describeOutcome(o));
+    }
     // Only once the new rules are in (and confirmed): a restart that fails or is rolled back keeps the daemon too.
     if (ctx.verb === 'restart') await stopDaemon(config);
     const kept = restored ? `; ${restored}` : '';
     // The entry is the document for a table that is absent, whatever this start replaced: the cached path loads it
-    // only then, and restores nothing (saved bans make it a miss).
-    const cacheable = ctx.verb === 'start' && confirm === undefined;
+    // only then, and restores nothing (saved bans make it a miss). Never one with blocklists, whose sets it would
+    // leave empty (their networks are loaded by Node, after the rules).
+    const cacheable = ctx.verb === 'start' && confirm === undefined && config.blocklists.length === 0;
     const remember = (message: string, daemon: CachedDaemon | undefined) => {
       if (cacheable && daemon) cacheStart(backend, plan, { mode: boot ? 'early' : 'full', record: JSON.stringify(record), message, daemon });
     };

@@ -9,6 +9,7 @@ import { removeElsewhere } from '../../apply/switch.js';
 import { detectBackend } from '../../backend/choose.js';
 import { saveBeforeStop } from '../../bans/upkeep.js';
 import { banSets } from '../../compile/plan.js';
+import { blocklistSets } from '../../compile/blocklists.js';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/types.js';
 import { resolveHostChoices } from '../../discover/choices.js';
@@ -32,7 +33,7 @@ const stop: Command = async (ctx) => exclusive(async () => {
   // After the daemon (its chain bans are in its own database) and before the sets and chains are destroyed.
   const saved = config ? await saveBeforeStop(backend, config) : undefined;
   if (!config) log.warn('bans not saved: without a config there is no telling which sets and chains hold them');
-  const sets = config ? banSets(config).map((s) => s.name) : [];
+  const sets = config ? [...banSets(config), ...blocklistSets(config)].map((s) => s.name) : [];
   await backend.remove({ families: ['ipv4', 'ipv6'], sets });
   // Rules another backend of ours loaded before BACKEND (or what auto picks, after an upgrade) changed still filter.
   const elsewhere = await removeElsewhere(backend.name, sets);

@@ -3,7 +3,7 @@
  * it again later, then removes the addresses from the kernel directly, which also catches bans fail2ban never
  * knew about (loaded with `ban` while it was down, or in a batch), and from the services' hit-rate tables.
  */
-import { parseBanAddresses } from '../../bans/ip.js';
+import { isNetworkBan, parseBanAddresses } from '../../bans/ip.js';
 import { liftExpired } from '../../bans/upkeep.js';
 import { banContext, forgetHits, listBans, unbanDirect } from '../../bans/ops.js';
 import { UsageError } from '../../errors.js';
@@ -16,8 +16,8 @@ import { addressArgs, pickJail } from './ban.js';
 const unban: Command = async (ctx) => {
   const raw = addressArgs(ctx.args);
   if ((ctx.all ?? false) === (raw.length > 0)) throw new UsageError('unban needs IP addresses or --all (not both)');
-  const { ok, bad } = parseBanAddresses(raw);
-  if (bad.length > 0) throw new UsageError(`not a host address: ${bad.slice(0, 5).map((b) => `"${b}"`).join(', ')}; nothing was unbanned`);
+  const { ok, bad } = parseBanAddresses(raw, { networks: true });
+  if (bad.length > 0) throw new UsageError(`not a host address or network: ${bad.slice(0, 5).map((b) => `"${b}"`).join(', ')}; nothing was unbanned`);
   const bctx = await banContext(ctx.configPath);
   const jails = ctx.jail === undefined ? bctx.jails : [pickJail(bctx.jails, ctx.jail)];
   await liftExpired(bctx.backend, bctx.jails);
@@ -26,7 +26,7 @@ const unban: Command = async (ctx) => {
     // "--all", so one jail's all is the addresses the kernel holds for it.
     const ips = ctx.all && ctx.jail !== undefined
       ? Object.values((await listBans({ ...bctx, jails }))[0]!.addresses).flat()
-      : ctx.all ? ['--all'] : ok.map((a) => a.ip);
+      : ctx.all ? ['--all'] : ok.filter((a) => !isNetworkBan(a)).map((a) => a.ip);
     const r = ips.length === 0 ? undefined
       : await fail2banClient(ctx.jail !== undefined ? ['set', jails[0]!.jail, 'unbanip', ...ips] : ['unban', ...ips]);
     if (r && r.exitCode !== 0) log.warn(`fail2ban: ${r.stderr.trim() || r.stdout.trim()} (removing from the kernel anyway)`);

@@ -72,3 +72,27 @@ describe('repeat offenders (SERVICE_<NAME>_JAIL_BANTIME_MAX)', () => {
   });
 });
 
+
+describe('ban scope and the recidive jail', () => {
+  const cfg = config('SERVICES=ssh web\nSERVICE_SSH_BAN_SCOPE=all\nRECIDIVE=yes\nRECIDIVE_MAXRETRY=2\nRECIDIVE_LOGPATH=/var/log/fail2ban.log');
+  const jails = jailsOf(cfg);
+  const files = new Map<string, LogSource>([['tsfw-recidive', { kind: 'file', path: '/var/log/fail2ban.log' }], ['tsfw-ssh', { kind: 'journal' }]]);
+  const s = sections(jailFile({ action, jails, ignoreip: [], logSources: files }));
+
+  test('the recidive jail reads fail2ban\'s own log, skips its own bans, and bans for a week from every port', () => {
+    expect(jails.map((j) => [j.jail, j.banName, j.targets.ipv4])).toEqual([['tsfw-recidive', 'RECIDIVE', 'f2b-RECIDIVE'], ['tsfw-ssh', 'SSH', 'f2b-SSH']]);
+    expect(s['tsfw-recidive']).toMatchObject({
+      filter: 'recidive[_jailname=tsfw-recidive]', port: '0:65535', maxretry: '2', findtime: '86400', bantime: '604800',
+      logpath: '/var/log/fail2ban.log', action: 'tsfirewall-ipset[name=RECIDIVE, ipsettime=604800]',
+    });
+    expect(s.recidive).toEqual({ enabled: 'false' });
+  });
+
+  test('BAN_SCOPE=all: fail2ban is told every port', () => {
+    expect(s['tsfw-ssh']).toMatchObject({ port: '0:65535' });
+  });
+
+  test('a service named recidive beside RECIDIVE=yes is refused', () => {
+    expect(() => config('SERVICES=ssh recidive\nSERVICE_RECIDIVE_PORTS=1\nRECIDIVE=yes')).toThrow(/a service named recidive/);
+  });
+});

@@ -36,3 +36,17 @@ describe('ban addresses are parsed strictly', () => {
     });
   });
 });
+
+describe('network bans (ban CIDR)', () => {
+  test('a network up to 65536 addresses, host bits cleared; a /32 is its host; larger ones and /0 are refused', async () => {
+    const { parseBanNetwork, expandBan, isNetworkBan } = await import('../../../src/bans/ip.js');
+    expect(parseBanNetwork('198.51.100.77/24')).toEqual({ ip: '198.51.100.0/24', family: 'ipv4' });
+    expect(parseBanNetwork('198.51.100.7/32')).toEqual({ ip: '198.51.100.7', family: 'ipv4' });
+    expect(parseBanNetwork('2001:db8::/120')).toEqual({ ip: '2001:db8::/120', family: 'ipv6' });
+    for (const bad of ['10.0.0.0/15', '0.0.0.0/0', '2001:db8::/64', '10.0.0.0/33', '10.1/24']) expect(parseBanNetwork(bad)).toBeUndefined();
+    expect(isNetworkBan({ ip: '198.51.100.0/30' })).toBe(true);
+    expect(expandBan({ ip: '198.51.100.0/30', family: 'ipv4' })).toEqual(['198.51.100.0', '198.51.100.1', '198.51.100.2', '198.51.100.3']);
+    expect(expandBan({ ip: '2001:db8::fe/127', family: 'ipv6' })).toEqual(['2001:db8::fe', '2001:db8::ff']);
+    expect(expandBan({ ip: '10.0.0.0/16', family: 'ipv4' })).toHaveLength(65536);
+  });
+});

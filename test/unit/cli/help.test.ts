@@ -88,7 +88,7 @@ describe('man page', () => {
     const r = await execa('man', ['--warnings', '-l', file], { env: { MANPAGER: 'cat', MANWIDTH: '80' }, timeout: 30_000 });
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^COMMANDS$/m);
-    expect(r.stdout).toMatch(/^ {7}unban IP\.\.\. \| --all$/m);
+    expect(r.stdout).toMatch(/^ {7}unban IP\|NET\.\.\. \| --all$/m);
     expect(r.stdout).toMatch(/^ {7}--jail NAME$/m);
   });
 

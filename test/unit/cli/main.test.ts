@@ -19,7 +19,7 @@ describe('usage errors exit 2 and name the problem', () => {
     [['unban'], /unban needs IP addresses or --all \(not both\)/],
     [['unban', '--all', '192.0.2.1'], /unban needs IP addresses or --all \(not both\)/],
     [['ban'], /ban needs at least one IP address/],
-    [['ban', '192.0.2.300'], /not a host address: "192\.0\.2\.300"; nothing was banned/],
+    [['ban', '192.0.2.300'], /not a host address or a network of at most 65536 addresses: "192\.0\.2\.300"; nothing was banned/],
     [['reload', '--early'], /--early goes with start, show, check, not reload/],
     [['status', '--early'], /--early goes with start, show, check, not status/],
     [['start', '--if-changed'], /--if-changed goes with reload, force-reload, not start/],

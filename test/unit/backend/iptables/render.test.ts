@@ -5,8 +5,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { compile } from '../../../../src/compile/plan.js';
+import { BLOCKLISTS, SCOPE } from '../nftables/cases.js';
 import { renderRuleset } from '../../../../src/backend/iptables/render.js';
-import { SEED_HOST, config } from '../../fixtures.js';
+import { SEED_HOST, SNIPPETS, config, configWithSnippets } from '../../fixtures.js';
 
 const RICH = [
   'TRUSTED_NETS=163.1.2.0/24 2001:db8:1::/48', 'SERVICES=ssh ftp smtp web dns', 'SERVICE_SMTP_FROM=129.67.1.0/24',
@@ -14,12 +15,18 @@ const RICH = [
   'IPV6=mirror', 'ALLOW_PING=yes', 'LOG_DROPPED=10/min',
 ].join('\n');
 
-test.each([
-  ['default', '', 'ipset'],
-  ['default-chain', '', 'chain'],
-  ['rich', RICH, 'ipset'],
-] as const)('%s', (name, text, mode) => {
-  for (const ruleset of compile(config(text, mode), SEED_HOST).rulesets) {
+const CONFIGS = {
+  default: () => config('', 'ipset'),
+  'default-chain': () => config('', 'chain'),
+  rich: () => config(RICH, 'ipset'),
+  blocklists: () => config(BLOCKLISTS, 'ipset'),
+  scope: () => config(SCOPE, 'ipset'),
+  'scope-chain': () => config(SCOPE, 'chain'),
+  snippets: () => configWithSnippets('IPV6=mirror\nLOG_DROPPED=yes', SNIPPETS, 'iptables'),
+};
+
+test.each(Object.keys(CONFIGS) as (keyof typeof CONFIGS)[])('%s', (name) => {
+  for (const ruleset of compile(CONFIGS[name](), SEED_HOST).rulesets) {
     const file = new URL(`./golden/${name}.${ruleset.family}.rules`, import.meta.url);
     const actual = renderRuleset(ruleset);
     if (process.env.UPDATE_GOLDEN === '1') writeFileSync(file, actual);
