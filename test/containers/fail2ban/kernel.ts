@@ -98,7 +98,7 @@ function nftView(c: StartedTestContainer): KernelView {
       return (await elements()).length;
     },
     async banDrops() {
-      const line = oneLine(await out(c, ['nft', 'list', 'chain', 'inet', 'tsfirewall', 'input4']), ['ip saddr @f2b-SSH', 'comment "tsfw:bans"']);
+      const line = oneLine(await out(c, ['nft', 'list', 'chain', 'inet', 'tsfirewall', 'input4']), ['ip saddr @f2b-SSH', 'comment "tsfw:bans:']);
       if (!/ drop comment /.test(line)) throw new Error(`the ban rule does not drop: ${line}`);
       return Number(/counter packets (\d+) /.exec(line)![1]);
     },
