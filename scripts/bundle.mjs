@@ -32,7 +32,7 @@ const lazyCryptoForDotenv = {
  * and code-caches that much less. A file apart is compiled without the code cache, so execa, which every program
  * goes through, stays in core.cjs (initialised on a verb's first program).
  */
-const APART = ['winston', 'systeminformation'];
+const APART = ['winston', 'systeminformation', 'nats'];
 const apart = {
   name: 'vendored-apart',
   setup(b) {

@@ -29,13 +29,14 @@ const COMMANDS: Readonly<Record<string, () => Promise<{ default: Command }>>> = 
   unban: () => import('./commands/unban.js'),
   confirm: () => import('./commands/confirm.js'),
   watch: () => import('./commands/watch.js'),
+  fleet: () => import('./commands/fleet.js'),
   [SANDBOX_VERB]: () => import('./commands/sandbox.js'),
 };
 
 /** The verbs that can work on the boot-time ruleset (the others act on whatever is loaded). */
 const EARLY_VERBS: ReadonlySet<string> = new Set(['start', 'show', 'check']);
 
-export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|force-reload|status|check|show|recent|mailguard|bans|ban|unban|confirm|watch}
+export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|force-reload|status|check|show|recent|mailguard|bans|ban|unban|confirm|watch|fleet}
 
   start          load the firewall (atomically) and start the ban daemon
   stop           open the host: flush rules, policies ACCEPT, stop the ban daemon
@@ -53,10 +54,12 @@ export const USAGE = `Usage: tsfirewall [options] {start|stop|restart|reload|for
   unban IP...    lift bans in every jail (or --jail NAME); "unban --all" lifts them all
   confirm        keep the ruleset a "start/reload/restart --confirm N" is waiting on
   watch          follow this host's addresses (DHCP): reload --if-changed after each change; runs until stopped
+  fleet          share bans with the other hosts of the fleet (NATS JetStream); runs until stopped.
+                 "fleet status" shows the engine connection, hosts seen, bans sent, received, refused, lag
 
 Options:
   -c, --config PATH   config file (default /etc/default/tsfirewall, or $TSFIREWALL_CONFIG)
-  -j, --json          machine-readable output (status, recent, mailguard status, bans)
+  -j, --json          machine-readable output (status, recent, mailguard status, bans, fleet status)
       --jail NAME     ban/unban: which jail (tsfw-ssh, ssh and SSH name the same one)
       --all           unban: every banned address
       --confirm SECS  start/reload/restart: roll back unless "tsfirewall confirm" (or a key) comes within SECS

@@ -5,6 +5,7 @@
 import dotenv from 'dotenv';
 import { closest } from 'fastest-levenshtein';
 import { ConfigError, type ConfigProblem } from '../errors.js';
+import { fleetConfig } from './fleet.js';
 import { readConfigText } from './file.js';
 import { scanLines } from './lines.js';
 import { quoted } from './quote.js';
@@ -86,6 +87,9 @@ export function parseConfig(text: string, source?: string): LoadedConfig {
     backend: g('BACKEND')!,
     mailguardAccount: g('MAILGUARD_ACCOUNT')!,
   } satisfies Config;
+  const fleet = fleetConfig({ servers: g('FLEET_SERVERS'), creds: g('FLEET_CREDS'), tlsCa: g('FLEET_TLS_CA'), name: g('FLEET_NAME'),
+    jails: g('FLEET_JAILS'), acceptFrom: g('FLEET_ACCEPT_FROM'), originMax: g('FLEET_ORIGIN_MAX'), originRate: g('FLEET_ORIGIN_RATE') }, services);
+  for (const p of fleet.problems) problems.push({ ...p, line: at(p.key) });
 
   if (config.myip !== undefined && values.NETMASK === undefined) {
     problems.push({ key: 'MYIP', line: at('MYIP'), message: 'is set, so NETMASK must be set too' });
@@ -93,6 +97,7 @@ export function parseConfig(text: string, source?: string): LoadedConfig {
   checkUnique(services.map((s) => s.rateLimit?.name), 'RATE_NAME', 'hit-rate list', problems);
   checkUnique(services.map((s) => s.bans), 'BAN_NAME', 'ban list', problems);
   if (problems.length > 0) throw new ConfigError(problems, source);
+  const withFleet: Config = fleet.fleet ? { ...config, fleet: fleet.fleet } : config;
   // Legal but almost certainly a slip: a /0 "friend" accepts every packet before any service rule is reached.
   for (const net of config.trustedNets.filter((n) => n.endsWith('/0'))) {
     warnings.push(`${where(source, at('TRUSTED_NETS'))}TRUSTED_NETS includes ${net}, which trusts every address: nothing is filtered`);
@@ -104,7 +109,7 @@ export function parseConfig(text: string, source?: string): LoadedConfig {
   if (config.netmask === 0 && config.trustLocalSubnet) {
     warnings.push(`${where(source, at('NETMASK'))}NETMASK=0 with TRUST_LOCAL_SUBNET=yes makes every address a trusted local: nothing is filtered`);
   }
-  return { config, warnings };
+  return { config: withFleet, warnings };
 }
 
 type Reader = <T>(key: string, spec: KeySpec<T>, fallback?: string) => T | undefined;

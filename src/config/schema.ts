@@ -3,6 +3,7 @@
  * check suggests from it, and a test holds the shipped example config to it. Defaults reproduce the seed.
  */
 import { BACKEND_NAMES, type BackendName } from './types.js';
+import * as f from './fleet.js';
 import * as v from './values.js';
 
 /** Old BACKEND values, still read (with a warning from the loader): nft meant iptables-nft before nftables came. */
@@ -38,6 +39,15 @@ export const GLOBAL_KEYS = {
   // nft and legacy are the names before the native nftables backend, when nft meant iptables-nft.
   BACKEND: key('auto', (raw: string) => BACKEND_ALIASES[raw.trim()] ?? v.oneOf(['auto', ...BACKEND_NAMES] as const)(raw)),
   MAILGUARD_ACCOUNT: key('notausers', v.accountName),
+  // Fleet bans (docs/fleet.md): all off while FLEET_SERVERS is empty.
+  FLEET_SERVERS: key('', listOf(f.natsUrl)),
+  FLEET_CREDS: key('', optional(f.absoluteFile)),
+  FLEET_TLS_CA: key('', optional(f.absoluteFile)),
+  FLEET_NAME: key('', optional(f.fleetName)),
+  FLEET_JAILS: key('all', f.allOr(v.token(40))),
+  FLEET_ACCEPT_FROM: key('all', f.allOr(f.fleetName)),
+  FLEET_ORIGIN_MAX: key('100000', v.integer(1, 10_000_000)),
+  FLEET_ORIGIN_RATE: key('20000/60', f.originRate),
 } as const;
 
 /**

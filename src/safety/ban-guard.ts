@@ -6,6 +6,7 @@
  * first) and would only hide that from whoever reads the ban list.
  */
 import ipaddr from 'ipaddr.js';
+import { isDottedQuad } from '../net/addr.js';
 import type { SshSession } from './admin.js';
 
 /** One address of this host, as node:os lists it (cidr "192.0.2.10/24"; absent when the OS gives none). */
@@ -22,41 +23,62 @@ export interface BanGuardFacts {
   readonly trusted: readonly { readonly net: string; readonly key: string }[];
 }
 
+/** Why, as a word a counter can carry (the fleet service counts refused remote bans by it). */
+export type RefusalCode = 'admin-session' | 'loopback' | 'multicast' | 'unspecified' | 'broadcast' | 'own-address' | 'trusted' | 'admin-source';
+
 export interface BanRefusal {
   readonly ip: string;
   readonly reason: string;
+  readonly code: RefusalCode;
   /** --force may override it: only a remembered (not live) admin address, the one case the admin may know better. */
   readonly forceable: boolean;
 }
 
 /** Why `raw` must not be banned, or undefined when it may be. Unparseable text is the caller's to refuse. */
 export function refusalFor(raw: string, facts: BanGuardFacts): BanRefusal | undefined {
-  const addr = parse(raw);
-  if (!addr) return undefined;
-  const ip = addr.toString();
-  const refuse = (reason: string, forceable = false): BanRefusal => ({ ip, reason, forceable });
-  const session = facts.sessions.find((s) => same(s.client, addr));
-  if (session) return refuse(`it is the client of a live SSH session (${hostPort(session.client, session.clientPort)} -> ${hostPort(session.server, session.serverPort)})`);
-  const range = addr.range();
-  if (range === 'loopback') return refuse('it is a loopback address');
-  if (range === 'multicast') return refuse('it is a multicast address, never the source of a connection');
-  if (range === 'unspecified') return refuse('it is the unspecified address, never the source of a connection');
-  if (range === 'broadcast') return refuse('it is the limited broadcast address');
-  const own = facts.hostAddresses.find((a) => same(a.address, addr));
-  if (own) return refuse(`it is this host's own address (${own.iface})`);
-  const directed = addr.kind() === 'ipv4' ? facts.hostAddresses.find((a) => isDirectedBroadcast(addr as ipaddr.IPv4, a)) : undefined;
-  if (directed) return refuse(`it is the broadcast address of ${networkOf(directed.cidr!)} (${directed.iface})`);
-  const trusted = facts.trusted.find((t) => contains(t.net, addr));
-  if (trusted) return refuse(`it is in ${trusted.key} (${trusted.net}), accepted before any ban: the ban could never take effect`);
-  if (facts.adminSources.some((a) => same(a, addr))) {
-    return refuse('it is a recent admin address (remembered from an SSH session in the last 30 days); --force bans it anyway', true);
-  }
-  return undefined;
+  return guardFor(facts)(raw);
+}
+
+type Addr = ipaddr.IPv4 | ipaddr.IPv6;
+
+/**
+ * The facts read once into sets and parsed networks, so that each address costs one parse and a few lookups: a
+ * batch of 10k (`ban -`, a burst from the fleet) used to re-parse every host address and trusted net per address.
+ */
+export function guardFor(facts: BanGuardFacts): (raw: string) => BanRefusal | undefined {
+  const canon = (text: string) => parse(text)?.toString();
+  const sessions = new Map(facts.sessions.map((s) => [canon(s.client), s] as const));
+  const own = new Map(facts.hostAddresses.map((a) => [canon(a.address), a] as const));
+  const directed = new Map(facts.hostAddresses.filter((a) => broadcastOf(a) !== undefined).map((a) => [broadcastOf(a)!, a] as const));
+  const trusted = facts.trusted.map((t) => ({ ...t, match: matcher(t.net) }));
+  const admins = new Set(facts.adminSources.map(canon));
+  return (raw) => {
+    const addr = parse(raw);
+    if (!addr) return undefined;
+    const ip = addr.toString();
+    const refuse = (code: RefusalCode, reason: string, forceable = false): BanRefusal => ({ ip, code, reason, forceable });
+    const session = sessions.get(ip);
+    if (session) return refuse('admin-session', `it is the client of a live SSH session (${hostPort(session.client, session.clientPort)} -> ${hostPort(session.server, session.serverPort)})`);
+    const range = addr.range();
+    if (range === 'loopback') return refuse('loopback', 'it is a loopback address');
+    if (range === 'multicast') return refuse('multicast', 'it is a multicast address, never the source of a connection');
+    if (range === 'unspecified') return refuse('unspecified', 'it is the unspecified address, never the source of a connection');
+    if (range === 'broadcast') return refuse('broadcast', 'it is the limited broadcast address');
+    const mine = own.get(ip);
+    if (mine) return refuse('own-address', `it is this host's own address (${mine.iface})`);
+    const bcast = directed.get(ip);
+    if (bcast) return refuse('broadcast', `it is the broadcast address of ${networkOf(bcast.cidr!)} (${bcast.iface})`);
+    const t = trusted.find((n) => n.match(addr));
+    if (t) return refuse('trusted', `it is in ${t.key} (${t.net}), accepted before any ban: the ban could never take effect`);
+    if (admins.has(ip)) return refuse('admin-source', 'it is a recent admin address (remembered from an SSH session in the last 30 days); --force bans it anyway', true);
+    return undefined;
+  };
 }
 
 /** Every refusal for a batch; with `force`, the forceable ones are let through. */
 export function refusalsFor(ips: readonly string[], facts: BanGuardFacts, opts: { readonly force?: boolean } = {}): BanRefusal[] {
-  return ips.map((ip) => refusalFor(ip, facts)).filter((r): r is BanRefusal => r !== undefined && !(opts.force && r.forceable));
+  const check = guardFor(facts);
+  return ips.map(check).filter((r): r is BanRefusal => r !== undefined && !(opts.force && r.forceable));
 }
 
 const SHOWN = 5;
@@ -69,33 +91,34 @@ export function refusalMessage(refused: readonly BanRefusal[], total: number): s
   return `${head}; nothing was banned`;
 }
 
-function parse(raw: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+function parse(raw: string): Addr | undefined {
   const text = raw.trim().replace(/%.*$/, '');
+  if (isDottedQuad(text)) return ipaddr.IPv4.parse(text);
   return ipaddr.isValid(text) ? ipaddr.process(text) : undefined;
 }
 
-const same = (other: string, addr: ipaddr.IPv4 | ipaddr.IPv6) => parse(other)?.toString() === addr.toString();
-
 const hostPort = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 
-function contains(net: string, addr: ipaddr.IPv4 | ipaddr.IPv6): boolean {
+/** A trusted net as a test; a net that does not parse matches nothing (the config validated it already). */
+function matcher(net: string): (addr: Addr) => boolean {
   try {
-    const [base, len] = net.includes('/') ? ipaddr.parseCIDR(net) : [ipaddr.parse(net), addr.kind() === 'ipv4' ? 32 : 128];
+    const [base, len] = net.includes('/') ? ipaddr.parseCIDR(net) : [ipaddr.parse(net), net.includes(':') ? 128 : 32];
     const b = base.kind() === 'ipv6' && (base as ipaddr.IPv6).isIPv4MappedAddress() ? (base as ipaddr.IPv6).toIPv4Address() : base;
-    return b.kind() === addr.kind() && addr.match(b, b === base ? len : len - 96);
+    const bits = b === base ? len : len - 96;
+    return (addr) => b.kind() === addr.kind() && addr.match(b, bits);
   } catch {
-    return false;
+    return () => false;
   }
 }
 
 /** The all-ones host part of an IPv4 subnet that has one (a /31 or /32 has no broadcast). */
-function isDirectedBroadcast(addr: ipaddr.IPv4, a: HostAddress): boolean {
-  if (!a.cidr || a.cidr.includes(':')) return false;
+function broadcastOf(a: HostAddress): string | undefined {
+  if (!a.cidr || a.cidr.includes(':')) return undefined;
   try {
     const [, len] = ipaddr.parseCIDR(a.cidr);
-    return len <= 30 && ipaddr.IPv4.broadcastAddressFromCIDR(a.cidr).toString() === addr.toString();
+    return len <= 30 ? ipaddr.IPv4.broadcastAddressFromCIDR(a.cidr).toString() : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
