@@ -5,6 +5,7 @@
  * nothing else in tsfirewall pays for it.
  */
 import { readFileSync } from 'node:fs';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import type { ConnectionOptions, NatsConnection } from 'nats';
 import type { FleetConfig } from '../../config/types.js';
 import { ConfigError } from '../../errors.js';
@@ -40,7 +41,7 @@ export function connectOptions(nats: Nats, fleet: FleetConfig): ConnectionOption
     servers: fleet.servers.map((s) => s.replace(/^(nats|tls):\/\//, '')),
     name: `tsfirewall-${fleet.name}`,
     ...auth,
-    ...(tls ? { tls: fleet.tlsCa === undefined ? {} : { caFile: fleet.tlsCa } } : {}),
+    ...(tls ? { tls: { ...(fleet.tlsCa === undefined ? {} : { caFile: fleet.tlsCa }), checkServerIdentity: identityCheck(fleet) } as object } : {}),
     // Never give up: a host keeps its own bans with the engine away, and publishes what it queued once it is back.
     maxReconnectAttempts: -1,
     waitOnFirstConnect: true,
@@ -49,6 +50,20 @@ export function connectOptions(nats: Nats, fleet: FleetConfig): ConnectionOption
     timeout: 5_000,
     pingInterval: 10_000,
     maxPingOut: 3,
+  };
+}
+
+/**
+ * The client names no server when it dials an IP address (it has no TLS name for it), so Node would check the
+ * certificate against "localhost". The chain is still verified against FLEET_TLS_CA; the certificate must then name
+ * one of FLEET_SERVERS (by its address or host name), as it would with a name to check.
+ */
+export function identityCheck(fleet: Pick<FleetConfig, 'servers'>): (host: string, cert: PeerCertificate) => Error | undefined {
+  const names = fleet.servers.map((s) => s.replace(/^(nats|tls):\/\//, '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1'));
+  return (host, cert) => {
+    const wanted = host && host !== 'localhost' ? [host] : names;
+    const errors = wanted.map((n) => checkServerIdentity(n, cert));
+    return errors.some((e) => e === undefined) ? undefined : errors[0];
   };
 }
 
