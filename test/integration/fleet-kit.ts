@@ -103,7 +103,7 @@ export async function fleetStatus(cli: string, h: FleetHost): Promise<{ running:
 /** Starts the host's `tsfirewall fleet` and waits (bounded) until it is connected and has caught up. */
 export async function startFleet(cli: string, h: FleetHost): Promise<void> {
   h.running = execa('ip', ['netns', 'exec', h.host.ns, process.execPath, cli, '--config', h.config, 'fleet'], {
-    env: { ...tsfwEnv(cli, h.backend, h.host.ns), TSFIREWALL_LOG_LEVEL: 'info' }, reject: false, stdin: 'ignore', all: true,
+    env: { ...tsfwEnv(cli, h.backend, h.host.ns), TSFIREWALL_LOG_LEVEL: process.env.FLEET_TEST_LOG ?? 'info' }, reject: false, stdin: 'ignore', all: true,
   });
   h.output = '';
   h.running.all?.on('data', (d: Buffer) => { h.output = (h.output + d.toString()).slice(-20_000); });

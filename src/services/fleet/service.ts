@@ -5,7 +5,7 @@
  * the verb lock and nothing waits on it: the ban verbs only write the outbox, start and stop never talk to it.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import type { ConsumerMessages, NatsConnection } from 'nats';
+import type { ConsumerMessages, JetStreamManager, NatsConnection } from 'nats';
 import type { FirewallBackend } from '../../backend/types.js';
 import { liftExpiredChainBans } from '../../bans/expiry.js';
 import { jailsOf, type JailSpec } from '../../bans/jails.js';
@@ -96,15 +96,21 @@ export function startFleet(config: Config, backend: FirewallBackend, dir: string
   const saveLedger = () => { if (ledger.dirty) { try { writeLedger(ledger, dir); } catch (err) { log.warn(`fleet: ledger not written: ${(err as Error).message}`); } } };
   const every = (ms: number, f: () => void) => { const t = setInterval(f, ms); t.unref(); timers.push(t); };
 
+  /** The stream sequence of the last message taken: a follow after a stall resumes after it. */
+  let lastSeq = 0;
   const follow = async (nats: Nats, conn: NatsConnection) => {
     await ensureStream(conn, fleet);
     const js = conn.jetstream();
+    const jsm = await conn.jetstreamManager();
     const started = Date.now();
-    // Every (re)start of the replay is a catch-up: lag is measured from its end.
-    status.catchUp = { done: false, replayed: 0 };
+    // A first follow (or one whose catch-up never finished) replays the latest word on every ban; a later one, after
+    // a stall, takes up where the last left off.
+    const resume = status.catchUp.done && lastSeq > 0;
+    if (!resume) status.catchUp = { done: false, replayed: 0 };
     // One filter as a string: a list is nats-server 2.10's, and Debian 12 ships 2.9.
-    const consumer = await js.consumers.get(STREAM, { filterSubjects: `${SUBJECT_ROOT}.>`, deliver_policy: nats.DeliverPolicy.LastPerSubject });
-    const stored = (await (await conn.jetstreamManager()).streams.info(STREAM)).state.messages;
+    const consumer = await js.consumers.get(STREAM, resume
+      ? { filterSubjects: `${SUBJECT_ROOT}.>`, deliver_policy: nats.DeliverPolicy.StartSequence, opt_start_seq: lastSeq + 1 }
+      : { filterSubjects: `${SUBJECT_ROOT}.>`, deliver_policy: nats.DeliverPolicy.LastPerSubject });
     const finishCatchUp = () => {
       if (status.catchUp.done) return;
       status.catchUp.done = true;
@@ -112,12 +118,22 @@ export function startFleet(config: Config, backend: FirewallBackend, dir: string
       log.info(`fleet: caught up: ${status.catchUp.replayed} events replayed in ${status.catchUp.tookMs} ms`);
       void receiver.settled().then(runReconcile);
     };
-    if (stored === 0) finishCatchUp();
-    messages = await consumer.consume({ max_messages: 2_000 });
-    for await (const m of messages) {
-      if (!status.catchUp.done) status.catchUp.replayed++;
-      receiver.take(m.subject, m.data, Math.floor(m.info.timestampNanos / 1e6), m.info.pending);
-      if (m.info.pending === 0) finishCatchUp();
+    if (!resume && (await jsm.streams.info(STREAM)).state.messages === 0) finishCatchUp();
+    const msgs = await consumer.consume({ max_messages: 2_000, expires: 10_000 });
+    messages = msgs;
+    const watchdog = stallWatchdog(jsm, () => lastSeq, () => {
+      log.warn(`fleet: the stream holds events past ${lastSeq} that are not coming (its consumer was lost with a node?); following it again`);
+      msgs.stop();
+    });
+    try {
+      for await (const m of msgs) {
+        if (!status.catchUp.done) status.catchUp.replayed++;
+        lastSeq = Math.max(lastSeq, m.seq);
+        receiver.take(m.subject, m.data, Math.floor(m.info.timestampNanos / 1e6), m.info.pending);
+        if (m.info.pending === 0) finishCatchUp();
+      }
+    } finally {
+      clearInterval(watchdog);
     }
   };
 
@@ -139,6 +155,7 @@ export function startFleet(config: Config, backend: FirewallBackend, dir: string
     while (!stopping) {
       try {
         await follow(nats, nc);
+        if (!stopping) await new Promise((r) => setTimeout(r, 500));
       } catch (err) {
         if (stopping || nc.isClosed()) break;
         status.connection.lastError = (err as Error).message;
@@ -183,4 +200,26 @@ function watchConnection(nc: NatsConnection, status: FleetStatus, drain: () => v
       else if (type === 'error') status.connection.lastError = String(s.data);
     }
   })();
+}
+
+const WATCH_MS = 5_000;
+
+/**
+ * The client's ordered consumer is meant to recreate itself when the node holding it goes, and here it did not
+ * always (nats.js 2.29 against nats-server 2.9, a host whose node was killed): so the service checks for itself.
+ * When the stream has events past the last one taken and two checks in a row saw no progress, `stalled` runs.
+ */
+function stallWatchdog(jsm: JetStreamManager, taken: () => number, stalled: () => void): NodeJS.Timeout {
+  let seen = taken();
+  let still = 0;
+  const t = setInterval(() => {
+    void jsm.streams.info(STREAM).then((si) => {
+      const now = taken();
+      still = now === seen && si.state.last_seq > now && si.state.last_seq >= si.state.first_seq ? still + 1 : 0;
+      seen = now;
+      if (still >= 2) { still = 0; stalled(); }
+    }, () => { /* the engine is away: the connection's own reconnect deals with that */ });
+  }, WATCH_MS);
+  t.unref();
+  return t;
 }

@@ -35,14 +35,10 @@ export async function ensureStream(nc: NatsConnection, fleet: FleetConfig): Prom
   } catch (err) {
     if (!/stream not found/i.test((err as Error).message)) throw err;
   }
-  // One replica per server given, up to three (RAFT needs a majority: three survive the loss of one).
+  // One replica per server given, up to three (RAFT needs a majority: three survive the loss of one). Never fewer:
+  // a cluster still electing its leader says "insufficient resources", and a stream of one replica made then would
+  // die with its node; the caller tries again instead.
   const replicas = Math.min(3, fleet.servers.length);
-  try {
-    await jsm.streams.add({ ...streamConfig(replicas, nats.nanos), storage: nats.StorageType.File, discard: nats.DiscardPolicy.Old });
-  } catch (err) {
-    if (replicas === 1 || !/insufficient resources|replicas/i.test((err as Error).message)) throw err;
-    log.warn(`fleet: the engine cannot keep ${replicas} replicas (${(err as Error).message}); making ${STREAM} with one`);
-    await jsm.streams.add({ ...streamConfig(1, nats.nanos), storage: nats.StorageType.File, discard: nats.DiscardPolicy.Old });
-  }
+  await jsm.streams.add({ ...streamConfig(replicas, nats.nanos), storage: nats.StorageType.File, discard: nats.DiscardPolicy.Old });
   log.info(`fleet: made stream ${STREAM} (${replicas} replicas)`);
 }
