@@ -50,7 +50,14 @@ export interface FleetLab {
 
 export const natsPath = createRequire(import.meta.url).resolve('nats');
 
-export async function createFleetLab(cli: string, opts: { readonly hostConfig?: (h: FleetHostSpec) => string } = {}): Promise<FleetLab> {
+export interface FleetLabOptions {
+  /** The host's FAIL2BAN line and any keys of its own (default FAIL2BAN=no). */
+  readonly hostConfig?: (h: FleetHostSpec) => string;
+  /** How the host's commands run (a private mount namespace for a fail2ban of its own). */
+  readonly wrap?: (h: FleetHostSpec, host: Host) => Host;
+}
+
+export async function createFleetLab(cli: string, opts: FleetLabOptions = {}): Promise<FleetLab> {
   const dir = mkdtempSync(join(tmpdir(), 'tsfw-fleet-'));
   const lab = await createLab([
     ...HOSTS.map((h) => ({ name: h.name, segment: 'lan' as const, octet: h.octet })),
@@ -72,9 +79,10 @@ export async function createFleetLab(cli: string, opts: { readonly hostConfig?: 
       const seed = join(dir, `${h.fleet}.seed`);
       writeFileSync(seed, `${keys[i]!.seed}\n`, { mode: 0o600 });
       const config = join(dir, `${h.name}.conf`);
-      writeFileSync(config, `FAIL2BAN=no\nBAN_MODE=ipset\nSERVICES=ssh\nSERVICE_SSH_RATE_LIMIT=no\nTRUST_LOCAL_SUBNET=no\n${h.extra ?? ''}` +
-        `FLEET_SERVERS=${NODES.map((n) => `tls://${n.ip}:4222`).join(',')}\nFLEET_CREDS=${seed}\nFLEET_TLS_CA=${ca}\nFLEET_NAME=${h.fleet}\n${opts.hostConfig?.(h) ?? ''}`);
-      hosts[h.name] = { ...h, host: lab.hosts[h.name]!, config, seed, output: '' };
+      writeFileSync(config, `${opts.hostConfig?.(h) ?? 'FAIL2BAN=no\n'}BAN_MODE=ipset\nSERVICES=ssh\nSERVICE_SSH_RATE_LIMIT=no\nTRUST_LOCAL_SUBNET=no\n${h.extra ?? ''}` +
+        `FLEET_SERVERS=${NODES.map((n) => `tls://${n.ip}:4222`).join(',')}\nFLEET_CREDS=${seed}\nFLEET_TLS_CA=${ca}\nFLEET_NAME=${h.fleet}\n`);
+      const host = opts.wrap?.(h, lab.hosts[h.name]!) ?? lab.hosts[h.name]!;
+      hosts[h.name] = { ...h, host, config, seed, output: '' };
     }
     for (const h of Object.values(hosts)) await tsfwOk(cli, h.host, h.backend, ['start'], h.config);
     return {
