@@ -13,7 +13,7 @@ cd "$root"
 
 die() { echo "packaging/build.sh: $*" >&2; exit 1; }
 
-for f in tsfirewall.cjs core.cjs winston.cjs systeminformation.cjs; do
+for f in tsfirewall.cjs core.cjs winston.cjs systeminformation.cjs nats.cjs; do
 	[ -f "dist/$f" ] || die "dist/$f is missing: run npm run build"
 done
 version=${TSFW_VERSION:-$(node -p 'require("./package.json").version')}
@@ -39,12 +39,15 @@ stage() {
 	# Dependencies off the hot path, which core.cjs requires on first use.
 	install -D -m 0644 dist/winston.cjs "$dest/usr/lib/tsfirewall/winston.cjs"
 	install -D -m 0644 dist/systeminformation.cjs "$dest/usr/lib/tsfirewall/systeminformation.cjs"
+	# The NATS client, for the fleet service only.
+	install -D -m 0644 dist/nats.cjs "$dest/usr/lib/tsfirewall/nats.cjs"
 	install -D -m 0755 packaging/tsfirewall.sh "$dest/usr/sbin/tsfirewall"
 	install -D -m 0644 systemd/tsfirewall.service "$dest$unitdir/tsfirewall.service"
 	# The boot-time step before the network (tsfirewall start --early); the main unit names it in Also=.
 	install -D -m 0644 systemd/tsfirewall-early.service "$dest$unitdir/tsfirewall-early.service"
 	# The address watcher (tsfirewall watch): reloads the rules when a lease moves the address; also in Also=.
 	install -D -m 0644 systemd/tsfirewall-watch.service "$dest$unitdir/tsfirewall-watch.service"
+	install -D -m 0644 systemd/tsfirewall-fleet.service "$dest$unitdir/tsfirewall-fleet.service"
 	# A static alias, so iptables.service means tsfirewall.service even while the unit is not enabled
 	# (otherwise systemd would generate an iptables.service from the init script of the same name).
 	ln -s tsfirewall.service "$dest$unitdir/iptables.service"
@@ -109,7 +112,7 @@ build_rpm() {
 	# %ghost entries must exist in the build root; rpm records them without installing them.
 	mkdir -p "$tree/etc/fail2ban/jail.d" "$tree/etc/fail2ban/action.d"
 	touch "$tree/etc/fail2ban/jail.d/tsfirewall.conf" "$tree/etc/fail2ban/action.d/tsfirewall-ipset.conf" \
-		"$tree/etc/fail2ban/action.d/tsfirewall-chain.conf"
+		"$tree/etc/fail2ban/action.d/tsfirewall-chain.conf" "$tree/etc/fail2ban/action.d/tsfirewall-fleet.conf"
 	mkdir -p "$top"
 	awk -v v="$version" -v cl="$(rpm_changelog)" '{ gsub(/@VERSION@/, v); if ($0 == "@CHANGELOG@") print cl; else print }' \
 		packaging/rpm/tsfirewall.spec.in >"$work/tsfirewall.spec"
