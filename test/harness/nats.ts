@@ -25,7 +25,7 @@ export const HOST_API = [
 const q = (s: string) => `"${s}"`;
 
 /** One node's config; `users` are the fleet's hosts, each with its nkey and the right to publish its own subject only. */
-export function fleetNodeConfig(o: { readonly node: NodeSpec; readonly nodes: readonly NodeSpec[]; readonly dir: string; readonly users: readonly FleetUser[] }): string {
+export function fleetNodeConfig(o: { readonly node: NodeSpec; readonly nodes: readonly NodeSpec[]; readonly dir: string; readonly store?: string; readonly users: readonly FleetUser[] }): string {
   // Each host: its own subject, and the JetStream API calls the fleet service makes (nothing that deletes, purges
   // or edits the stream).
   const user = (u: FleetUser) => `      {
@@ -44,7 +44,7 @@ tls {
   ca_file: ${q(join(o.dir, 'ca.pem'))}
 }
 jetstream {
-  store_dir: ${q(join(o.dir, `store-${o.node.name}`))}
+  store_dir: ${q(join(o.store ?? o.dir, `store-${o.node.name}`))}
   max_memory_store: 64MB
   max_file_store: 1GB
 }
