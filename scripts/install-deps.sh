@@ -10,7 +10,14 @@ for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | gr
 if ((${#missing[@]})); then
   echo "installing system packages: ${missing[*]}"
   apt-get update -qq
+  # Daemons among them (nats-server, sshd, fail2ban) are run by the tests by hand inside their namespaces, never as
+  # this machine's services: refuse every service start while installing (an existing policy is left as it is).
+  guard=
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && guard=1
+  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [[ -n $guard ]]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 # The bench's peers (peer: lines) are firewalls that must never start here: their own installer keeps them stopped.
 bash bench/peers/install.sh
