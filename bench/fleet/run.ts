@@ -19,6 +19,8 @@ const HOSTS = Number(process.env.FLEET_BENCH_HOSTS ?? 6);
 const ROUNDS = Number(process.env.FLEET_BENCH_ROUNDS ?? 60);
 const NODES: NodeSpec[] = [{ name: 'n1', ip: '198.51.100.41' }, { name: 'n2', ip: '198.51.100.42' }, { name: 'n3', ip: '198.51.100.43' }];
 const names = Array.from({ length: HOSTS }, (_, i) => `h${i}`);
+/** The Node options tsfirewall-fleet.service runs the service with, so the bench measures it as shipped. */
+const NODE_OPTIONS = /^Environment=NODE_OPTIONS=(.*)$/m.exec(readFileSync(join(repo, 'systemd/tsfirewall-fleet.service'), 'utf8'))?.[1]?.replace(/^"|"$/g, '') ?? '';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface BHost { name: string; host: Host; env: Record<string, string>; config: string; state: string; service?: ChildProcess; seen: Map<string, number>; monitor?: ChildProcess }
@@ -91,12 +93,14 @@ async function main(): Promise<void> {
     await stopService(c);
     const flushed = await c.host.exec(['nft', 'flush', 'set', 'inet', 'tsfirewall', 'f2b-SSH']);
     if (flushed.exitCode !== 0) throw new Error(flushed.stderr);
-    rmSync(join(c.state, 'fleet-bans.json'), { force: true });
+    rmSync(join(c.state, 'fleet-bans.txt'), { force: true });
     c.seen.clear();
     const tc = Date.now();
     await startService(c, cli);
     const catchTimes = await allSeen([c], burst, 120_000);
     const catchMs = Math.max(...catchTimes) - tc;
+    // The restarted service's own status (its pid), once its catch-up is done.
+    await waitStatus(c, (s) => s.pid === c.service?.pid && s.catchUp.done, 60_000);
     const replay = (JSON.parse(readFileSync(join(c.state, 'fleet-status.json'), 'utf8')) as { catchUp: { tookMs?: number; replayed: number } }).catchUp;
     out.push(row(`catch-up of ${replay.replayed} active bans (10,000 of the burst among them) for a host whose service restarts, from its start to the last in its set`,
       `${catchMs.toFixed(0)} ms (replay alone ${replay.tookMs} ms)`, '< 2000 ms', catchMs < 2000));
@@ -108,10 +112,11 @@ async function main(): Promise<void> {
     await waitStatus(m, (s) => s.active.total >= 100_000, 300_000);
     await sleep(3000);
     const rss = vm(m.service!.pid!, 'VmRSS');
+    const heap = (JSON.parse(readFileSync(join(m.state, 'fleet-status.json'), 'utf8')) as { memory?: { heapUsed: number; heapTotal: number } }).memory;
     const hwm = vm(m.service!.pid!, 'VmHWM');
     const floor = nodeFloor();
     const budget = 1.5 * floor + 50 * 1024;
-    out.push(row('RSS of a fleet service holding 100,000 active remote bans (peak in brackets)', `${mb(rss)} MB (${mb(hwm)} MB)`, `< 1.5x node -e 0 (${mb(floor)} MB) + 50 MB = ${mb(budget)} MB`, rss < budget));
+    out.push(row('RSS of a fleet service holding 100,000 active remote bans', `${mb(rss)} MB (peak ${mb(hwm)} MB; V8 heap ${mb((heap?.heapUsed ?? NaN) / 1024)} MB used of ${mb((heap?.heapTotal ?? NaN) / 1024)} MB)${NODE_OPTIONS ? `, run as the unit runs it: NODE_OPTIONS=${NODE_OPTIONS}` : ''}`, `< 1.5x node -e 0 (${mb(floor)} MB) + 50 MB = ${mb(budget)} MB`, rss < budget));
 
     // 5. Publishing from a verb: the outbox write it does, against connecting and publishing itself.
     const outboxMs: number[] = [];
@@ -173,7 +178,7 @@ async function allSeen(hs: readonly BHost[], ips: readonly string[], ceiling: nu
 }
 
 async function startService(h: BHost, cli: string): Promise<void> {
-  h.service = spawn('ip', ['netns', 'exec', h.host.ns, process.execPath, cli, '--config', h.config, 'fleet'], { env: h.env, stdio: 'ignore' });
+  h.service = spawn('ip', ['netns', 'exec', h.host.ns, process.execPath, cli, '--config', h.config, 'fleet'], { env: { ...h.env, ...(NODE_OPTIONS ? { NODE_OPTIONS } : {}) }, stdio: 'ignore' });
 }
 async function stopService(h: BHost): Promise<void> {
   const s = h.service;

@@ -31,6 +31,8 @@ export interface FleetStatus {
   active: { total: number; byOrigin: Record<string, number> };
   kernelErrors: number;
   lastKernelError?: string;
+  /** process.memoryUsage() at the last write, in bytes: for a metrics reader and the bench. */
+  memory?: { rss: number; heapUsed: number; heapTotal: number; external: number };
 }
 
 export function newStatus(name: string, now = Date.now()): FleetStatus {
@@ -60,6 +62,8 @@ export function countRefusal(s: FleetStatus, reason: string, detail: string, now
 
 export function writeStatus(s: FleetStatus, dir = stateDir()): void {
   s.updatedAt = Date.now();
+  const m = process.memoryUsage();
+  s.memory = { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
   writeStateFile(dir, STATUS_FILE, JSON.stringify(s) + '\n');
 }
 

@@ -135,7 +135,9 @@ describe('ledger', () => {
     const l = new Ledger();
     l.ban('ssh', '198.51.100.1', 'hostA', NOW + 1000);
     l.ban('ssh', '198.51.100.1', 'hostC', null);
-    const back = Ledger.fromJSON(JSON.parse(JSON.stringify(l.toJSON())));
+    l.liftHere('ssh', '198.51.100.2', NOW);
+    const back = Ledger.fromText(l.toText());
+    expect(back.liftedAfter('ssh', '198.51.100.2', NOW - 1)).toBe(true);
     expect(back.origins('ssh', '198.51.100.1')).toEqual(['hostA', 'hostC']);
     expect(back.end('ssh', '198.51.100.1')).toBeNull();
     back.expire(NOW + 2000);
