@@ -27,8 +27,8 @@ const lazyCryptoForDotenv = {
 };
 
 /**
- * Off every hot path (winston: only when a diagnostic is logged; systeminformation: a discovery fallback) and
- * ~500 KB together, so each is its own file that core.cjs requires on first use: every verb then reads, decodes
+ * Off every hot path (winston: only when a diagnostic is logged; systeminformation: a discovery fallback; nats: the
+ * fleet service only) and ~750 KB together, so each is its own file that core.cjs requires on first use: every verb then reads, decodes
  * and code-caches that much less. A file apart is compiled without the code cache, so execa, which every program
  * goes through, stays in core.cjs (initialised on a verb's first program).
  */

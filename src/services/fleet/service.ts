@@ -21,6 +21,7 @@ import { ensureOutbox } from '../../bans/outbox.js';
 import { makePublisher } from './publisher.js';
 import { makeReceiver } from './receiver.js';
 import { reconcile } from './reconcile.js';
+import { afterBursts } from './settle.js';
 import { newStatus, writeStatus, type FleetStatus } from './status.js';
 import { ensureStream } from './stream.js';
 
@@ -121,6 +122,7 @@ export function startFleet(config: Config, backend: FirewallBackend, dir: string
     if (!resume && (await jsm.streams.info(STREAM)).state.messages === 0) finishCatchUp();
     const msgs = await consumer.consume({ max_messages: 2_000, expires: 10_000 });
     messages = msgs;
+    const settle = afterBursts(1_000, 2_000);
     const watchdog = stallWatchdog(jsm, () => lastSeq, () => {
       log.warn(`fleet: the stream holds events past ${lastSeq} that are not coming (its consumer was lost with a node?); following it again`);
       msgs.stop();
@@ -130,10 +132,12 @@ export function startFleet(config: Config, backend: FirewallBackend, dir: string
         if (!status.catchUp.done) status.catchUp.replayed++;
         lastSeq = Math.max(lastSeq, m.seq);
         receiver.take(m.subject, m.data, Math.floor(m.info.timestampNanos / 1e6), m.info.pending);
+        settle.event();
         if (m.info.pending === 0) finishCatchUp();
       }
     } finally {
       clearInterval(watchdog);
+      settle.stop();
     }
   };
 
