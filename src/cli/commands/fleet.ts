@@ -39,6 +39,9 @@ const serve = async (ctx: Context): Promise<number> => {
   const backend = await detectBackend(loaded.backend);
   const config = resolveHostChoices(loaded, backend.name);
   const { startFleet } = await import('../../services/fleet/service.js');
+  // A long-running service: a rejection inside the client (an abandoned consumer still retrying) is logged, and
+  // must not end the process the way Node ends a one-shot verb.
+  process.on('unhandledRejection', (err) => log.warn(`fleet: ${(err as Error)?.message ?? String(err)}`));
   const service = startFleet(config, backend, stateDir());
   say(`fleet ${config.fleet!.name}: sharing bans through ${config.fleet!.servers.join(', ')}`);
   const ended = await new Promise<'signal' | Error | undefined>((resolve) => {

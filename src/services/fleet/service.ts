@@ -120,15 +120,23 @@ export function startFleet(config: Config, backend: FirewallBackend, dir: string
       void receiver.settled().then(runReconcile);
     };
     if (!resume && (await jsm.streams.info(STREAM)).state.messages === 0) finishCatchUp();
-    const msgs = await consumer.consume({ max_messages: 2_000, expires: 10_000 });
-    messages = msgs;
     const settle = afterBursts(1_000, 2_000);
+    let msgs: ConsumerMessages | undefined;
+    let stalled = () => {};
+    const stall = new Promise<'stalled'>((resolve) => { stalled = () => resolve('stalled'); });
+    // Watched from before the consumer exists: its creation can hang too, retried by the client against a node
+    // that is gone; a follow that stalls is abandoned for a fresh one.
     const watchdog = stallWatchdog(jsm, () => lastSeq, () => {
       log.warn(`fleet: the stream holds events past ${lastSeq} that are not coming (its consumer was lost with a node?); following it again`);
-      msgs.stop();
+      stalled();
+      msgs?.stop();
     });
     try {
-      for await (const m of msgs) {
+      const got = await Promise.race([consumer.consume({ max_messages: 2_000, expires: 10_000 }), stall]);
+      if (got === 'stalled') return;
+      msgs = got;
+      messages = got;
+      for await (const m of got) {
         if (!status.catchUp.done) status.catchUp.replayed++;
         lastSeq = Math.max(lastSeq, m.seq);
         receiver.take(m.subject, m.data, Math.floor(m.info.timestampNanos / 1e6), m.info.pending);
@@ -211,7 +219,7 @@ const WATCH_MS = 5_000;
 /**
  * The client's ordered consumer is meant to recreate itself when the node holding it goes, and here it did not
  * always (nats.js 2.29 against nats-server 2.9, a host whose node was killed): so the service checks for itself.
- * When the stream has events past the last one taken and two checks in a row saw no progress, `stalled` runs.
+ * When the stream has events past the last one taken and three checks in a row saw no progress, `stalled` runs.
  */
 function stallWatchdog(jsm: JetStreamManager, taken: () => number, stalled: () => void): NodeJS.Timeout {
   let seen = taken();
@@ -221,7 +229,7 @@ function stallWatchdog(jsm: JetStreamManager, taken: () => number, stalled: () =
       const now = taken();
       still = now === seen && si.state.last_seq > now && si.state.last_seq >= si.state.first_seq ? still + 1 : 0;
       seen = now;
-      if (still >= 2) { still = 0; stalled(); }
+      if (still >= 3) { still = 0; stalled(); }
     }, () => { /* the engine is away: the connection's own reconnect deals with that */ });
   }, WATCH_MS);
   t.unref();
