@@ -16,21 +16,23 @@ import { connects, mustExec, tsfwOk, useCliCopy } from './helpers.js';
 import { ATTACKER_IP, banned, createFleetLab, listen, startFleet, type FleetHost, type FleetLab } from './fleet-kit.js';
 
 const cli = useCliCopy();
-const dir = mkdtempSync(join(tmpdir(), 'tsfw-f2b-'));
-// sshd refuses a host key or config in a directory others could write; mkdtemp's 0700 is fine, the parent is /tmp.
-chmodSync(dir, 0o755);
-const authLog = join(dir, 'auth.log');
+let dir = '';
+let authLog = '';
 let fl: FleetLab;
 const stops: (() => void)[] = [];
 
 /** A's commands run with this test's fail2ban and sshd directories mounted over the system's (a private mount namespace). */
-const MOUNTS = ['unshare', '-m', 'sh', '-c',
+const mounts = () => ['unshare', '-m', 'sh', '-c',
   'f=$1; s=$2; e=$3; shift 3; mount --bind "$f" /run/fail2ban && mount --bind "$s" /run/sshd && mount --bind "$e" /etc/fail2ban && exec "$@"',
   'sh', join(dir, 'run-fail2ban'), join(dir, 'run-sshd'), join(dir, 'etc')];
-const privateMounts = (base: Host): Host => ({ ...base, exec: (argv, opts) => base.exec([...MOUNTS, ...argv], opts) });
+const privateMounts = (base: Host): Host => ({ ...base, exec: (argv, opts) => base.exec([...mounts(), ...argv], opts) });
 let sshd: ResultPromise | undefined;
 
 beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tsfw-f2b-'));
+  // sshd refuses a host key or config in a directory others could write: this one is root's, 0755.
+  chmodSync(dir, 0o755);
+  authLog = join(dir, 'auth.log');
   for (const d of ['run-fail2ban', 'run-sshd']) mkdirSync(join(dir, d), { mode: 0o755 });
   cpSync('/etc/fail2ban', join(dir, 'etc'), { recursive: true });
   rmSync(join(dir, 'etc', 'jail.d', 'defaults-debian.conf'), { force: true });
@@ -46,7 +48,7 @@ beforeAll(async () => {
     'UsePAM no\nPasswordAuthentication yes\nKbdInteractiveAuthentication no\nLogLevel INFO\nMaxStartups 100\n');
   // sshd in the foreground, its log lines given the syslog date and tag a syslog daemon would add (fail2ban's sshd
   // filter finds the time of each failure there), appended to the file the jail reads.
-  sshd = execa('ip', ['netns', 'exec', a.host.ns, ...MOUNTS, 'sh', '-c',
+  sshd = execa('ip', ['netns', 'exec', a.host.ns, ...mounts(), 'sh', '-c',
     `/usr/sbin/sshd -D -e -f ${join(dir, 'sshd_config')} 2>&1 | while IFS= read -r l; do printf '%s hosta sshd[1]: %s\\n' "$(date '+%b %e %H:%M:%S')" "$l"; done >> ${authLog}`],
   { reject: false, stdin: 'ignore' });
   await until('sshd listening on A', () => connects(fl.attacker, a.host.ip, 22), 60);
@@ -63,8 +65,10 @@ afterAll(async () => {
     await fl.destroy();
   }
   // The daemons' logs outlive the lab, for a failure's post-mortem.
-  for (const f of ['auth.log', 'fail2ban.log']) cpSync(join(dir, f), join(tmpdir(), `tsfw-f2b-last-${f}`), { force: true });
-  rmSync(dir, { recursive: true, force: true });
+  if (dir) {
+    for (const f of ['auth.log', 'fail2ban.log']) cpSync(join(dir, f), join(tmpdir(), `tsfw-f2b-last-${f}`), { force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
 }, 300_000);
 
 

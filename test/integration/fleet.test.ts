@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { banAddress } from '../harness/ban-addresses.js';
 import { until } from '../harness/poll.js';
 import { connects, tsfw, tsfwEnv, tsfwOk, useCliCopy } from './helpers.js';
@@ -28,9 +28,12 @@ beforeAll(async () => {
   await Promise.all(Object.values(fl.hosts).map((x) => startFleet(cli.path, x)));
 }, 600_000);
 
+let failed = false;
+afterEach((ctx) => { if (ctx.task.result?.state === 'fail') failed = true; });
+
 afterAll(async () => {
-  // What each service said, for a failure's post-mortem (the lab's own files go with it).
-  if (fl) writeFileSync(join(tmpdir(), `tsfw-fleet-${fl.lab.id}.log`), Object.values(fl.hosts).map((x) => `== ${x.fleet}\n${x.output}`).join('\n'));
+  // What each service said, kept after a failure for its post-mortem (the lab's own files go with it).
+  if (fl && failed) writeFileSync(join(tmpdir(), `tsfw-fleet-${fl.lab.id}.log`), Object.values(fl.hosts).map((x) => `== ${x.fleet}\n${x.output}`).join('\n'));
   for (const stop of stopListeners) stop();
   await fl?.destroy();
 }, 300_000);
