@@ -105,6 +105,16 @@ async function main(): Promise<void> {
     out.push(row(`catch-up of ${replay.replayed} active bans (10,000 of the burst among them) for a host whose service restarts, from its start to the last in its set`,
       `${catchMs.toFixed(0)} ms (replay alone ${replay.tookMs} ms)`, '< 2000 ms', catchMs < 2000));
 
+    // 3b. The two catch-up designs side by side, from a fresh client of h0's with the stream as it is now: the replay
+    // of the latest message per subject (what the service does), and a durable consumer delivering every event.
+    try {
+      const designs = catchUpDesigns(a, ca, join(dir, 'h0.seed'));
+      out.push(row(`catch-up designs, a fresh client reading the stream's ${designs.n} events: replay of the latest per subject (the service's) / a durable consumer delivering them all (median of 5 each)`,
+        `${designs.replay.toFixed(0)} ms / ${designs.durable.toFixed(0)} ms`, 'informs the design', true));
+    } catch (err) {
+      out.push(row('catch-up designs side by side', `not measured: ${String((err as Error).message).split('\n')[0]!.slice(0, 200)}`, 'informs the design', false));
+    }
+
     // 4. Memory of a receiver's fleet service at 100k active bans.
     const more = Array.from({ length: 100_000 - burst.length - ROUNDS }, (_, i) => banAddress(20_000 + i));
     for (let i = 0; i < more.length; i += 10_000) queue(a, more.slice(i, i + 10_000));
@@ -219,6 +229,27 @@ function directPublish(h: BHost, ca: string, seed: string, n: number): number {
     return performance.now() - t0;
   }).sort((x, y) => x - y);
   return quantile(times, 0.5);
+}
+
+/**
+ * Times reading the whole stream two ways, in one node process in h0's namespace with h0's key: an ordered consumer
+ * with DeliverPolicy.LastPerSubject, and a durable pull consumer (a new name per round, deleted after) with
+ * DeliverPolicy.All. Neither acknowledges (h0 may not publish acks), so both pay delivery only.
+ */
+function catchUpDesigns(h: BHost, ca: string, seed: string): { n: number; replay: number; durable: number } {
+  const nats = join(repo, 'node_modules/nats/index.js');
+  const code = `const n=require(${JSON.stringify(nats)});const fs=require('fs');(async()=>{` +
+    `const nc=await n.connect({servers:${JSON.stringify(NODES.map((x) => `${x.ip}:4222`))},tls:{caFile:${JSON.stringify(ca)},checkServerIdentity:()=>undefined},` +
+    `authenticator:n.nkeyAuthenticator(new TextEncoder().encode(fs.readFileSync(${JSON.stringify(seed)},'utf8').trim()))});` +
+    `const js=nc.jetstream();const jsm=await nc.jetstreamManager();const total=(await jsm.streams.info('TSFW_BANS')).state.messages;` +
+    `const read=async(c)=>{const t=performance.now();const it=await c.consume({max_messages:2000});let k=0;for await(const m of it){k++;if(m.info.pending===0)break}return [performance.now()-t,k]};` +
+    `const r=[],d=[];for(let i=0;i<5;i++){` +
+    `r.push((await read(await js.consumers.get('TSFW_BANS',{filterSubjects:'tsfw.bans.>',deliver_policy:n.DeliverPolicy.LastPerSubject})))[0]);` +
+    `const name='bench'+i+Date.now();await jsm.consumers.add('TSFW_BANS',{durable_name:name,filter_subject:'tsfw.bans.>',ack_policy:n.AckPolicy.None,deliver_policy:n.DeliverPolicy.All});` +
+    `d.push((await read(await js.consumers.get('TSFW_BANS',name)))[0]);await jsm.consumers.delete('TSFW_BANS',name).catch(()=>{})}` +
+    `const med=(a)=>a.sort((x,y)=>x-y)[2];console.log(JSON.stringify({n:total,replay:med(r),durable:med(d)}));await nc.close()})()`;
+  const text = execFileSync('ip', ['netns', 'exec', h.host.ns, process.execPath, '-e', code], { encoding: 'utf8', timeout: 300_000 });
+  return JSON.parse(text.trim().split('\n').pop()!) as { n: number; replay: number; durable: number };
 }
 
 function serverVersion(): string {
