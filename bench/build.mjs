@@ -4,7 +4,7 @@ import { build } from 'esbuild';
 import { bundle } from '../scripts/bundle.mjs';
 
 await build({
-  entryPoints: { run: 'bench/run.ts', agent: 'bench/lib/agent.ts', tcp: 'bench/lib/tcp.ts', loadbans: 'bench/lib/loadbans.ts' },
+  entryPoints: { run: 'bench/run.ts', agent: 'bench/lib/agent.ts', tcp: 'bench/lib/tcp.ts', loadbans: 'bench/lib/loadbans.ts', fleet: 'bench/fleet/run.ts' },
   outdir: '.cache/bench',
   bundle: true,
   format: 'esm',

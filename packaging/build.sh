@@ -13,7 +13,7 @@ cd "$root"
 
 die() { echo "packaging/build.sh: $*" >&2; exit 1; }
 
-for f in tsfirewall.cjs core.cjs winston.cjs systeminformation.cjs prom-client.cjs tsfirewall.8 tsfirewall.bash-completion; do
+for f in tsfirewall.cjs core.cjs winston.cjs systeminformation.cjs prom-client.cjs nats.cjs tsfirewall.8 tsfirewall.bash-completion; do
 	[ -f "dist/$f" ] || die "dist/$f is missing: run npm run build"
 done
 version=${TSFW_VERSION:-$(node -p 'require("./package.json").version')}
@@ -40,6 +40,8 @@ stage() {
 	install -D -m 0644 dist/winston.cjs "$dest/usr/lib/tsfirewall/winston.cjs"
 	install -D -m 0644 dist/systeminformation.cjs "$dest/usr/lib/tsfirewall/systeminformation.cjs"
 	install -D -m 0644 dist/prom-client.cjs "$dest/usr/lib/tsfirewall/prom-client.cjs"
+	# The NATS client, for the fleet service only.
+	install -D -m 0644 dist/nats.cjs "$dest/usr/lib/tsfirewall/nats.cjs"
 	install -D -m 0755 packaging/tsfirewall.sh "$dest/usr/sbin/tsfirewall"
 	# The cached start the launcher tries first for a plain start (src/state/start-cache.ts writes its entries).
 	install -D -m 0644 packaging/cached-start.sh "$dest/usr/lib/tsfirewall/cached-start.sh"
@@ -54,6 +56,7 @@ stage() {
 	# The network blocklists' refresh (tsfirewall blocklist refresh) and its timer; the timer is in Also= too.
 	install -D -m 0644 systemd/tsfirewall-blocklist.service "$dest$unitdir/tsfirewall-blocklist.service"
 	install -D -m 0644 systemd/tsfirewall-blocklist.timer "$dest$unitdir/tsfirewall-blocklist.timer"
+	install -D -m 0644 systemd/tsfirewall-fleet.service "$dest$unitdir/tsfirewall-fleet.service"
 	# A static alias, so iptables.service means tsfirewall.service even while the unit is not enabled
 	# (otherwise systemd would generate an iptables.service from the init script of the same name).
 	ln -s tsfirewall.service "$dest$unitdir/iptables.service"
@@ -125,7 +128,7 @@ build_rpm() {
 	# %ghost entries must exist in the build root; rpm records them without installing them.
 	mkdir -p "$tree/etc/fail2ban/jail.d" "$tree/etc/fail2ban/action.d"
 	touch "$tree/etc/fail2ban/jail.d/tsfirewall.conf" "$tree/etc/fail2ban/action.d/tsfirewall-ipset.conf" \
-		"$tree/etc/fail2ban/action.d/tsfirewall-chain.conf"
+		"$tree/etc/fail2ban/action.d/tsfirewall-chain.conf" "$tree/etc/fail2ban/action.d/tsfirewall-fleet.conf"
 	mkdir -p "$top"
 	awk -v v="$version" -v cl="$(rpm_changelog)" '{ gsub(/@VERSION@/, v); if ($0 == "@CHANGELOG@") print cl; else print }' \
 		packaging/rpm/tsfirewall.spec.in >"$work/tsfirewall.spec"

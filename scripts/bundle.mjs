@@ -28,11 +28,11 @@ const lazyCryptoForDotenv = {
 
 /**
  * Off every hot path (winston: only when a diagnostic is logged; systeminformation: a discovery fallback;
- * prom-client: only `metrics`) and ~600 KB together, so each is its own file that core.cjs requires on first use:
- * every verb then reads, decodes and code-caches that much less. A file apart is compiled without the code cache, so execa, which every program
- * goes through, stays in core.cjs (initialised on a verb's first program).
+ * prom-client: only `metrics`; nats: the fleet service only), so each is its own file that core.cjs requires on
+ * first use: every verb then reads, decodes and code-caches that much less. A file apart is compiled without the
+ * code cache, so execa, which every program goes through, stays in core.cjs (initialised on a verb's first program).
  */
-const APART = ['winston', 'systeminformation', 'prom-client'];
+const APART = ['winston', 'systeminformation', 'prom-client', 'nats'];
 const apart = {
   name: 'vendored-apart',
   setup(b) {

@@ -13,8 +13,9 @@ missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if ((${#missing[@]})); then
   echo "installing system packages: ${missing[*]}"
-  # Some of them ship a daemon (prometheus, for promtool) whose install would start it on this machine: refuse
-  # every service start for the install (policy-rc.d exit 101), unless the machine already refuses them itself.
+  # Some of them ship a daemon (prometheus, nats-server, sshd, fail2ban) that the tests only ever run by hand in
+  # their namespaces: refuse every service start for the install (policy-rc.d exit 101), unless the machine already
+  # refuses them itself.
   guard=
   if [[ ! -e /usr/sbin/policy-rc.d ]]; then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && guard=1

@@ -9,10 +9,12 @@ import type { Config } from '../config/types.js';
 import type { FirewallBackend } from '../backend/types.js';
 import type { HostFacts } from '../discover/host.js';
 import { JAIL_FILE, ignoreList, jailFile, type LogSource } from './conf.js';
-import { jailsOf } from './jails.js';
+import { jailsOf, type JailSpec } from './jails.js';
 import { ensureLogFile, type LogFileOptions } from './logfile.js';
 import { chooseLogSource, probeLogs, type LogProbe } from './logsource.js';
 import { adminSources } from '../safety/admin.js';
+import { stateDir } from '../state/dirs.js';
+import { ensureOutbox, fail2banFleetAction, FLEET_ACTION } from './outbox.js';
 import { adminSessions, liveSessions } from '../safety/sessions.js';
 
 export const fail2banDir = () => process.env.TSFIREWALL_FAIL2BAN_DIR || '/etc/fail2ban';
@@ -21,7 +23,7 @@ export const fail2banDir = () => process.env.TSFIREWALL_FAIL2BAN_DIR || '/etc/fa
  * Every action file any backend has written: a host that switches backend, or stops having jails, must not keep
  * an old one around (fail2ban would still read it).
  */
-export const OUR_ACTIONS = ['tsfirewall-ipset', 'tsfirewall-chain', 'tsfirewall-nftables'] as const;
+export const OUR_ACTIONS = ['tsfirewall-ipset', 'tsfirewall-chain', 'tsfirewall-nftables', FLEET_ACTION] as const;
 
 export const ourFiles = (dir: string) => ({
   jail: join(dir, 'jail.d', `${JAIL_FILE}.conf`),
@@ -82,7 +84,13 @@ export function writeFail2banConfig(
     warnings.push(...chosen.warnings, ...(file?.warnings ?? []));
     if (file?.source) logSources.set(j.jail, file.source);
   }
-  const actions = backend.fail2banActions({ ipv6: config.ipv6 === 'mirror', source: config.source });
+  const backendActions = backend.fail2banActions({ ipv6: config.ipv6 === 'mirror', source: config.source });
+  let fleet: ReturnType<typeof fleetActions> = { files: new Map(), shares: () => false };
+  try { fleet = fleetActions(config); } catch (err) { warnings.push(`fleet: ${(err as Error).message}`); }
+  const actions = {
+    files: new Map([...backendActions.files, ...fleet.files]),
+    action: (j: JailSpec, ipsettime: string) => [backendActions.action(j, ipsettime), ...(fleet.shares(j) ? [`${FLEET_ACTION}[service=${j.service.name}]`] : [])].join('\n           '),
+  };
   const texts: [string, string][] = [
     ...[...actions.files].map(([name, text]): [string, string] => [files.action(name), text]),
     // The jail last: it names the actions, which must be in place when fail2ban reads it.
@@ -94,4 +102,20 @@ export function writeFail2banConfig(
   const stale = OUR_ACTIONS.filter((name) => !actions.files.has(name)).map((name) => removeIfPresent(files.action(name)));
   const changed = [...texts.map(([path, text]) => writeIfChanged(path, text)), ...stale].some(Boolean);
   return { changed, jails: jails.filter((j) => logSources.has(j.jail)).map((j) => j.jail), warnings };
+}
+
+/**
+ * With a fleet, each shared jail gets a second action that queues its bans and unbans in the outbox for the fleet
+ * service to publish (docs/fleet.md): the ban itself stays the backend's action, which never waits on the fleet.
+ */
+function fleetActions(config: Config): { files: Map<string, string>; shares: (j: JailSpec) => boolean } {
+  const fleet = config.fleet;
+  if (!fleet) return { files: new Map(), shares: () => false };
+  const dir = ensureOutbox(stateDir());
+  // The path goes into a shell command line of fail2ban's: only characters no shell or fail2ban reads specially.
+  if (!/^\/[A-Za-z0-9_.\/+-]+$/.test(dir)) throw new Error(`the state directory ${dir} has characters fail2ban's action cannot carry; fleet bans from fail2ban are off`);
+  return {
+    files: new Map([[FLEET_ACTION, fail2banFleetAction({ dir, source: config.source })]]),
+    shares: (j) => fleet.jails === 'all' || fleet.jails.includes(j.service.name),
+  };
 }

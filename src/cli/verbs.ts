@@ -183,6 +183,20 @@ export const VERBS: Readonly<Record<string, VerbSpec>> = {
       'Exit 0 when they are the same, 1 when they differ, 3 when the firewall is not running.',
     ],
   },
+  fleet: {
+    load: () => import('./commands/fleet.js'),
+    args: '[status]',
+    words: ['status'],
+    summary: 'share bans with the other hosts of the fleet (NATS JetStream); runs until stopped',
+    text: [
+      'Run the fleet service (what tsfirewall-fleet.service runs): publish this host\'s bans and unbans from the outbox ' +
+        'the ban verbs and fail2ban\'s action write, and apply the other hosts\' to the local ban sets with their ' +
+        'remaining time, after the ban guard (trusted nets, own addresses, admin sessions) and the per-origin rate ' +
+        'and cap. Exits 0 at once when FLEET_SERVERS is empty. See docs/fleet.md.',
+      '`fleet status` (with `--json`): the engine connection, the hosts seen with their last event, bans sent, ' +
+        'received and refused (with the reasons), and the replication lag, read from the service\'s status file.',
+    ],
+  },
   metrics: {
     load: () => import('./commands/metrics.js'),
     summary: 'the counters and state in the Prometheus text format (--textfile PATH: for node_exporter)',

@@ -9,6 +9,7 @@ import { dropInDir, readConfigText } from './file.js';
 import { mergeSources, type Origin } from './merge.js';
 import { checkNetwork, familyKey, familyKeysFor, readNetwork } from './network.js';
 import { parseSnippet } from './snippets.js';
+import { fleetConfig } from './fleet.js';
 import { quoted } from './quote.js';
 import { BACKEND_ALIASES, BLOCKLIST_FIELDS, BLOCKLIST_KEY, GLOBAL_KEYS, KEY_FAMILIES, SERVICE_FIELDS, SERVICE_KEY, type GlobalKey, type KeySpec, type ServiceField } from './schema.js';
 import { KNOWN_SERVICES } from './services.js';
@@ -121,6 +122,9 @@ export function parseSources(
     blocklists: readBlocklists(Object.keys(values), read, problems, at),
     blocklistLimits: { maxEntries: g('BLOCKLIST_MAX_ENTRIES')!, fetchTimeout: g('BLOCKLIST_FETCH_TIMEOUT')!, fetchMaxBytes: g('BLOCKLIST_FETCH_MAX_BYTES')! },
   } satisfies Config;
+  const fleet = fleetConfig({ servers: g('FLEET_SERVERS'), creds: g('FLEET_CREDS'), tlsCa: g('FLEET_TLS_CA'), name: g('FLEET_NAME'),
+    jails: g('FLEET_JAILS'), acceptFrom: g('FLEET_ACCEPT_FROM'), originMax: g('FLEET_ORIGIN_MAX'), originRate: g('FLEET_ORIGIN_RATE') }, services);
+  for (const p of fleet.problems) problems.push({ ...p, line: at(p.key) });
 
   if (config.myip !== undefined && values.NETMASK === undefined) {
     problems.push({ key: 'MYIP', line: at('MYIP'), message: 'is set, so NETMASK must be set too' });
@@ -139,6 +143,7 @@ export function parseSources(
   // A key's problem names the file that set it, which is a drop-in's when one overrode the main file.
   const located = problems.map((p) => (p.file !== undefined || p.key === undefined ? p : { ...p, file: merged.origin.get(p.key)?.file }));
   if (located.length > 0) throw new ConfigError(located, source);
+  const withFleet: Config = fleet.fleet ? { ...config, fleet: fleet.fleet } : config;
   // Legal but almost certainly a slip: a /0 "friend" accepts every packet before any service rule is reached.
   for (const net of config.trustedNets.filter((n) => n.endsWith('/0'))) {
     warnings.push(`${whereKey('TRUSTED_NETS')}TRUSTED_NETS includes ${net}, which trusts every address: nothing is filtered`);
@@ -150,7 +155,7 @@ export function parseSources(
   if (config.netmask === 0 && config.trustLocalSubnet) {
     warnings.push(`${whereKey('NETMASK')}NETMASK=0 with TRUST_LOCAL_SUBNET=yes makes every address a trusted local: nothing is filtered`);
   }
-  return { config: snippets.length > 0 ? { ...config, snippets } : config, warnings, origins: merged.history, values };
+  return { config: snippets.length > 0 ? { ...withFleet, snippets } : withFleet, warnings, origins: merged.history, values };
 }
 
 /**

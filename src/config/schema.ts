@@ -4,6 +4,7 @@
  */
 import { BACKEND_NAMES, type BackendName } from './types.js';
 import * as n from './network-values.js';
+import * as f from './fleet.js';
 import * as v from './values.js';
 
 /** Old BACKEND values, still read (with a warning from the loader): nft meant iptables-nft before nftables came. */
@@ -54,6 +55,15 @@ export const GLOBAL_KEYS = {
   BLOCKLIST_MAX_ENTRIES: key('65536', v.integer(1, 1_000_000)),
   BLOCKLIST_FETCH_TIMEOUT: key('30', v.integer(1, 600)),
   BLOCKLIST_FETCH_MAX_BYTES: key('16777216', v.integer(1024, 268_435_456)),
+  // Fleet bans (docs/fleet.md): all off while FLEET_SERVERS is empty.
+  FLEET_SERVERS: key('', listOf(f.natsUrl)),
+  FLEET_CREDS: key('', optional(f.absoluteFile)),
+  FLEET_TLS_CA: key('', optional(f.absoluteFile)),
+  FLEET_NAME: key('', optional(f.fleetName)),
+  FLEET_JAILS: key('all', f.allOr(v.token(40))),
+  FLEET_ACCEPT_FROM: key('all', f.allOr(f.fleetName)),
+  FLEET_ORIGIN_MAX: key('100000', v.integer(1, 10_000_000)),
+  FLEET_ORIGIN_RATE: key('20000/60', f.originRate),
 } as const;
 
 /**

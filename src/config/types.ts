@@ -95,4 +95,26 @@ export interface Config {
   readonly snippets: readonly Snippet[];
   /** The language the chosen backend loads (settled with the backend, discover/choices.ts): others are left out. */
   readonly snippetSyntax?: Snippet['syntax'];
+  /** Fleet bans through NATS JetStream (docs/fleet.md); undefined when FLEET_SERVERS is empty. */
+  readonly fleet?: FleetConfig;
+}
+
+/** Sharing bans with the other hosts of a fleet: where the engine is, who this host is, what it shares and takes. */
+export interface FleetConfig {
+  /** nats:// or tls:// URLs, port filled in. */
+  readonly servers: readonly string[];
+  /** A NATS credentials file (JWT and seed), an nkey seed file, or a "user:password" file. */
+  readonly creds?: string;
+  /** The CA (PEM) that verifies the servers' certificates. */
+  readonly tlsCa?: string;
+  /** This host's name in the fleet: its subject token. */
+  readonly name: string;
+  /** Services whose jails share their bans (both ways), or all of them. */
+  readonly jails: 'all' | readonly string[];
+  /** Hosts whose bans this host applies, or all of them. */
+  readonly acceptFrom: 'all' | readonly string[];
+  /** Most bans one origin may hold here at once. */
+  readonly originMax: number;
+  /** Most bans one origin may place per `seconds`, in bursts of up to `count`. */
+  readonly originRate: { readonly count: number; readonly seconds: number };
 }

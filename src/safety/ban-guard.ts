@@ -6,6 +6,7 @@
  * first) and would only hide that from whoever reads the ban list.
  */
 import ipaddr from 'ipaddr.js';
+import { isDottedQuad } from '../net/addr.js';
 import type { SshSession } from './admin.js';
 
 /** One address of this host, as node:os lists it (cidr "192.0.2.10/24"; absent when the OS gives none). */
@@ -22,75 +23,63 @@ export interface BanGuardFacts {
   readonly trusted: readonly { readonly net: string; readonly key: string }[];
 }
 
+/** Why, as a word a counter can carry (the fleet service counts refused remote bans by it). */
+export type RefusalCode = 'admin-session' | 'loopback' | 'multicast' | 'unspecified' | 'broadcast' | 'own-address' | 'trusted' | 'admin-source';
+
 export interface BanRefusal {
   readonly ip: string;
   readonly reason: string;
+  readonly code: RefusalCode;
   /** --force may override it: only a remembered (not live) admin address, the one case the admin may know better. */
   readonly forceable: boolean;
 }
 
 /** Why `raw` must not be banned, or undefined when it may be. Unparseable text is the caller's to refuse. */
 export function refusalFor(raw: string, facts: BanGuardFacts): BanRefusal | undefined {
-  return banGuard(facts)(raw);
-}
-
-/** Every refusal for a batch; with `force`, the forceable ones are let through. */
-export function refusalsFor(ips: readonly string[], facts: BanGuardFacts, opts: { readonly force?: boolean } = {}): BanRefusal[] {
-  const guard = banGuard(facts);
-  const refused: BanRefusal[] = [];
-  for (const ip of ips) {
-    const r = guard(ip);
-    if (r && !(opts.force && r.forceable)) refused.push(r);
-  }
-  return refused;
+  return guardFor(facts)(raw);
 }
 
 type Addr = ipaddr.IPv4 | ipaddr.IPv6;
-interface Net { readonly base: Addr; readonly len: number; readonly key: string; readonly text: string }
 
 /**
- * The facts parsed once into lookups keyed by canonical address text, so a batch of 10k costs one parse per
- * address instead of one per address and fact (`ban -` of a blocklist spent its time re-parsing the facts).
+ * The facts read once into sets and parsed networks, so that each address costs one parse and a few lookups: a
+ * batch of 10k (`ban -`, a burst from the fleet) used to re-parse every host address and trusted net per address.
  */
-export function banGuard(facts: BanGuardFacts): (raw: string) => BanRefusal | undefined {
-  const sessions = new Map<string, SshSession>();
-  for (const s of facts.sessions) { const k = canonical(s.client); if (k !== undefined && !sessions.has(k)) sessions.set(k, s); }
-  const own = new Map<string, HostAddress>();
-  const broadcasts = new Map<string, HostAddress>();
-  for (const a of facts.hostAddresses) {
-    const k = canonical(a.address);
-    if (k !== undefined && !own.has(k)) own.set(k, a);
-    const b = directedBroadcast(a);
-    if (b !== undefined && !broadcasts.has(b)) broadcasts.set(b, a);
-  }
-  const trusted = facts.trusted.map((t) => network(t.net, t.key)).filter((n): n is Net => n !== undefined);
-  const admins = new Set(facts.adminSources.map(canonical).filter((k): k is string => k !== undefined));
+export function guardFor(facts: BanGuardFacts): (raw: string) => BanRefusal | undefined {
+  const canon = (text: string) => parse(text)?.toString();
+  const sessions = new Map(facts.sessions.map((s) => [canon(s.client), s] as const));
+  const own = new Map(facts.hostAddresses.map((a) => [canon(a.address), a] as const));
+  const directed = new Map(facts.hostAddresses.filter((a) => broadcastOf(a) !== undefined).map((a) => [broadcastOf(a)!, a] as const));
+  const trusted = facts.trusted.map((t) => ({ ...t, match: matcher(t.net) }));
+  const admins = new Set(facts.adminSources.map(canon));
   return (raw) => {
     const addr = parse(raw);
     if (!addr) return undefined;
     const ip = addr.toString();
-    const refuse = (reason: string, forceable = false): BanRefusal => ({ ip, reason, forceable });
+    const refuse = (code: RefusalCode, reason: string, forceable = false): BanRefusal => ({ ip, code, reason, forceable });
     const session = sessions.get(ip);
-    if (session) return refuse(`it is the client of a live SSH session (${hostPort(session.client, session.clientPort)} -> ${hostPort(session.server, session.serverPort)})`);
-    const range = RANGE_REASONS[addr.range()];
-    if (range) return refuse(range);
+    if (session) return refuse('admin-session', `it is the client of a live SSH session (${hostPort(session.client, session.clientPort)} -> ${hostPort(session.server, session.serverPort)})`);
+    const range = addr.range();
+    if (range === 'loopback') return refuse('loopback', 'it is a loopback address');
+    if (range === 'multicast') return refuse('multicast', 'it is a multicast address, never the source of a connection');
+    if (range === 'unspecified') return refuse('unspecified', 'it is the unspecified address, never the source of a connection');
+    if (range === 'broadcast') return refuse('broadcast', 'it is the limited broadcast address');
     const mine = own.get(ip);
-    if (mine) return refuse(`it is this host's own address (${mine.iface})`);
-    const directed = broadcasts.get(ip);
-    if (directed) return refuse(`it is the broadcast address of ${networkOf(directed.cidr!)} (${directed.iface})`);
-    const net = trusted.find((t) => t.base.kind() === addr.kind() && addr.match(t.base, t.len));
-    if (net) return refuse(`it is in ${net.key} (${net.text}), accepted before any ban: the ban could never take effect`);
-    if (admins.has(ip)) return refuse('it is a recent admin address (remembered from an SSH session in the last 30 days); --force bans it anyway', true);
+    if (mine) return refuse('own-address', `it is this host's own address (${mine.iface})`);
+    const bcast = directed.get(ip);
+    if (bcast) return refuse('broadcast', `it is the broadcast address of ${networkOf(bcast.cidr!)} (${bcast.iface})`);
+    const t = trusted.find((n) => n.match(addr));
+    if (t) return refuse('trusted', `it is in ${t.key} (${t.net}), accepted before any ban: the ban could never take effect`);
+    if (admins.has(ip)) return refuse('admin-source', 'it is a recent admin address (remembered from an SSH session in the last 30 days); --force bans it anyway', true);
     return undefined;
   };
 }
 
-const RANGE_REASONS: Readonly<Record<string, string>> = {
-  loopback: 'it is a loopback address',
-  multicast: 'it is a multicast address, never the source of a connection',
-  unspecified: 'it is the unspecified address, never the source of a connection',
-  broadcast: 'it is the limited broadcast address',
-};
+/** Every refusal for a batch; with `force`, the forceable ones are let through. */
+export function refusalsFor(ips: readonly string[], facts: BanGuardFacts, opts: { readonly force?: boolean } = {}): BanRefusal[] {
+  const check = guardFor(facts);
+  return ips.map(check).filter((r): r is BanRefusal => r !== undefined && !(opts.force && r.forceable));
+}
 
 const SHOWN = 5;
 
@@ -103,30 +92,27 @@ export function refusalMessage(refused: readonly BanRefusal[], total: number): s
 }
 
 function parse(raw: string): Addr | undefined {
-  try {
-    return ipaddr.process(raw.trim().replace(/%.*$/, ''));
-  } catch {
-    return undefined;
-  }
+  const text = raw.trim().replace(/%.*$/, '');
+  if (isDottedQuad(text)) return ipaddr.IPv4.parse(text);
+  return ipaddr.isValid(text) ? ipaddr.process(text) : undefined;
 }
-
-const canonical = (raw: string): string | undefined => parse(raw)?.toString();
 
 const hostPort = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 
-/** A trusted net as a base and prefix; an IPv4-mapped IPv6 net is the IPv4 net it maps, as the ban sets see it. */
-function network(text: string, key: string): Net | undefined {
+/** A trusted net as a test; a net that does not parse matches nothing (the config validated it already). */
+function matcher(net: string): (addr: Addr) => boolean {
   try {
-    const [base, len] = text.includes('/') ? ipaddr.parseCIDR(text) : [ipaddr.parse(text), text.includes(':') ? 128 : 32];
-    const mapped = base.kind() === 'ipv6' && (base as ipaddr.IPv6).isIPv4MappedAddress();
-    return mapped ? { base: (base as ipaddr.IPv6).toIPv4Address(), len: len - 96, key, text } : { base, len, key, text };
+    const [base, len] = net.includes('/') ? ipaddr.parseCIDR(net) : [ipaddr.parse(net), net.includes(':') ? 128 : 32];
+    const b = base.kind() === 'ipv6' && (base as ipaddr.IPv6).isIPv4MappedAddress() ? (base as ipaddr.IPv6).toIPv4Address() : base;
+    const bits = b === base ? len : len - 96;
+    return (addr) => b.kind() === addr.kind() && addr.match(b, bits);
   } catch {
-    return undefined;
+    return () => false;
   }
 }
 
 /** The all-ones host part of an IPv4 subnet that has one (a /31 or /32 has no broadcast). */
-function directedBroadcast(a: HostAddress): string | undefined {
+function broadcastOf(a: HostAddress): string | undefined {
   if (!a.cidr || a.cidr.includes(':')) return undefined;
   try {
     const [, len] = ipaddr.parseCIDR(a.cidr);

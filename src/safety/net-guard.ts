@@ -6,7 +6,7 @@
  * networks costs a few comparisons each; ban-guard.ts keeps the single-address checks.
  */
 import { parseIPv6, parseNetwork, type Network } from '../net/addr.js';
-import type { BanGuardFacts, BanRefusal } from './ban-guard.js';
+import type { BanGuardFacts, BanRefusal, RefusalCode } from './ban-guard.js';
 
 interface Span { readonly v6: boolean; readonly lo: bigint; readonly hi: bigint }
 
@@ -39,21 +39,21 @@ export interface NetGuard {
  * net (ban), or let it be (a blocklist: its trusted part is accepted first, the rest of the network still counts).
  */
 export function netGuard(facts: BanGuardFacts, opts: { readonly trusted: boolean }): NetGuard {
-  const facts4 = (items: readonly { text: string; reason: string; forceable?: boolean }[]) =>
+  const facts4 = (items: readonly { text: string; code: RefusalCode; reason: string; forceable?: boolean }[]) =>
     items.flatMap((i) => { const s = spanOfText(i.text); return s ? [{ ...i, span: s }] : []; });
   const inside = facts4([
-    { text: '127.0.0.0/8', reason: 'it covers loopback (127.0.0.0/8)' },
-    { text: '::1', reason: 'it covers the loopback address ::1' },
-    ...facts.sessions.map((s) => ({ text: s.client, reason: `it contains the client of a live SSH session (${s.client})` })),
-    ...facts.hostAddresses.map((a) => ({ text: a.address, reason: `it contains this host's own address ${a.address} (${a.iface})` })),
-    ...facts.adminSources.map((a) => ({ text: a, reason: `it contains a recent admin address (${a}, remembered from an SSH session in the last 30 days); --force bans it anyway`, forceable: true })),
+    { text: '127.0.0.0/8', code: 'loopback', reason: 'it covers loopback (127.0.0.0/8)' },
+    { text: '::1', code: 'loopback', reason: 'it covers the loopback address ::1' },
+    ...facts.sessions.map((s) => ({ text: s.client, code: 'admin-session' as const, reason: `it contains the client of a live SSH session (${s.client})` })),
+    ...facts.hostAddresses.map((a) => ({ text: a.address, code: 'own-address' as const, reason: `it contains this host's own address ${a.address} (${a.iface})` })),
+    ...facts.adminSources.map((a) => ({ text: a, code: 'admin-source' as const, reason: `it contains a recent admin address (${a}, remembered from an SSH session in the last 30 days); --force bans it anyway`, forceable: true })),
   ]);
-  const trusted = opts.trusted ? facts4(facts.trusted.map((t) => ({ text: t.net, reason: `it overlaps ${t.key} (${t.net}), accepted before any ban: that part could never take effect` }))) : [];
+  const trusted = opts.trusted ? facts4(facts.trusted.map((t) => ({ text: t.net, code: 'trusted' as const, reason: `it overlaps ${t.key} (${t.net}), accepted before any ban: that part could never take effect` }))) : [];
   return (net, text) => {
     const span = spanOf(net);
     const ip = text ?? `${net.network}/${net.prefix}`;
     const hit = inside.find((f) => overlaps(f.span, span) && (within(f.span, span) || f.text === '127.0.0.0/8'))
       ?? trusted.find((f) => overlaps(f.span, span));
-    return hit && { ip, reason: hit.reason, forceable: hit.forceable ?? false };
+    return hit && { ip, code: hit.code, reason: hit.reason, forceable: hit.forceable ?? false };
   };
 }

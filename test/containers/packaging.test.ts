@@ -91,7 +91,7 @@ describe('package checks (no container)', () => {
       './usr/lib/tsfirewall/systeminformation.cjs', './usr/lib/tsfirewall/prom-client.cjs', './usr/sbin/tsfirewall', './lib/systemd/system/tsfirewall.service',
       './lib/systemd/system/tsfirewall-early.service', './lib/systemd/system/tsfirewall-watch.service', './lib/systemd/system/tsfirewall-metrics.service',
       './lib/systemd/system/tsfirewall-metrics.timer', './lib/systemd/system/tsfirewall-blocklist.service',
-      './lib/systemd/system/tsfirewall-blocklist.timer', './etc/tsfirewall.d/', './etc/cron.d/tsfirewall-metrics', './usr/share/bash-completion/completions/tsfirewall',
+      './lib/systemd/system/tsfirewall-blocklist.timer', './lib/systemd/system/tsfirewall-fleet.service', './usr/lib/tsfirewall/nats.cjs', './etc/tsfirewall.d/', './etc/cron.d/tsfirewall-metrics', './usr/share/bash-completion/completions/tsfirewall',
       './etc/init.d/iptables', './etc/default/tsfirewall', './usr/share/man/man8/tsfirewall.8.gz',
       './usr/share/doc/tsfirewall/copyright', './usr/share/doc/tsfirewall/changelog.gz']) {
       expect(list).toContain(path);
@@ -122,7 +122,7 @@ describe('package checks (no container)', () => {
       '/usr/lib/tsfirewall/systeminformation.cjs', '/usr/lib/tsfirewall/prom-client.cjs', '/usr/sbin/tsfirewall', '/usr/lib/systemd/system/tsfirewall.service',
       '/usr/lib/systemd/system/tsfirewall-early.service', '/usr/lib/systemd/system/tsfirewall-watch.service', '/usr/lib/systemd/system/iptables.service', '/etc/rc.d/init.d/iptables', '/etc/default/tsfirewall',
       '/usr/lib/systemd/system/tsfirewall-metrics.service', '/usr/lib/systemd/system/tsfirewall-metrics.timer', '/usr/lib/systemd/system/tsfirewall-blocklist.service',
-      '/usr/lib/systemd/system/tsfirewall-blocklist.timer', '/etc/tsfirewall.d', '/usr/share/bash-completion/completions/tsfirewall',
+      '/usr/lib/systemd/system/tsfirewall-blocklist.timer', '/usr/lib/systemd/system/tsfirewall-fleet.service', '/usr/lib/tsfirewall/nats.cjs', '/etc/tsfirewall.d', '/usr/share/bash-completion/completions/tsfirewall',
       '/usr/share/man/man8/tsfirewall.8.gz', '/usr/share/licenses/tsfirewall/copyright']) {
       expect(files).toContain(path);
     }
@@ -144,15 +144,15 @@ describe('package checks (no container)', () => {
     const scripts = (await execa('rpm', ['-qp', '--scripts', rpm])).stdout;
     expect(scripts).toMatch(/postinstall scriptlet/);
     const [post, preun, postun] = await Promise.all([scriptletText(rpm, 'POSTIN'), scriptletText(rpm, 'PREUN'), scriptletText(rpm, 'POSTUN')]);
-    expect(await runScriptlet(post, 1, false)).toEqual(['systemctl --no-reload preset tsfirewall.service tsfirewall-early.service tsfirewall-watch.service tsfirewall-metrics.timer tsfirewall-blocklist.timer']);
+    expect(await runScriptlet(post, 1, false)).toEqual(['systemctl --no-reload preset tsfirewall.service tsfirewall-early.service tsfirewall-watch.service tsfirewall-metrics.timer tsfirewall-blocklist.timer tsfirewall-fleet.service']);
     expect(await runScriptlet(post, 2, true)).toEqual([]);
     // Upgrade: the old package's preun/postun run with $1 = 1.
     expect(await runScriptlet(preun, 1, true)).toEqual([]);
     expect(await runScriptlet(postun, 1, true)).toEqual(['systemctl daemon-reload', 'systemctl try-reload-or-restart tsfirewall.service',
-      'systemctl try-restart tsfirewall-watch.service']);
+      'systemctl try-restart tsfirewall-watch.service', 'systemctl try-restart tsfirewall-fleet.service']);
     // Erase, with the rules loaded by hand as well: opened while the program is still there.
     expect(await runScriptlet(preun, 0, true)).toEqual([
-      'systemctl --no-reload disable --now tsfirewall.service tsfirewall-early.service tsfirewall-watch.service tsfirewall-metrics.timer tsfirewall-blocklist.timer', 'tsfirewall status', 'tsfirewall stop']);
+      'systemctl --no-reload disable --now tsfirewall.service tsfirewall-early.service tsfirewall-watch.service tsfirewall-metrics.timer tsfirewall-blocklist.timer tsfirewall-fleet.service', 'tsfirewall status', 'tsfirewall stop']);
     expect(await runScriptlet(postun, 0, false)).toEqual(['systemctl daemon-reload']);
   });
 
@@ -488,6 +488,7 @@ describe('the .deb under systemd', () => {
     const leftovers = await ok(sys, [
       'ls -d /etc/default/tsfirewall /etc/init.d/iptables /usr/lib/tsfirewall /usr/sbin/tsfirewall /var/lib/tsfirewall',
       '/lib/systemd/system/tsfirewall.service /lib/systemd/system/tsfirewall-early.service /lib/systemd/system/tsfirewall-watch.service',
+      '/lib/systemd/system/tsfirewall-fleet.service',
       '/var/cache/tsfirewall',
       '/run/tsfirewall /etc/fail2ban/jail.d/tsfirewall.conf /etc/systemd/system/iptables.service 2>/dev/null;',
       'find /etc/systemd /etc/rc?.d /var/lib/systemd /etc/fail2ban \\( -name "*tsfirewall*" -o -name iptables.service -o -name "[SK][0-9][0-9]iptables" \\) 2>/dev/null; true',

@@ -12,6 +12,7 @@ import { banContext, banDirect } from '../../bans/ops.js';
 import { BanRefusedError, UsageError } from '../../errors.js';
 import { log } from '../../log.js';
 import { daemonState, fail2banClient } from '../../services/fail2ban.js';
+import { queueForFleet } from '../../services/fleet/queue.js';
 import type { Command } from '../context.js';
 import { say } from '../../output.js';
 import { banGuardFacts } from '../../safety/ban-facts.js';
@@ -65,6 +66,8 @@ const ban: Command = async (ctx) => {
     log.warn(`fail2ban refused the ban (${r.stderr.trim() || r.stdout.trim()}); banning directly in the kernel`);
   }
   const n = await banDirect(bctx, jail, ok);
+  // Through fail2ban, its tsfirewall-fleet action queues the ban; straight into the kernel, this does.
+  queueForFleet(bctx.config, jail, 'ban', ok.map((a) => a.ip), 'ban', jail.service.jail.bantime);
   // A chain rule never expires in the kernel: the next verb that touches bans after its time lifts it.
   const expiry = `expires after ${jail.service.jail.bantime}s${jail.kind === 'chain' ? ', lifted by the next tsfirewall ban verb or start after that' : ''}`;
   const what = networks.length === 0 ? `${ok.length} address${ok.length === 1 ? '' : 'es'}`

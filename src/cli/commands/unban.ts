@@ -9,6 +9,7 @@ import { banContext, forgetHits, listBans, unbanDirect } from '../../bans/ops.js
 import { UsageError } from '../../errors.js';
 import { log } from '../../log.js';
 import { daemonState, fail2banClient } from '../../services/fail2ban.js';
+import { queueForFleet } from '../../services/fleet/queue.js';
 import type { Command } from '../context.js';
 import { say } from '../../output.js';
 import { addressArgs, pickJail } from './ban.js';
@@ -31,7 +32,12 @@ const unban: Command = async (ctx) => {
       : await fail2banClient(ctx.jail !== undefined ? ['set', jails[0]!.jail, 'unbanip', ...ips] : ['unban', ...ips]);
     if (r && r.exitCode !== 0) log.warn(`fail2ban: ${r.stderr.trim() || r.stdout.trim()} (removing from the kernel anyway)`);
   }
+  // What --all lifts, for the fleet: the addresses the kernel holds now.
+  const lifted = bctx.config.fleet === undefined ? [] : ctx.all
+    ? (await listBans({ ...bctx, jails })).map((j) => ({ jail: jails.find((s) => s.jail === j.jail)!, ips: Object.values(j.addresses).flat() }))
+    : jails.map((jail) => ({ jail, ips: ok.map((a) => a.ip) }));
   await unbanDirect(bctx, jails, ctx.all ? 'all' : ok);
+  for (const l of lifted) queueForFleet(bctx.config, l.jail, 'unban', l.ips, 'unban');
   await forgetHits(bctx, jails, ok);
   say(`unbanned ${ctx.all ? 'everything' : `${ok.length} address${ok.length === 1 ? '' : 'es'}`} in ${jails.map((j) => j.jail).join(', ')}`);
   return 0;
