@@ -47,6 +47,12 @@ export interface LabOptions {
 
 export interface Host {
   readonly ns: string;
+  /**
+   * This host's commands see a fail2ban of the test's own (its paths bound over the system's in a private mount
+   * namespace): the CLI may find and start it there, and writes its files to that /etc/fail2ban. Otherwise the CLI
+   * under test is kept from the machine's fail2ban (harness/no-fail2ban.ts).
+   */
+  readonly ownFail2ban?: boolean;
   readonly ip: string;
   readonly iface: string;
   /** The host's IPv6 address when the lab was built with `ipv6: true` (segment hosts only). */

@@ -25,7 +25,7 @@ const stops: (() => void)[] = [];
 const mounts = () => ['unshare', '-m', 'sh', '-c',
   'f=$1; s=$2; e=$3; shift 3; mount --bind "$f" /run/fail2ban && mount --bind "$s" /run/sshd && mount --bind "$e" /etc/fail2ban && exec "$@"',
   'sh', join(dir, 'run-fail2ban'), join(dir, 'run-sshd'), join(dir, 'etc')];
-const privateMounts = (base: Host): Host => ({ ...base, exec: (argv, opts) => base.exec([...mounts(), ...argv], opts) });
+const privateMounts = (base: Host): Host => ({ ...base, ownFail2ban: true, exec: (argv, opts) => base.exec([...mounts(), ...argv], opts) });
 let sshd: ResultPromise | undefined;
 
 beforeAll(async () => {

@@ -118,8 +118,9 @@ export function useLoneFirewall(use: (fw: Host) => void): void {
  * so does a state directory per namespace (saved bans, chain-ban expiries), which no other lab host may restore.
  */
 export function tsfw(cli: string, host: Host, backend: BackendName, args: readonly string[], config?: string): Promise<Result> {
-  return host.exec(withoutFail2ban([process.execPath, cli, ...(config === undefined ? [] : ['--config', config]), ...args]), {
-    env: tsfwEnv(cli, backend, host.ns),
+  const argv = [process.execPath, cli, ...(config === undefined ? [] : ['--config', config]), ...args];
+  return host.exec(host.ownFail2ban ? argv : withoutFail2ban(argv), {
+    env: { ...tsfwEnv(cli, backend, host.ns), ...(host.ownFail2ban ? { TSFIREWALL_FAIL2BAN_DIR: '/etc/fail2ban' } : {}) },
     timeoutMs: 60_000,
   });
 }
