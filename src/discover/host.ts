@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import type { Config } from '../config/types.js';
 import { DiscoveryError } from '../errors.js';
-import { parseNetwork } from '../net/addr.js';
+import { isLinkLocal6, parseNetwork } from '../net/addr.js';
 import { defaultRouteIfaces } from './routes.js';
 
 export interface HostFacts {
@@ -59,7 +59,7 @@ function ipv6Facts(config: Config, addrs: readonly NetworkInterfaceInfo[]): Pick
   if (config.myip6 !== undefined) {
     return { myip6: [config.myip6], subnets6: [networkOf(config.myip6, config.netmask6 ?? 128)] };
   }
-  const globals = addrs.filter((a) => a.family === 'IPv6' && !a.internal && !/^fe[89ab]/i.test(a.address));
+  const globals = addrs.filter((a) => a.family === 'IPv6' && !a.internal && !isLinkLocal6(a.address));
   return {
     myip6: globals.map((a) => parseNetwork(a.address)?.network ?? a.address),
     subnets6: [...new Set(globals.map((a) => networkOf(a.address, Number(a.cidr?.split('/')[1] ?? 128))))],

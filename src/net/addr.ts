@@ -16,6 +16,9 @@ const FOUR_PART_DECIMAL = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
 /** Whether the text is an IPv4 address in four-part dotted decimal, the only IPv4 spelling tsfirewall reads. */
 export const isDottedQuad = (text: string): boolean => FOUR_PART_DECIMAL.test(text);
 
+/** fe80::/10 as text: every interface has such an address, so discovery and the loaded record set them apart. */
+export const isLinkLocal6 = (text: string): boolean => /^fe[89ab]/i.test(text);
+
 /**
  * IPv6 text, or undefined. A dotted IPv4 tail must be a dotted quad and is read as its 32 bits (ipaddr turns
  * "::1.2.3.4" into ::ffff:1.2.3.4, inet_pton does not). A zone index ("%eth0") is refused: it is not an address.

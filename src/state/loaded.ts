@@ -6,8 +6,9 @@
  */
 import { isBootHost, type BootHost, type HostFacts } from '../discover/host.js';
 import { BOOT_CHAIN, type Plan } from '../model.js';
+import { isLinkLocal6 } from '../net/addr.js';
 import { netnsTag, runDir } from './dirs.js';
-import { readStateFile, removeStateFile, writeStateFile } from './write.js';
+import { readStateFile, writeStateFile } from './write.js';
 
 export interface LoadedRecord {
   /** MYIP, then the IPv6 addresses, the rules were compiled for; undefined for the boot-time ruleset. */
@@ -46,7 +47,7 @@ export function recordOf(host: HostFacts | BootHost, plan: Plan, settings?: Read
   if (isBootHost(host)) return { rules, ...kept };
   // A link-local address is named only where a rule names it (IPV6=mirror): every interface has one, and a
   // ruleset that ignores them must not read as compiled for another host when an interface comes or goes.
-  const addresses = hostAddresses(host).filter((a) => !/^fe[89ab]/i.test(a) || rules.includes(`"${a}/128"`));
+  const addresses = hostAddresses(host).filter((a) => !isLinkLocal6(a) || rules.includes(`"${a}/128"`));
   return { addresses, rules, ...(host.prefix === undefined ? {} : { prefix: host.prefix }), ...kept };
 }
 
@@ -67,7 +68,7 @@ export function loadedHost(record: LoadedRecord): HostFacts | BootHost | undefin
   if (record.addresses === undefined) return { boot: true };
   const [myip, ...rest] = record.addresses;
   if (myip === undefined || record.prefix === undefined) return undefined;
-  const myip6 = rest.filter((a) => a.includes(':') && !/^fe[89ab]/i.test(a));
+  const myip6 = rest.filter((a) => a.includes(':') && !isLinkLocal6(a));
   return { iface: '', myip, prefix: record.prefix, myip6, locals: record.addresses, warnings: [] };
 }
 
