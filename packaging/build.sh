@@ -1,7 +1,8 @@
 #!/bin/bash
 # Builds the distro packages from the esbuild bundle in dist/ (run `npm run build` first; `npm run package` does):
-#   $TSFW_PKG_OUT/tsfirewall_<version>_all.deb        (dpkg-deb)
-#   $TSFW_PKG_OUT/tsfirewall-<version>-1.noarch.rpm   (rpmbuild)
+#   $TSFW_PKG_OUT/tsfirewall_<version>_<debian arch>.deb    (dpkg-deb)
+#   $TSFW_PKG_OUT/tsfirewall-<version>-1.<rpm arch>.rpm     (rpmbuild)
+# Per architecture, as the bundle carries koffi's binary for this machine (libnftables called in process).
 # Both carry the same staged files; only paths that differ by distro convention differ (unit and init dirs).
 # Environment: TSFW_VERSION (default: package.json's), TSFW_PKG_OUT (default: dist/pkg),
 #              TSFW_PKG_FORMATS (default: "deb rpm"), SOURCE_DATE_EPOCH (default: last commit's time).
@@ -13,13 +14,19 @@ cd "$root"
 
 die() { echo "packaging/build.sh: $*" >&2; exit 1; }
 
-for f in tsfirewall.cjs core.cjs winston.cjs systeminformation.cjs prom-client.cjs nats.cjs tsfirewall.8 tsfirewall.bash-completion; do
+for f in tsfirewall.cjs core.cjs koffi.node winston.cjs systeminformation.cjs prom-client.cjs nats.cjs tsfirewall.8 tsfirewall.bash-completion; do
 	[ -f "dist/$f" ] || die "dist/$f is missing: run npm run build"
 done
 version=${TSFW_VERSION:-$(node -p 'require("./package.json").version')}
 [[ $version =~ ^[0-9][0-9A-Za-z.+~]*$ ]] || die "version '$version' is not valid for both dpkg and rpm"
 out=${TSFW_PKG_OUT:-$root/dist/pkg}
 formats=${TSFW_PKG_FORMATS:-deb rpm}
+# The architecture koffi.node was built for: the machine's (scripts/bundle.mjs copies the binary for it).
+rpm_arch=$(uname -m)
+case $rpm_arch in
+	x86_64) deb_arch=amd64 ;; aarch64) deb_arch=arm64 ;; armv7l) deb_arch=armhf ;; i686) deb_arch=i386 ;;
+	*) deb_arch=$(dpkg --print-architecture 2>/dev/null) || die "no Debian architecture name for $rpm_arch" ;;
+esac
 maintainer="tsfirewall maintainers <maintainers@users.noreply.r-seed-cf72def7.example>"
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 # The bundle must start on the Node it was built for before it is shipped anywhere.
@@ -36,6 +43,10 @@ stage() {
 	# The entry and the CLI it compiles with a code cache (kept in /var/cache/tsfirewall, made at run time).
 	install -D -m 0644 dist/tsfirewall.cjs "$dest/usr/lib/tsfirewall/tsfirewall.cjs"
 	install -D -m 0644 dist/core.cjs "$dest/usr/lib/tsfirewall/core.cjs"
+	# koffi's native module, through which the nftables backend calls libnftables in process; stripped, as the
+	# distributions' own build helpers strip what they ship.
+	install -D -m 0644 dist/koffi.node "$dest/usr/lib/tsfirewall/koffi.node"
+	strip --strip-unneeded --remove-section=.comment --remove-section=.note "$dest/usr/lib/tsfirewall/koffi.node"
 	# Dependencies off the hot path, which core.cjs requires on first use.
 	install -D -m 0644 dist/winston.cjs "$dest/usr/lib/tsfirewall/winston.cjs"
 	install -D -m 0644 dist/systeminformation.cjs "$dest/usr/lib/tsfirewall/systeminformation.cjs"
@@ -100,6 +111,16 @@ rpm_changelog() {
 	done < <(changes)
 }
 
+# The libraries koffi.node links (libc, libstdc++...) as Debian dependencies, from dpkg-shlibdeps (its warnings
+# name the N-API symbols, which node itself provides).
+deb_shlibs() {
+	local dir
+	dir=$(mktemp -d "$work/shlibs.XXXXXX")
+	mkdir "$dir/debian"
+	printf 'Source: tsfirewall\n\nPackage: tsfirewall\nArchitecture: any\n' >"$dir/debian/control"
+	(cd "$dir" && dpkg-shlibdeps -O -e "$1" 2>/dev/null) | sed -n 's/^shlibs:Depends=//p'
+}
+
 build_deb() {
 	local tree=$work/deb
 	stage "$tree" /lib/systemd/system /etc/init.d "$tree/usr/share/doc/tsfirewall"
@@ -112,14 +133,15 @@ build_deb() {
 	install -m 0755 packaging/deb/postinst packaging/deb/prerm packaging/deb/postrm "$tree/DEBIAN/"
 	install -m 0644 packaging/deb/conffiles "$tree/DEBIAN/conffiles"
 	(cd "$tree" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 md5sum) >"$tree/DEBIAN/md5sums"
-	local size
+	local size shlibs
 	size=$(du -sk --exclude=DEBIAN "$tree" | cut -f1)
-	sed -e "s/@VERSION@/$version/" -e "s/@MAINTAINER@/$maintainer/" -e "s/@INSTALLED_SIZE@/$size/" \
+	shlibs=$(deb_shlibs "$tree/usr/lib/tsfirewall/koffi.node")
+	sed -e "s/@VERSION@/$version/" -e "s/@MAINTAINER@/$maintainer/" -e "s/@INSTALLED_SIZE@/$size/" -e "s/@ARCH@/$deb_arch/" -e "s/@SHLIBS@/$shlibs/" \
 		packaging/deb/control.in >"$tree/DEBIAN/control"
 	chmod 0644 "$tree/DEBIAN/md5sums" "$tree/DEBIAN/control"
 	find "$tree" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
-	dpkg-deb --root-owner-group -Zxz --build "$tree" "$out/tsfirewall_${version}_all.deb" >/dev/null
-	echo "$out/tsfirewall_${version}_all.deb"
+	dpkg-deb --root-owner-group -Zxz --build "$tree" "$out/tsfirewall_${version}_${deb_arch}.deb" >/dev/null
+	echo "$out/tsfirewall_${version}_${deb_arch}.deb"
 }
 
 build_rpm() {
@@ -132,14 +154,14 @@ build_rpm() {
 	mkdir -p "$top"
 	awk -v v="$version" -v cl="$(rpm_changelog)" '{ gsub(/@VERSION@/, v); if ($0 == "@CHANGELOG@") print cl; else print }' \
 		packaging/rpm/tsfirewall.spec.in >"$work/tsfirewall.spec"
-	rpmbuild -bb --quiet --define "_topdir $top" --define "stagedir $tree" --define "_rpmdir $out" \
+	rpmbuild -bb --quiet --target "$rpm_arch" --define "_topdir $top" --define "stagedir $tree" --define "_rpmdir $out" \
 		--define '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm' \
 		--define 'use_source_date_epoch_as_buildtime 1' --define 'clamp_mtime_to_source_date_epoch 1' \
 		--define '_buildhost tsfirewall-build' --define "packager $maintainer" \
 		--define '__os_install_post %{nil}' \
 		"$work/tsfirewall.spec" >/dev/null
 	cp "$work/tsfirewall.spec" "$out/tsfirewall.spec"
-	echo "$out/tsfirewall-${version}-1.noarch.rpm"
+	echo "$out/tsfirewall-${version}-1.${rpm_arch}.rpm"
 }
 
 for format in $formats; do

@@ -20,7 +20,9 @@ function packageDir(input) {
   return parts.slice(0, i + (parts[i + 1]?.startsWith('@') ? 3 : 2)).join('/');
 }
 
-const dirs = [...new Set(Object.keys(metafile.inputs).filter((p) => p.includes('node_modules/')).map(packageDir))];
+// koffi ships apart from the bundle, as its binary (scripts/bundle.mjs): it is in no metafile.
+const APART = ['node_modules/koffi'];
+const dirs = [...new Set([...Object.keys(metafile.inputs).filter((p) => p.includes('node_modules/')).map(packageDir), ...APART])];
 const packages = dirs.map((dir) => {
   const pkg = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
   const file = readdirSync(join(root, dir)).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));

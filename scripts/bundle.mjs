@@ -4,7 +4,8 @@
 // because that is what node:vm can compile with a cache on Node 18 and 20 (ESM cannot), and a CommonJS entry starts
 // ~9 ms sooner than an ESM one. Used by `npm run build`, the packages' licence list and the container tests.
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join } from 'node:path';
 import { build } from 'esbuild';
 
@@ -40,6 +41,28 @@ const apart = {
   },
 };
 
+/**
+ * koffi (the FFI that calls libnftables in process) is a native module: the bundle requires its binary for this
+ * machine, copied beside core.cjs, rather than the package's entry, which loads https and zlib for its installer
+ * before it finds that binary. The packages are built per architecture for the same reason.
+ */
+const KOFFI_NATIVE = 'koffi.node';
+const koffiNative = {
+  name: 'koffi-native',
+  setup(b) {
+    b.onResolve({ filter: /^koffi$/ }, () => ({ path: `./${KOFFI_NATIVE}`, external: true }));
+  },
+};
+
+/** This machine's koffi binary in the koffi package (its build/koffi/<platform>_<arch>/ directory). */
+function koffiBinary() {
+  const dir = join(dirname(createRequire(import.meta.url).resolve('koffi/package.json')), 'build', 'koffi');
+  const arch = { arm: 'armhf', riscv64: 'riscv64d' }[process.arch] ?? process.arch;
+  const file = join(dir, `${process.platform}_${arch}`, KOFFI_NATIVE);
+  if (!existsSync(file)) throw new Error(`koffi has no binary for ${process.platform}_${arch} (looked for ${file})`);
+  return file;
+}
+
 /** The stamp of a core.cjs in its entry (the code cache's key); test/integration/helpers.ts checks copies by it. */
 export const coreHash = (/** @type {Uint8Array} */ bytes) => createHash('sha256').update(bytes).digest('hex').slice(0, 16);
 
@@ -67,7 +90,7 @@ export async function bundle(outdir, opts = {}) {
     ...common,
     entryPoints: { core: opts.core ?? 'src/cli/bin.ts' },
     define: { __TSFW_VERSION__: JSON.stringify(opts.version ?? 'dev') },
-    plugins: [lazyCryptoForDotenv, apart],
+    plugins: [lazyCryptoForDotenv, apart, koffiNative],
     // import() of the files apart becomes require(): node:vm, which compiles core.cjs, has no module loader.
     supported: { 'dynamic-import': false },
     metafile: opts.metafile ?? false,
@@ -91,7 +114,9 @@ export async function bundle(outdir, opts = {}) {
       writeFileSync(file.path, file.contents);
     }
     // The launcher's cached start lives beside the bundle it keys on, as the packages install it.
-    copyFileSync(join(root, 'packaging/cached-start.sh'), join(isAbsolute(outdir) ? outdir : join(root, outdir), 'cached-start.sh'));
+    const out = isAbsolute(outdir) ? outdir : join(root, outdir);
+    copyFileSync(join(root, 'packaging/cached-start.sh'), join(out, 'cached-start.sh'));
+    copyFileSync(koffiBinary(), join(out, KOFFI_NATIVE));
   }
   // One metafile for the licence list: every npm package that ships, in core.cjs or apart.
   const metafile = core.metafile && {

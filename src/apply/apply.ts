@@ -4,12 +4,13 @@
  *   1. the backend's snapshot (the state a rollback returns to), beside the caller's preflight (start's lock-out
  *      guard); then the journal is written, before the first change;
  *   2. the backend's prepare (ipset's sets, which live outside iptables' transaction) and test;
- *   3. the atomic load; then the optional confirm wait.
+ *   3. the atomic load (on nftables also the test: a refusal of its one transaction changed nothing); then the
+ *      optional confirm wait.
  * A failure or a termination signal at any step rolls back to the snapshot; a SIGKILL leaves the journal for the
  * next verb (safety/journal.ts). Step boundaries are named checkpoints where tests inject faults; after the load,
  * `after-ipv4` then `after-ipv6` are both reached with both families loaded.
  */
-import type { FirewallBackend, Snapshot, Staged } from '../backend/types.js';
+import { LoadRefusedError, type FirewallBackend, type Snapshot, type Staged } from '../backend/types.js';
 import { ApplyError, TsfwError } from '../errors.js';
 import type { Plan } from '../model.js';
 import { checkpoint, trapSignals } from '../safety/interrupt.js';
@@ -75,7 +76,10 @@ async function transaction(plan: Plan, backend: FirewallBackend, before: Snapsho
     await backend.test(staged);
     await checkpoint('after-test');
     loaded = true;
-    await backend.load(staged);
+    await backend.load(staged).catch((err: unknown) => {
+      if (err instanceof LoadRefusedError) loaded = false;
+      throw err;
+    });
     for (const ruleset of plan.rulesets) await checkpoint(`after-${ruleset.family}`);
     if (opts.confirm && !(await opts.confirm())) {
       throw new ApplyError('the new ruleset was not confirmed in time');

@@ -14,8 +14,11 @@ const FAMILIES: readonly Family[] = ['ipv4', 'ipv6'];
 
 /** Which backends could hold an older ruleset of ours: every other one whose tool is installed. */
 async function others(current: BackendName): Promise<FirewallBackend[]> {
-  const found = await Promise.all(BACKEND_NAMES.filter((n) => n !== current).map((n) => backendNamed(n).catch(() => undefined)));
-  return found.filter((b): b is FirewallBackend => b !== undefined && b.installed() && b.mayHold());
+  const found = await Promise.all(BACKEND_NAMES.filter((n) => n !== current).map(async (n) => {
+    const b = await backendNamed(n).catch(() => undefined);
+    return b !== undefined && b.installed() && await b.mayHold() ? b : undefined;
+  }));
+  return found.filter((b): b is FirewallBackend => b !== undefined);
 }
 
 /** Another backend's ruleset of ours, as that backend reads it. */

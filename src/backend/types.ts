@@ -5,6 +5,7 @@
  * executor that orders them (lock, journal, confirm, rollback).
  */
 import type { BackendName } from '../config/types.js';
+import { TsfwError } from '../errors.js';
 import type { Family, IpsetSpec, MarkerRole, Match, Plan, Rule, TableName, Target } from '../model.js';
 
 export type { BackendName } from '../config/types.js';
@@ -177,10 +178,11 @@ export interface FirewallBackend {
   /** Its programs are on this host (a backend that is not installed cannot hold a ruleset of ours). */
   installed(): boolean;
   /**
-   * Without running a program: false when it certainly holds nothing in this namespace (iptables-legacy with no
-   * table in /proc/net), so start and status after a stop or at boot do not pay for reading it.
+   * Cheaply: false when it certainly holds nothing in this namespace (iptables-legacy with no table in /proc/net,
+   * iptables-nft with no table of its names in nftables), so start and status after a stop or at boot do not pay
+   * for reading it.
    */
-  mayHold(): boolean;
+  mayHold(): boolean | Promise<boolean>;
   /** Stage 1 of start: read what the kernel holds of ours (the state a rollback returns to). */
   snapshot(plan: Plan): Promise<Snapshot>;
   /** Pure: the plan's document(s), completed against what the snapshot holds (carried-over ban chains...). */
@@ -190,11 +192,17 @@ export interface FirewallBackend {
    * transaction); rollback undoes it. A no-op where the document carries everything (nftables).
    */
   prepare(staged: Staged): Promise<void>;
-  /** Validates the staged documents without changing what filters packets; throws ApplyError naming the refusal. */
+  /**
+   * Validates the staged documents without changing what filters packets; throws ApplyError naming the refusal. A
+   * no-op where the load is itself one transaction that the tool refuses as a whole (nftables): see LoadRefusedError.
+   */
   test(staged: Staged): Promise<void>;
   /** `check`: validates a plan with nothing prepared and nothing changed in this namespace (a sandbox if need be). */
   check(plan: Plan): Promise<void>;
-  /** Loads atomically (per transaction the tool offers); throws ApplyError on failure. */
+  /**
+   * Loads atomically (per transaction the tool offers); throws ApplyError on failure, LoadRefusedError when the
+   * tool refused the whole of one transaction (nothing changed, so nothing is rolled back).
+   */
   load(staged: Staged): Promise<void>;
   /**
    * Puts back what the snapshot held and removes what only `attempted` added; false when that failed. `loaded`
@@ -230,4 +238,13 @@ export interface FirewallBackend {
   readLimiter(): Promise<Record<string, LimiterEntry[]>>;
   clearLimiter(names: readonly string[], sources?: readonly string[]): Promise<readonly string[]>;
   fail2banActions(opts: { readonly ipv6: boolean; readonly source?: string }): Fail2banActions;
+}
+
+/**
+ * A load the tool refused as a whole: its one transaction was checked and aborted, so nothing changed. Where a load
+ * is one transaction (`nft -f`), this is the test: a separate dry run (`nft -c`) costs the kernel an aborted
+ * transaction, measured slower than the load itself, and proves nothing the load does not.
+ */
+export class LoadRefusedError extends TsfwError {
+  constructor(refusal: TsfwError) { super(refusal.message, refusal.exitCode, { cause: refusal }); }
 }

@@ -27,7 +27,7 @@ export const VERBS: Readonly<Record<string, VerbSpec>> = {
     load: startVerb,
     summary: 'load the firewall (atomically) and start the ban daemon',
     text: [
-      'Load the rules atomically, after `nft -c` or `iptables-restore --test` accepted them, and start fail2ban. ' +
+      'Load the rules atomically (nftables: one transaction, refused whole; iptables: after `iptables-restore --test` accepted them) and start fail2ban. ' +
         'Nothing is changed when the configuration or the host\'s address is unusable, and a ruleset that would lock ' +
         'out the SSH session running it is refused (unless `--force`).',
       'With `--early`: the boot-time step, before the network is configured. It loads the rules that need no address ' +

@@ -2,7 +2,7 @@
  * Raw snippets: rules in the backend's own language that tsfirewall places at a named point of its ruleset. Only
  * the shape is checked here, line by line (one rule per line, a chain the point has, nothing that could step out of
  * the rule or hand a chain of someone else's to tsfirewall); what a rule means is the backend's own check, run on
- * the whole document in the same transaction (`nft -c`, `iptables-restore --test`).
+ * the whole document in the same transaction (`nft -f`, refused whole; `iptables-restore --test`).
  *
  * iptables (`NAME.POINT.rules`, `.rules6` for IPv6): iptables-restore lines `-A CHAIN rule...`, CHAIN a built-in
  * chain of the point's table. nftables (`NAME.POINT.nft`): blocks `chain HOOK { ... }` with one rule a line, HOOK

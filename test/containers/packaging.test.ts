@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exec, startPlainContainer, startSystemdContainer, waitForSystemd, type StartedTestContainer } from '../harness/container.js';
 import { claimInternalNetwork, removeNetwork } from '../harness/network.js';
 import { waitFor } from '../harness/poll.js';
-import { buildPackages, ROOT, type Built } from './packaging/build.js';
+import { ARCH, buildPackages, ROOT, type Built } from './packaging/build.js';
 import { rulesView, type PackagedBackend } from './packaging/rules.js';
 import { runScriptlet, scriptletText } from './packaging/rpm-scriptlets.js';
 
@@ -163,7 +163,7 @@ describe('package checks (no container)', () => {
       expect((await rpm('--initdb')).exitCode).toBe(0);
       const install = await rpm('-i', '--nodeps', '--noscripts', join(built.dir, built.rpm));
       expect(install.exitCode, install.stderr).toBe(0);
-      expect((await rpm('-q', 'tsfirewall')).stdout.trim()).toBe(`tsfirewall-${built.version}-1.noarch`);
+      expect((await rpm('-q', 'tsfirewall')).stdout.trim()).toBe(`tsfirewall-${built.version}-1.${ARCH.rpm}`);
       const verify = await rpm('-V', '--nodeps', '--noscripts', 'tsfirewall');
       expect(verify.exitCode, verify.stdout).toBe(0);
       expect(readFileSync(join(rootDir, 'usr/sbin/tsfirewall'), 'utf8')).toContain('exec node "$TSFW_LIB/tsfirewall.cjs" "$@"');
@@ -172,7 +172,7 @@ describe('package checks (no container)', () => {
       writeFileSync(config, `${readFileSync(config, 'utf8')}INTERFACE=eth9 # admin edit\n`);
       const upgrade = await rpm('-U', '--nodeps', '--noscripts', join(built.dir, built.newerRpm));
       expect(upgrade.exitCode, upgrade.stderr).toBe(0);
-      expect((await rpm('-q', 'tsfirewall')).stdout.trim()).toBe(`tsfirewall-${built.newer}-1.noarch`);
+      expect((await rpm('-q', 'tsfirewall')).stdout.trim()).toBe(`tsfirewall-${built.newer}-1.${ARCH.rpm}`);
       expect(readFileSync(config, 'utf8')).toContain('INTERFACE=eth9 # admin edit');
       const erase = await rpm('-e', '--nodeps', '--noscripts', 'tsfirewall');
       expect(erase.exitCode, erase.stderr).toBe(0);

@@ -161,6 +161,14 @@ export const failingNft = (real: string) => [
   'printf "%s\\n" "$input" | exec ' + real + ' "$@"',
 ].join('\n');
 
+/** An nft that commits the ruleset's load and is then killed before it can say so (SIGKILL, as a timeout ends it). */
+export const killedNft = (real: string) => [
+  'case "$*" in *"-f -"*) ;; *) exec ' + real + ' "$@";; esac',
+  'input=$(cat)',
+  `case "$input" in *"${NFT_RULESET_LOAD}"*) printf "%s\\n" "$input" | ${real} "$@"; kill -9 $$;; esac`,
+  'printf "%s\\n" "$input" | exec ' + real + ' "$@"',
+].join('\n');
+
 /** An nft on a kernel without nat chains (no nft_chain_nat): any document declaring one fails, checked or loaded. */
 export const natlessNft = (real: string) => [
   'case "$*" in *"-f -"*) ;; *) exec ' + real + ' "$@";; esac',

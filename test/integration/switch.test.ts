@@ -155,7 +155,7 @@ describe.sequential('moving a running host between iptables-nft and nftables', (
     });
     expect(r.exitCode, r.stderr).toBe(0);
     const programs = [...r.stderr.matchAll(/"exec ([^"]+)"/g)].map((m) => m[1]);
-    expect(programs).toContain('/usr/sbin/nft');
+    expect(programs).toContain('libnftables');
     expect(programs.filter((p) => /iptables/.test(p!))).toEqual([]);
     expect(await holders(h.fw)).toEqual(['nftables']);
   });
@@ -178,7 +178,7 @@ describe('what a start with no record asks', () => {
   let fw: Host;
   useLoneFirewall((host) => { fw = host; });
 
-  test('at boot (no record, no stop): iptables-nft is read, iptables-legacy only when the kernel lists a legacy table', async () => {
+  test('at boot (no record, no stop): iptables-nft is read only when nftables has a table of its names, iptables-legacy only when the kernel lists a legacy table', async () => {
     const traced = async (backend: BackendName, args: readonly string[]) => {
       const r = await fw.exec(withoutFail2ban([process.execPath, cli.path, '--config', CONFIG, ...args]), {
         env: { ...tsfwEnv(cli.path, backend, fw.ns), TSFIREWALL_TRACE: '1' }, timeoutMs: 60_000,
@@ -188,10 +188,16 @@ describe('what a start with no record asks', () => {
     };
     const wipeRecord = () => rmSync(join(dirname(cli.path), 'run'), { recursive: true, force: true });
     wipeRecord();
+    expect((await traced('nftables', ['start'])).filter((p) => /iptables/.test(p))).toEqual([]);
+    await traced('nftables', ['stop']);
+    // What iptables-nft's first rule creates (Docker's, say): now it may hold ours.
+    await mustExec(fw, ['nft', 'add', 'table', 'ip', 'filter']);
+    wipeRecord();
     const first = await traced('nftables', ['start']);
     expect(first).toEqual(expect.arrayContaining(['iptables-nft-save', 'ip6tables-nft-save']));
     expect(first.filter((p) => /legacy/.test(p))).toEqual([]);
     await traced('nftables', ['stop']);
+    await mustExec(fw, ['nft', 'delete', 'table', 'ip', 'filter']);
     await mustExec(fw, ['iptables-legacy', '-t', 'filter', '-S']);
     wipeRecord();
     expect(await traced('nftables', ['start'])).toEqual(expect.arrayContaining(['iptables-legacy-save', 'ip6tables-legacy-save']));

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { which } from '../../exec/which.js';
 import { run } from '../../exec/run.js';
+import { nft } from '../nftables/nft.js';
 import type { Family } from '../../model.js';
 import type { FirewallBackend, LiveFamily, LiveWalk, SetMember } from '../types.js';
 import { iptablesBanStore } from './ban-store.js';
@@ -35,6 +36,16 @@ function legacyTablesPresent(): boolean {
   });
 }
 
+/**
+ * iptables-nft keeps its tables in nftables, as tables of family ip and ip6 with iptables' names: without one it
+ * holds nothing. One `nft list tables` (in process) instead of a save per family; when nft cannot say, it may.
+ */
+async function nftTablesPresent(): Promise<boolean> {
+  if (which('nft') === undefined) return true;
+  const r = await nft(['list', 'tables']);
+  return r.exitCode !== 0 || /^table ip6? (filter|nat|raw|mangle|security)$/m.test(r.stdout);
+}
+
 const BUILTINS: ReadonlySet<string> = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
 
 /** The backend for one flavour; its programs are named once, found on PATH when they run (tests may name others). */
@@ -45,7 +56,7 @@ export function iptablesBackend(flavour: Flavour, p: IptablesPrograms = programs
     label: name,
     testedBy: 'iptables-restore --test',
     installed: () => which(p.restore.ipv4) !== undefined && (flavour === 'nft' || which(`iptables-${flavour}-restore`) !== undefined),
-    mayHold: () => flavour !== 'legacy' || legacyTablesPresent(),
+    mayHold: () => (flavour === 'legacy' ? legacyTablesPresent() : nftTablesPresent()),
     snapshot: (plan) => takeSnapshot(p, plan, name),
     stage: (plan, before) => stageAgainst(p, plan, before, name),
     prepare: prepareSets,

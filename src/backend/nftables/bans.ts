@@ -1,14 +1,13 @@
 /**
  * Bans as elements of the sets in our table, read and edited without fail2ban: each batch, however large, is one
- * `nft -f -` (one transaction: all of it or none), its text on stdin, through run(). Only strictly parsed host
+ * `nft -f -` (one transaction: all of it or none), through nft.ts. Only strictly parsed host
  * addresses of the set's family go into the text.
  */
 import { parseBanAddress } from '../../bans/ip.js';
-import { which } from '../../exec/which.js';
-import { ApplyError, NotInstalledError } from '../../errors.js';
-import { run } from '../../exec/run.js';
+import { ApplyError } from '../../errors.js';
 import type { BanEntry, BanStore, BanTarget } from '../types.js';
 import { BAN_CHAIN_PREFIX, TABLE_REF, banSet } from './layout.js';
+import { nft } from './nft.js';
 import { parseTable } from './parse.js';
 import { ident } from './rules.js';
 
@@ -68,16 +67,10 @@ export function carryBatch(set: string, entries: readonly BanEntry[]): string {
   return `flush set ${TABLE_REF} ${ident(set)}\n${commands('add', ident(set), text)}`;
 }
 
-function nftProgram(path?: string): string {
-  const nft = path ?? which('nft');
-  if (!nft) throw new NotInstalledError('the nft program is not installed (install the nftables package)');
-  return nft;
-}
-
-/** The seam's BanStore over nft; `nft` is the program's path (found on PATH when not given). */
+/** The seam's BanStore over nft; `nft` names the program to run (by default the system's nft, in process). */
 export function nftBanStore(opts: { readonly nft?: string } = {}): BanStore {
   const send = async (set: string, text: string, what: string) => {
-    const r = await run(nftProgram(opts.nft), ['-f', '-'], { input: text });
+    const r = await nft(['-f', '-'], text, opts.nft);
     if (r.exitCode === 0) return;
     const why = MISSING.test(r.stderr) ? `set ${set} does not exist (is the firewall started?)` : r.stderr.trim() || r.spawnError;
     throw new ApplyError(`${what} failed: ${why}`);
@@ -85,7 +78,7 @@ export function nftBanStore(opts: { readonly nft?: string } = {}): BanStore {
   return {
     async members(target): Promise<BanEntry[] | undefined> {
       const set = setOf(target);
-      const r = await run(nftProgram(opts.nft), ['-j', 'list', 'set', ...TABLE_REF.split(' '), set]);
+      const r = await nft(['-j', 'list', 'set', ...TABLE_REF.split(' '), set], undefined, opts.nft);
       if (r.exitCode !== 0 && MISSING.test(r.stderr)) return undefined;
       if (r.exitCode !== 0) throw new ApplyError(`listing ${set} failed: ${r.stderr.trim() || r.spawnError}`);
       return parseTable(r.stdout).bans.get(set) ?? [];
@@ -108,7 +101,7 @@ export function nftBanStore(opts: { readonly nft?: string } = {}): BanStore {
     async holds(target, ip) {
       const set = setOf(target);
       const [entry] = checkedAddresses(target, [ip]);
-      const r = await run(nftProgram(opts.nft), ['get', 'element', ...TABLE_REF.split(' '), set, `{ ${entry} }`]);
+      const r = await nft(['get', 'element', ...TABLE_REF.split(' '), set, `{ ${entry} }`], undefined, opts.nft);
       if (r.exitCode === 0) return true;
       if (MISSING.test(r.stderr)) return false;
       throw new ApplyError(`looking up ${entry} in ${set} failed: ${r.stderr.trim() || r.spawnError}`);

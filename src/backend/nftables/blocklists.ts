@@ -4,10 +4,9 @@
  * interval sets with auto-merge (render.ts), so overlapping networks of a list are merged by nft itself.
  */
 import { ApplyError } from '../../errors.js';
-import { run } from '../../exec/run.js';
-import { which } from '../../exec/which.js';
 import type { IpsetSpec } from '../../model.js';
 import { TABLE_REF } from './layout.js';
+import { nft } from './nft.js';
 import { ident } from './rules.js';
 
 const CHUNK = 1024;
@@ -27,7 +26,7 @@ export function replaceDocument(sets: readonly { readonly spec: IpsetSpec; reado
 
 export async function replaceSets(sets: readonly { readonly spec: IpsetSpec; readonly entries: readonly string[] }[]): Promise<void> {
   if (sets.length === 0) return;
-  const r = await run(which('nft') ?? 'nft', ['-f', '-'], { input: replaceDocument(sets) });
+  const r = await nft(['-f', '-'], replaceDocument(sets));
   if (r.exitCode === 0) return;
   const why = /No such file or directory/.test(r.stderr) ? 'a blocklist set does not exist (is the firewall started?)' : r.stderr.trim() || r.spawnError;
   throw new ApplyError(`loading the blocklists failed, they are as they were: ${why}`);

@@ -1,21 +1,23 @@
 /**
  * The native nftables backend: everything tsfirewall owns is `table inet tsfirewall`, so every operation names that
- * table and nothing else. A load is one `nft -f` transaction (both families, the ban sets, the helper, NAT), a
- * check is `nft -c`, and every read is one `nft -j list table` parsed in parse.ts.
+ * table and nothing else. A load is one `nft -f` transaction (both families, the ban sets, the helper, NAT), which
+ * is also its test (refused whole, or committed), `check` is `nft -c`, and every read is one `nft -j list table`
+ * parsed in parse.ts. Every call goes through nft.ts: libnftables in process, or the program.
  */
 import { ApplyError } from '../../errors.js';
-import { run, type RunResult } from '../../exec/run.js';
+import type { RunResult } from '../../exec/run.js';
 import { which } from '../../exec/which.js';
 import { log } from '../../log.js';
 import type { Family, Plan } from '../../model.js';
 import { snippetRefusal } from '../snippet-errors.js';
-import type { FirewallBackend, Snapshot, Staged } from '../types.js';
+import { LoadRefusedError, type FirewallBackend, type Snapshot, type Staged } from '../types.js';
 import { carryBatch, nftBanStore } from './bans.js';
 import { replaceSets } from './blocklists.js';
 import { nftablesFail2ban } from './fail2ban.js';
 import { intactProblems } from './intact.js';
 import { TABLE_REF } from './layout.js';
 import { flushDocument, forgetDocument, limiterNames, limiterSetsOf } from './limiter.js';
+import { nft, nftPath } from './nft.js';
 import { parseTable } from './parse.js';
 import { removeDocument, renderDocument, rollbackDocument } from './render.js';
 import { renderRule } from './rules.js';
@@ -29,20 +31,28 @@ const TABLE_ARGS = TABLE_REF.split(' ');
 /** nft's answer when our table is not there: the firewall is stopped, not broken. */
 const ABSENT = /No such file or directory/;
 
-const nft = () => which('nft') ?? 'nft';
 const why = (r: RunResult) => r.spawnError ?? (r.stderr.trim() || `exit code ${r.exitCode}`);
 
 /** `nft [-j] list table inet tsfirewall`: the text or JSON, or undefined when the table does not exist. */
 async function listTable(json: boolean): Promise<string | undefined> {
-  const r = await run(nft(), [...(json ? ['-j'] : []), 'list', 'table', ...TABLE_ARGS]);
+  const r = await nft([...(json ? ['-j'] : []), 'list', 'table', ...TABLE_ARGS]);
   if (r.exitCode === 0) return r.stdout;
   if (ABSENT.test(r.stderr)) return undefined;
   throw new ApplyError(`cannot read table ${TABLE_REF}: ${why(r)}`);
 }
 
 async function apply(document: string, what: string, check = false): Promise<void> {
-  const r = await run(nft(), [...(check ? ['-c'] : []), '-f', '-'], { input: document });
+  const r = await nft([...(check ? ['-c'] : []), '-f', '-'], document);
   if (r.exitCode !== 0) throw snippetRefusal(what, why(r), document) ?? new ApplyError(`${what}: ${why(r)}`);
+}
+
+/** The load: nft ran and said no, so its one transaction was aborted; killed or timed out, it may have committed. */
+async function load(document: string): Promise<void> {
+  const r = await nft(['-f', '-'], document);
+  if (r.exitCode === 0) return;
+  const what = 'nft rejected the ruleset';
+  const refusal = snippetRefusal(what, why(r), document) ?? new ApplyError(`${what}: ${why(r)}`);
+  throw r.spawnError === undefined ? new LoadRefusedError(refusal) : refusal;
 }
 
 /**
@@ -75,9 +85,10 @@ export function nftablesBackend(): FirewallBackend {
       return { backend: 'nftables', parts: [{ title: 'nft -f -', text: document }], data: { document } satisfies StagedData };
     },
     prepare: async () => { /* the sets are declared inside the one transaction */ },
-    test: (staged) => apply((staged.data as StagedData).document, `nft -c rejected the ruleset`, true),
+    // The load is the test (LoadRefusedError): nft -c would cost the kernel an aborted transaction first.
+    test: async () => { /* nothing to run */ },
     check: (plan) => apply(renderDocument(plan), 'nft -c rejects the ruleset', true),
-    load: (staged) => apply((staged.data as StagedData).document, 'loading the nftables ruleset failed'),
+    load: (staged) => load((staged.data as StagedData).document),
     rollback: async (before, _attempted, { loaded }) => {
       if (!loaded) return true;
       try {
@@ -92,7 +103,7 @@ export function nftablesBackend(): FirewallBackend {
     readLive: async (families: readonly Family[]) => parseTable(await listTable(true), families).live,
     // Every table, not only ours: each base chain at a hook filters on its own, and a drop in any one is final.
     readWalk: async (family) => {
-      const r = await run(nft(), ['-j', 'list', 'ruleset']);
+      const r = await nft(['-j', 'list', 'ruleset']);
       if (r.exitCode !== 0) throw new ApplyError(`cannot read the nftables ruleset: ${why(r)}`);
       const { sets, ...walk } = walkOfRuleset(r.stdout, family);
       return { family, ...walk, facts: { sets } };
@@ -115,11 +126,11 @@ export function nftablesBackend(): FirewallBackend {
       }
       const document = forgetDocument(sets, sources);
       if (document !== '') {
-        const r = await run(nft(), ['-f', '-'], { input: document });
+        const r = await nft(['-f', '-'], document);
         if (r.exitCode !== 0 && !ABSENT.test(r.stderr)) log.debug(`forgetting ${sources.length} sources in the hit-rate limiter: ${why(r)}`);
       }
       return wanted;
     },
-    fail2banActions: ({ ipv6, source }) => nftablesFail2ban({ nft: nft(), ipv6, source }),
+    fail2banActions: ({ ipv6, source }) => nftablesFail2ban({ nft: nftPath(), ipv6, source }),
   };
 }

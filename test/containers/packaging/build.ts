@@ -25,6 +25,10 @@ async function buildInto(dir: string, version: string): Promise<void> {
   });
 }
 
+/** The packages are per architecture (they carry koffi's binary): this machine's, in each format's spelling. */
+export const ARCH = ({ x64: { deb: 'amd64', rpm: 'x86_64' }, arm64: { deb: 'arm64', rpm: 'aarch64' } } as const)[process.arch as 'x64' | 'arm64']
+  ?? { deb: process.arch, rpm: process.arch };
+
 export async function buildPackages(): Promise<Built> {
   const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   const newer = `${version}+test2`;
@@ -33,10 +37,10 @@ export async function buildPackages(): Promise<Built> {
   await buildInto(dir, newer);
   return {
     dir, version, newer,
-    deb: `tsfirewall_${version}_all.deb`,
-    newerDeb: `tsfirewall_${newer}_all.deb`,
-    rpm: `tsfirewall-${version}-1.noarch.rpm`,
-    newerRpm: `tsfirewall-${newer}-1.noarch.rpm`,
+    deb: `tsfirewall_${version}_${ARCH.deb}.deb`,
+    newerDeb: `tsfirewall_${newer}_${ARCH.deb}.deb`,
+    rpm: `tsfirewall-${version}-1.${ARCH.rpm}.rpm`,
+    newerRpm: `tsfirewall-${newer}-1.${ARCH.rpm}.rpm`,
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -1,0 +1,122 @@
+/**
+ * nft's own library, libnftables, called in this process through the koffi FFI package: the same parser, the same
+ * netlink transaction and the same words as the `nft` program, without a program to start. Spawning from Node is
+ * the largest cost of a verb on nftables (see the bench's stage breakdown), and a start, a status or a ban batch
+ * waits on one to three of them; here each costs what libnftables itself costs. firewalld drives nftables the same
+ * way (its Python binding of this library).
+ *
+ * The library and koffi are loaded on first use and only once; when either cannot be loaded (no libnftables1, a
+ * platform koffi has no binary for), nftLibrary() says so and the caller runs the program instead.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { log } from '../log.js';
+import { mark } from '../trace.js';
+import type { RunResult } from './run.js';
+
+/** What one call asks of nft: its -j (JSON output) and -c (check only, nothing is changed). */
+export interface NftOptions {
+  readonly json?: boolean;
+  readonly check?: boolean;
+}
+
+export interface NftLibrary {
+  /**
+   * Runs `text` as `nft [-j] [-c] -f -` would: one transaction for a document, every command's output in stdout.
+   * Synchronous, as the library is: a call holds the event loop for as long as the kernel takes.
+   */
+  run(text: string, opts?: NftOptions): RunResult;
+}
+
+/** libnftables' NFT_CTX_OUTPUT_JSON (nftables.h): `nft -j`. */
+const OUTPUT_JSON = 1 << 4;
+/** The soname Debian's libnftables1 and Fedora's nftables ship; the ABI the functions below have had since 0.9. */
+const SONAME = 'libnftables.so.1';
+
+interface Koffi {
+  load(path: string): { func(signature: string): (...args: unknown[]) => unknown };
+}
+
+interface Bound {
+  readonly ctx: unknown;
+  readonly runBuffer: (ctx: unknown, text: string) => number;
+  readonly runFile: (ctx: unknown, path: string) => number;
+  readonly setFlags: (ctx: unknown, flags: number) => void;
+  readonly setDryRun: (ctx: unknown, dry: boolean) => void;
+  readonly output: (ctx: unknown) => string;
+  readonly errors: (ctx: unknown) => string;
+}
+
+let bound: Bound | null | undefined;
+
+function bind(koffi: Koffi): Bound {
+  const lib = koffi.load(SONAME);
+  const fn = <T>(signature: string) => lib.func(signature) as T;
+  const ctx = fn<(flags: number) => unknown>('void *nft_ctx_new(uint32_t flags)')(0);
+  if (!ctx) throw new Error('nft_ctx_new failed');
+  // Output and errors go to buffers this process reads back, not to our stdout and stderr.
+  fn<(ctx: unknown) => number>('int nft_ctx_buffer_output(void *ctx)')(ctx);
+  fn<(ctx: unknown) => number>('int nft_ctx_buffer_error(void *ctx)')(ctx);
+  return {
+    ctx,
+    runBuffer: fn('int nft_run_cmd_from_buffer(void *ctx, const char *buf)'),
+    runFile: fn('int nft_run_cmd_from_filename(void *ctx, const char *filename)'),
+    setFlags: fn('void nft_ctx_output_set_flags(void *ctx, uint32_t flags)'),
+    setDryRun: fn('void nft_ctx_set_dry_run(void *ctx, bool dry)'),
+    output: fn('const char *nft_ctx_get_output_buffer(void *ctx)'),
+    errors: fn('const char *nft_ctx_get_error_buffer(void *ctx)'),
+  };
+}
+
+/**
+ * A document of several lines is read from a file, because libnftables (1.0.6) names the line of an error only
+ * when it reads a file: from a buffer it points into the first line. The file's name is then spelled as the
+ * program spells its stdin, so a refusal reads the same on either path (and snippet-errors.ts finds the line).
+ */
+function runDocument(b: Bound, text: string): { rc: number; stderr: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'tsfw-nft-'));
+  const file = join(dir, 'document.nft');
+  try {
+    writeFileSync(file, text, { mode: 0o600 });
+    const rc = b.runFile(b.ctx, file);
+    return { rc, stderr: (b.errors(b.ctx) ?? '').split(`${file}:`).join('/dev/stdin:') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function library(b: Bound): NftLibrary {
+  return {
+    run(text, opts = {}) {
+      mark('exec libnftables');
+      b.setFlags(b.ctx, opts.json ? OUTPUT_JSON : 0);
+      b.setDryRun(b.ctx, opts.check === true);
+      const multiline = text.indexOf('\n') < text.length - 1;
+      // Both buffers are read after every call: each read empties its buffer, and an unread one carries over.
+      const { rc, stderr } = multiline ? runDocument(b, text) : { rc: b.runBuffer(b.ctx, text), stderr: b.errors(b.ctx) ?? '' };
+      const stdout = b.output(b.ctx) ?? '';
+      mark('exited libnftables');
+      if (rc !== 0) log.debug(`libnftables: exited 1: ${stderr.trim()}`);
+      return { exitCode: rc === 0 ? 0 : 1, stdout, stderr };
+    },
+  };
+}
+
+/**
+ * The library, or undefined when it cannot be loaded here. koffi's native module is required directly when it
+ * ships beside the bundle (the package's own entry first loads its installer's https and zlib); from a checkout,
+ * through the koffi package.
+ */
+export async function nftLibrary(): Promise<NftLibrary | undefined> {
+  if (bound === undefined) {
+    try {
+      const koffi = (await import('koffi')) as unknown as Koffi & { default?: Koffi };
+      bound = bind(typeof koffi.load === 'function' ? koffi : koffi.default!);
+    } catch (err) {
+      log.debug(`libnftables cannot be loaded in process, running nft instead: ${(err as Error).message}`);
+      bound = null;
+    }
+  }
+  return bound === null ? undefined : library(bound);
+}
