@@ -101,7 +101,10 @@ describe('package checks (no container)', () => {
     expect(list).not.toMatch(/node_modules/);
     const field = async (f: string) => (await execa('dpkg-deb', ['-f', deb, f])).stdout;
     // nftables carries the default backend; iptables and ipset only the iptables backends (packaging/README.md).
-    expect(await field('Depends')).toBe('nodejs (>= 18.19), nftables');
+    // libnftables1 and koffi.node's own libraries (dpkg-shlibdeps): the nftables backend calls the library in process.
+    expect(await field('Depends')).toMatch(/^nodejs \(>= 18\.19\), nftables, libnftables1, libc6 \(>= [\d.]+\)(, [a-z0-9+.-]+ \(>= [\d.]+\))*$/);
+    expect(await field('Architecture')).toBe(ARCH.deb);
+    expect(list).toMatch(/-rw-r--r-- root\/root .* \.\/usr\/lib\/tsfirewall\/koffi\.node/);
     expect(await field('Recommends')).toBe('fail2ban, iptables, ipset');
     const conffiles = (await execa('sh', ['-c', `dpkg-deb --ctrl-tarfile '${deb}' | tar -xO ./conffiles`])).stdout;
     expect(conffiles.split('\n').sort()).toEqual(['/etc/cron.d/tsfirewall-metrics', '/etc/default/tsfirewall', '/etc/init.d/iptables']);
