@@ -39,7 +39,10 @@ interface Koffi {
 }
 
 interface Bound {
-  readonly ctx: unknown;
+  readonly newContext: () => unknown;
+  readonly freeContext: (ctx: unknown) => void;
+  readonly bufferOutput: (ctx: unknown) => number;
+  readonly bufferErrors: (ctx: unknown) => number;
   readonly runBuffer: (ctx: unknown, text: string) => number;
   readonly runFile: (ctx: unknown, path: string) => number;
   readonly setFlags: (ctx: unknown, flags: number) => void;
@@ -53,13 +56,12 @@ let bound: Bound | null | undefined;
 function bind(koffi: Koffi): Bound {
   const lib = koffi.load(SONAME);
   const fn = <T>(signature: string) => lib.func(signature) as T;
-  const ctx = fn<(flags: number) => unknown>('void *nft_ctx_new(uint32_t flags)')(0);
-  if (!ctx) throw new Error('nft_ctx_new failed');
-  // Output and errors go to buffers this process reads back, not to our stdout and stderr.
-  fn<(ctx: unknown) => number>('int nft_ctx_buffer_output(void *ctx)')(ctx);
-  fn<(ctx: unknown) => number>('int nft_ctx_buffer_error(void *ctx)')(ctx);
+  const create = fn<(flags: number) => unknown>('void *nft_ctx_new(uint32_t flags)');
   return {
-    ctx,
+    newContext: () => create(0),
+    freeContext: fn('void nft_ctx_free(void *ctx)'),
+    bufferOutput: fn('int nft_ctx_buffer_output(void *ctx)'),
+    bufferErrors: fn('int nft_ctx_buffer_error(void *ctx)'),
     runBuffer: fn('int nft_run_cmd_from_buffer(void *ctx, const char *buf)'),
     runFile: fn('int nft_run_cmd_from_filename(void *ctx, const char *filename)'),
     setFlags: fn('void nft_ctx_output_set_flags(void *ctx, uint32_t flags)'),
@@ -74,31 +76,43 @@ function bind(koffi: Koffi): Bound {
  * when it reads a file: from a buffer it points into the first line. The file's name is then spelled as the
  * program spells its stdin, so a refusal reads the same on either path (and snippet-errors.ts finds the line).
  */
-function runDocument(b: Bound, text: string): { rc: number; stderr: string } {
+function runDocument(b: Bound, ctx: unknown, text: string): number {
   const dir = mkdtempSync(join(tmpdir(), 'tsfw-nft-'));
   const file = join(dir, 'document.nft');
   try {
     writeFileSync(file, text, { mode: 0o600 });
-    const rc = b.runFile(b.ctx, file);
-    return { rc, stderr: (b.errors(b.ctx) ?? '').split(`${file}:`).join('/dev/stdin:') };
+    return b.runFile(ctx, file);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+/**
+ * One context per call, as each run of the program is one: no cache outlives the call (a long-running service would
+ * otherwise keep a listing's every element), and none can be stale. Making one costs far less than the call.
+ */
 function library(b: Bound): NftLibrary {
   return {
     run(text, opts = {}) {
       mark('exec libnftables');
-      b.setFlags(b.ctx, opts.json ? OUTPUT_JSON : 0);
-      b.setDryRun(b.ctx, opts.check === true);
-      const multiline = text.indexOf('\n') < text.length - 1;
-      // Both buffers are read after every call: each read empties its buffer, and an unread one carries over.
-      const { rc, stderr } = multiline ? runDocument(b, text) : { rc: b.runBuffer(b.ctx, text), stderr: b.errors(b.ctx) ?? '' };
-      const stdout = b.output(b.ctx) ?? '';
-      mark('exited libnftables');
-      if (rc !== 0) log.debug(`libnftables: exited 1: ${stderr.trim()}`);
-      return { exitCode: rc === 0 ? 0 : 1, stdout, stderr };
+      const ctx = b.newContext();
+      if (!ctx) throw new Error('libnftables: nft_ctx_new failed');
+      try {
+        // Output and errors go to buffers read back here, not to our stdout and stderr.
+        b.bufferOutput(ctx);
+        b.bufferErrors(ctx);
+        b.setFlags(ctx, opts.json ? OUTPUT_JSON : 0);
+        b.setDryRun(ctx, opts.check === true);
+        const multiline = text.indexOf('\n') < text.length - 1;
+        const rc = multiline ? runDocument(b, ctx, text) : b.runBuffer(ctx, text);
+        const stdout = b.output(ctx) ?? '';
+        const stderr = (b.errors(ctx) ?? '').replace(/^[^\n:]*\/tsfw-nft-[^/\n]*\/document\.nft:/gm, '/dev/stdin:');
+        mark('exited libnftables');
+        if (rc !== 0) log.debug(`libnftables: exited 1: ${stderr.trim()}`);
+        return { exitCode: rc === 0 ? 0 : 1, stdout, stderr };
+      } finally {
+        b.freeContext(ctx);
+      }
     },
   };
 }
