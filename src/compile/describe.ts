@@ -27,9 +27,17 @@ const recentArgs = (op: '--update' | '--set', r: Partial<RateLimit> & Pick<RateL
   ...(r.hits === undefined ? [] : ['--hitcount', String(r.hits)]), '--name', r.name, '--rsource',
 ];
 
+const text = (r: SpelledRule) => [...r.match, ...r.target].join(' ');
+
 /** The rule without chain and comment, for messages: "-s 192.0.2.0/24 -j ACCEPT"; a limiter's two, joined by "; ". */
 export function describeRule(rule: Rule): string {
-  return spellRule(rule).map((r) => [...r.match, ...r.target].join(' ')).join('; ');
+  return spellRule(rule).map(text).join('; ');
+}
+
+/** The rule's hit-rate drop alone (its `--update` rule), which the lock-out guard's caution quotes. */
+export function describeLimit(rule: Rule): string {
+  const spelled = spellRule(rule);
+  return text(spelled.find((r) => r.role === 'limit') ?? spelled[0]!);
 }
 
 /** `recent`: xt_recent's words, where iptables-save puts them (after a set match, before -m limit). */
