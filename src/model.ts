@@ -31,14 +31,6 @@ export interface RateLimit {
   readonly seconds: number;
 }
 
-/** The kernel hit-rate limiter (xt_recent), keyed by source address. */
-export interface RecentMatch {
-  readonly op: 'set' | 'update';
-  readonly name: string;
-  readonly seconds?: number;
-  readonly hitcount?: number;
-}
-
 export interface Match {
   readonly inIface?: string;
   readonly outIface?: string;
@@ -49,7 +41,6 @@ export interface Match {
   readonly dports?: readonly string[];
   /** DNAT: the connection's destination was rewritten (a port forward's, on its way to the target). */
   readonly ctstate?: readonly ('NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID' | 'DNAT')[];
-  readonly recent?: RecentMatch;
   /** At most so many per source in a window, the rest dropped here (see RateLimit): SERVICE_<NAME>_RATE_LIMIT. */
   readonly rateLimit?: RateLimit;
   /** Source address is in this ipset (the ban sets). */
@@ -140,12 +131,12 @@ export interface Marker { readonly group: string; readonly service?: string; rea
  * hit-rate limiter drop. Rules loaded before services were named carry `tsfw:<group>` only, and read the same.
  * `role`: what this line of the rule does, where a backend makes several of one rule (the limiter's drops).
  */
-export function markerOf(rule: Pick<Rule, 'group' | 'service' | 'match' | 'target' | 'origin'>, role?: MarkerRole): string {
+export function markerOf(rule: Pick<Rule, 'group' | 'service' | 'target' | 'origin'>, role?: MarkerRole): string {
   // A snippet's rule names its file and line: the kernel says where it came from, and a tool's refusal of a
   // document line can be traced back to the snippet's line (backend/snippet-errors.ts).
   if (rule.origin !== undefined) return `${MARK}:${rule.group}:${rule.origin}`;
   if (rule.service === undefined) return `${MARK}:${rule.group}`;
-  const of: MarkerRole | undefined = role ?? (rule.match.recent?.op === 'update' ? 'limit' : rule.target.kind === 'LOG' ? 'log' : undefined);
+  const of: MarkerRole | undefined = role ?? (rule.target.kind === 'LOG' ? 'log' : undefined);
   return [MARK, rule.group, rule.service, ...(of ? [of] : [])].join(':');
 }
 

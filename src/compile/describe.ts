@@ -54,13 +54,6 @@ export function matchArgs(m: Match, recent: readonly string[] = []): string[] {
   if (m.ctstate) args.push('-m', 'conntrack', '--ctstate', m.ctstate.join(','));
   if (m.srcSet) args.push('-m', 'set', '--match-set', m.srcSet, 'src');
   args.push(...recent);
-  if (m.recent) {
-    const r = m.recent;
-    args.push('-m', 'recent', r.op === 'set' ? '--set' : '--update');
-    if (r.seconds !== undefined) args.push('--seconds', String(r.seconds));
-    if (r.hitcount !== undefined) args.push('--hitcount', String(r.hitcount));
-    args.push('--name', r.name, '--rsource');
-  }
   if (m.limit) args.push('-m', 'limit', '--limit', m.limit.rate, '--limit-burst', String(m.limit.burst));
   return args;
 }

@@ -138,7 +138,7 @@ function coversParsed(pa: Parsed, pb: Parsed): boolean {
 function parse(m: Match): Parsed {
   return {
     match: m,
-    conditional: (m.recent !== undefined && m.recent.op !== 'set') || m.srcSet !== undefined || m.limit !== undefined,
+    conditional: m.srcSet !== undefined || m.limit !== undefined,
     src: addr(m.src),
     dst: addr(m.dst),
     ports: m.dports && portRanges(m.dports),

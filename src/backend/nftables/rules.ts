@@ -174,8 +174,6 @@ export function renderRule(rule: Rule, ctx: RuleContext): RenderedRule {
     return { lines: [line([...words, `${ip} saddr @${ident(name)}`], 'drop', rule)], sets: [addrSet(name, ctx.family)], helpers: [] };
   }
   const verdict = targetWords(t, ctx, m);
-  const r = m.recent;
-  if (r?.op === 'update') return limiterLines(rule, { name: r.name, hits: r.hitcount ?? 1, seconds: r.seconds ?? 0 }, ctx, words);
   const limited = m.rateLimit === undefined ? undefined : limiterLines(rule, m.rateLimit, ctx, words);
   const sets = [...(limited?.sets ?? []), ...(m.srcSet ? [addrSet(m.srcSet, ctx.family, ctx.ipsets.get(m.srcSet))] : [])];
   const helpers = t.kind === 'CT' ? [{ name: helperName(t.helper, m.proto ?? 'tcp'), helper: t.helper, protocol: m.proto ?? 'tcp' }] : [];
