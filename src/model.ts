@@ -17,12 +17,18 @@ export type Group =
 
 export interface AddrMatch { readonly cidr: string; readonly negate?: boolean }
 
-/** The kernel hit-rate limiter (xt_recent), keyed by source address. */
-export interface RecentMatch {
-  readonly op: 'set' | 'update';
+/**
+ * The hit-rate limiter, said once: of the packets that reach the rule and match the rest of it, each source
+ * address gets at most `hits` per `seconds` (behind the replies accept those are new connections); the rest are
+ * dropped by the rule itself, counted apart (marker role `limit`), and those under the limit take the rule's
+ * target. Rules naming the same `name` share one count. Each backend renders it its own way, described and
+ * measured in docs/backends.md ("The hit-rate limiter"): iptables as xt_recent's `--update` DROP then `--set`
+ * rule, nftables as a window and a hold set.
+ */
+export interface RateLimit {
   readonly name: string;
-  readonly seconds?: number;
-  readonly hitcount?: number;
+  readonly hits: number;
+  readonly seconds: number;
 }
 
 export interface Match {
@@ -35,7 +41,8 @@ export interface Match {
   readonly dports?: readonly string[];
   /** DNAT: the connection's destination was rewritten (a port forward's, on its way to the target). */
   readonly ctstate?: readonly ('NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID' | 'DNAT')[];
-  readonly recent?: RecentMatch;
+  /** At most so many per source in a window, the rest dropped here (see RateLimit): SERVICE_<NAME>_RATE_LIMIT. */
+  readonly rateLimit?: RateLimit;
   /** Source address is in this ipset (the ban sets). */
   readonly srcSet?: string;
   readonly icmpType?: string;
@@ -122,14 +129,15 @@ export interface Marker { readonly group: string; readonly service?: string; rea
  * The comment every rule of ours carries, so the kernel itself says which group, which service and which role each
  * counter belongs to (metrics add them up from the live ruleset alone): `tsfw:services:ssh:limit` is SSH's
  * hit-rate limiter drop. Rules loaded before services were named carry `tsfw:<group>` only, and read the same.
+ * `role`: what this line of the rule does, where a backend makes several of one rule (the limiter's drops).
  */
-export function markerOf(rule: Pick<Rule, 'group' | 'service' | 'match' | 'target' | 'origin'>): string {
+export function markerOf(rule: Pick<Rule, 'group' | 'service' | 'target' | 'origin'>, role?: MarkerRole): string {
   // A snippet's rule names its file and line: the kernel says where it came from, and a tool's refusal of a
   // document line can be traced back to the snippet's line (backend/snippet-errors.ts).
   if (rule.origin !== undefined) return `${MARK}:${rule.group}:${rule.origin}`;
   if (rule.service === undefined) return `${MARK}:${rule.group}`;
-  const role: MarkerRole | undefined = rule.match.recent?.op === 'update' ? 'limit' : rule.target.kind === 'LOG' ? 'log' : undefined;
-  return [MARK, rule.group, rule.service, ...(role ? [role] : [])].join(':');
+  const of: MarkerRole | undefined = role ?? (rule.target.kind === 'LOG' ? 'log' : undefined);
+  return [MARK, rule.group, rule.service, ...(of ? [of] : [])].join(':');
 }
 
 /** The marker's text inside a comment, for each backend's one parser (unanchored: iptables-save may quote it). */

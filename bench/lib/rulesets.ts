@@ -66,7 +66,7 @@ export function perRuleArgvs(plan: Plan, cli: { ipv4: string; ipv6: string }): s
       const t = ['-t', table.name];
       out.push([bin, ...t, '-F'], [bin, ...t, '-X']);
       for (const chain of table.chains) out.push(chain.policy ? [bin, ...t, '-P', chain.name, chain.policy] : [bin, ...t, '-N', chain.name]);
-      for (const rule of table.rules) out.push([bin, ...t, ...words(renderRule(rule))]);
+      for (const rule of table.rules) for (const line of renderRule(rule)) out.push([bin, ...t, ...words(line)]);
     }
   }
   return out;

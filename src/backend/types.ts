@@ -106,6 +106,8 @@ export interface Fail2banActions {
  * explain walks these. Each backend's parser fills it from its own listing.
  */
 export interface WalkMatch extends Match {
+  /** xt_recent's match in an iptables rule: anyone's, or one of the two a hit-rate limit is there (RecentMatch). */
+  readonly recent?: RecentMatch;
   /**
    * The nftables limiter's window (`add @rl-SSH { ip saddr counter limit rate over 1/week burst N packets }`): it
    * matches once the source's element in `set` has counted `burst` new connections.
@@ -115,6 +117,18 @@ export interface WalkMatch extends Match {
   readonly unread?: readonly string[];
   /** Only packets of this family match (nft's `ip saddr` in an inet table, `meta nfproto ipv6`). */
   readonly family?: Family;
+}
+
+/**
+ * xt_recent as iptables-save prints it: `--set` always matches (and stamps the source), `--update` and `--rcheck`
+ * match a source with `hitcount` hits (default 1) in the list in the last `seconds` (default: ever); `--update`
+ * stamps it again when it matches. A kernel fact of the iptables walk; the plan says RateLimit (model.ts).
+ */
+export interface RecentMatch {
+  readonly op: 'set' | 'update';
+  readonly name: string;
+  readonly seconds?: number;
+  readonly hitcount?: number;
 }
 
 /** What a walked rule does: the model's targets, and the verdicts other tools' rules end in. */

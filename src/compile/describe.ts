@@ -3,14 +3,45 @@
  * rules, so messages (shadowed rules, the lock-out guard) use it whatever backend loads the ruleset. The iptables
  * backend renders with the same words, so what a message quotes is what iptables-save shows.
  */
-import type { Match, Rule, Target } from '../model.js';
+import type { MarkerRole, Match, RateLimit, Rule, Target } from '../model.js';
 
-/** The rule without chain and comment, for messages: "-s 192.0.2.0/24 -j ACCEPT". */
-export function describeRule(rule: Rule): string {
-  return [...matchArgs(rule.match), ...targetArgs(rule.target)].join(' ');
+/** One iptables rule of a plan rule: its matches, its target, and its marker's role where it is not the rule's own. */
+export interface SpelledRule { readonly match: readonly string[]; readonly target: readonly string[]; readonly role?: MarkerRole }
+
+/**
+ * The iptables rules a plan rule is: one, or for a hit-rate limit (model.ts RateLimit) xt_recent's two, the seed's
+ * own words: `--update --seconds S --hitcount N` DROP (a source with N hits in the last S seconds; a drop is a hit
+ * too), then `--set` (every packet let past is a hit) with the rule's target. docs/backends.md measures them.
+ */
+export function spellRule(rule: Pick<Rule, 'match' | 'target'>): SpelledRule[] {
+  const { rateLimit, ...m } = rule.match;
+  if (rateLimit === undefined) return [{ match: matchArgs(m), target: targetArgs(rule.target) }];
+  return [
+    { match: matchArgs(m, recentArgs('--update', rateLimit)), target: targetArgs({ kind: 'DROP' }), role: 'limit' },
+    { match: matchArgs(m, recentArgs('--set', { name: rateLimit.name })), target: targetArgs(rule.target) },
+  ];
 }
 
-export function matchArgs(m: Match): string[] {
+const recentArgs = (op: '--update' | '--set', r: Partial<RateLimit> & Pick<RateLimit, 'name'>) => [
+  '-m', 'recent', op, ...(r.seconds === undefined ? [] : ['--seconds', String(r.seconds)]),
+  ...(r.hits === undefined ? [] : ['--hitcount', String(r.hits)]), '--name', r.name, '--rsource',
+];
+
+const text = (r: SpelledRule) => [...r.match, ...r.target].join(' ');
+
+/** The rule without chain and comment, for messages: "-s 192.0.2.0/24 -j ACCEPT"; a limiter's two, joined by "; ". */
+export function describeRule(rule: Rule): string {
+  return spellRule(rule).map(text).join('; ');
+}
+
+/** The rule's hit-rate drop alone (its `--update` rule), which the lock-out guard's caution quotes. */
+export function describeLimit(rule: Rule): string {
+  const spelled = spellRule(rule);
+  return text(spelled.find((r) => r.role === 'limit') ?? spelled[0]!);
+}
+
+/** `recent`: xt_recent's words, where iptables-save puts them (after a set match, before -m limit). */
+export function matchArgs(m: Match, recent: readonly string[] = []): string[] {
   const args: string[] = [];
   if (m.inIface) args.push('-i', m.inIface);
   if (m.outIface) args.push('-o', m.outIface);
@@ -22,13 +53,7 @@ export function matchArgs(m: Match): string[] {
   else if (m.dports && m.dports.length > 1) args.push('-m', 'multiport', '--dports', m.dports.join(','));
   if (m.ctstate) args.push('-m', 'conntrack', '--ctstate', m.ctstate.join(','));
   if (m.srcSet) args.push('-m', 'set', '--match-set', m.srcSet, 'src');
-  if (m.recent) {
-    const r = m.recent;
-    args.push('-m', 'recent', r.op === 'set' ? '--set' : '--update');
-    if (r.seconds !== undefined) args.push('--seconds', String(r.seconds));
-    if (r.hitcount !== undefined) args.push('--hitcount', String(r.hitcount));
-    args.push('--name', r.name, '--rsource');
-  }
+  args.push(...recent);
   if (m.limit) args.push('-m', 'limit', '--limit', m.limit.rate, '--limit-burst', String(m.limit.burst));
   return args;
 }

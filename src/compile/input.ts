@@ -97,12 +97,7 @@ function serviceRulesOn(service: ServiceConfig, family: Family, inIface: string 
         const add = (match: Match, target: Target) => rules.push({ chain: 'INPUT', group: 'services', match, target, service: service.name });
         if (service.logPrefix) add({ ...base, ctstate: ['NEW'] }, { kind: 'LOG', prefix: service.logPrefix });
         const limit = service.rateLimit;
-        if (!limit) {
-          add(base, ACCEPT);
-          continue;
-        }
-        add({ ...base, recent: { op: 'update', name: limit.name, seconds: limit.seconds, hitcount: limit.hitcount } }, DROP);
-        add({ ...base, recent: { op: 'set', name: limit.name } }, ACCEPT);
+        add(limit ? { ...base, rateLimit: { name: limit.name, hits: limit.hitcount, seconds: limit.seconds } } : base, ACCEPT);
       }
     }
   }

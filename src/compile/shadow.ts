@@ -32,7 +32,10 @@ interface Addr { readonly span: Span; readonly negate: boolean }
 /** A match with its addresses and ports parsed, ready for cheap pairwise comparison. */
 interface Parsed {
   readonly match: Match;
-  /** Conditional matches (the limiter's update, ban sets) never cover another rule. */
+  /**
+   * Conditional matches (ban sets, xt_limit) never cover another rule. A hit-rate limit is not one: every packet of
+   * its match ends at its rule, dropped or let in.
+   */
   readonly conditional: boolean;
   readonly src?: Addr;
   readonly dst?: Addr;
@@ -135,7 +138,7 @@ function coversParsed(pa: Parsed, pb: Parsed): boolean {
 function parse(m: Match): Parsed {
   return {
     match: m,
-    conditional: (m.recent !== undefined && m.recent.op !== 'set') || m.srcSet !== undefined || m.limit !== undefined,
+    conditional: m.srcSet !== undefined || m.limit !== undefined,
     src: addr(m.src),
     dst: addr(m.dst),
     ports: m.dports && portRanges(m.dports),

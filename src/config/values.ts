@@ -128,7 +128,8 @@ export function rateLimit(raw: string): { hitcount: number; seconds: number } | 
   const v = raw.trim().toLowerCase();
   if (['no', 'off', 'none', ''].includes(v)) return undefined;
   const m = /^(\d{1,3})\s*\/\s*(\d{1,7})s?$/.exec(v);
-  // xt_recent keeps 20 timestamps per source by default (ip_pkt_list_tot); a larger hitcount never matches.
+  // xt_recent keeps 20 timestamps per source by default (ip_pkt_list_tot); a larger hitcount never matches there,
+  // and a limit must mean the same on every backend.
   if (!m || Number(m[1]) < 1 || Number(m[1]) > 20 || Number(m[2]) < 1) {
     return fail(`expected HITS/SECONDS like 3/180 (hits 1-20, seconds >= 1) or "no", got ${quoted(raw)}`);
   }

@@ -83,6 +83,14 @@ export function evaluate<R extends EvalRule>(rs: EvalRuleset<R>, entry: readonly
       const t = rule.target;
       const step = (outcome: Step<R>['outcome']) => path.push({ chain, rule, outcome, notes: j.notes });
       if (m === 'no') { step('missed'); continue; }
+      const limit = rule.match.rateLimit;
+      if (limit !== undefined) {
+        // A plan's hit-rate limit (model.ts RateLimit) drops a source over it before the rule's target; only the
+        // kernel knows the counts (a live walk reads each backend's own rules for it), so it is a possible drop.
+        path.push({ chain, rule, outcome: 'maybe', notes: [`the hit-rate limit ${limit.name} drops a source over ${limit.hits} in ${limit.seconds} s`] });
+        conditional.push(rule);
+        doubtful = true;
+      }
       step(m === 'yes' ? (GOES_ON.has(t.kind) ? 'passed' : 'matched') : 'maybe');
       if (GOES_ON.has(t.kind)) continue;
       if (t.kind === 'jump' || t.kind === 'goto') {

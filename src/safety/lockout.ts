@@ -5,7 +5,7 @@
  * rule before the replies accept (the bans) would drop even the open one.
  */
 import type { BanTarget, FirewallBackend } from '../backend/types.js';
-import { describeRule } from '../compile/describe.js';
+import { describeLimit, describeRule } from '../compile/describe.js';
 import { TsfwError } from '../errors.js';
 import { log } from '../log.js';
 import type { Family, Plan, Rule } from '../model.js';
@@ -53,9 +53,9 @@ export function checkSession(plan: Plan, s: SshSession, iface?: string): Lockout
   if (replies.action === 'DROP') {
     refusals.push(`the replies of SSH from ${s.server} port ${s.serverPort} to ${s.client} (this session's, and a new one's) would be dropped by ${by(replies, 'OUTPUT')}`);
   }
-  const cautions = [...conditional].filter((r) => r.match.recent).map((r) =>
-    `the hit-rate limit "${describeRule(r)}" applies to your address too: more than ${r.match.recent!.hitcount} new ` +
-    `connections in ${r.match.recent!.seconds} s from ${s.client} are dropped`);
+  const cautions = [...conditional].filter((r) => r.match.rateLimit).map((r) =>
+    `the hit-rate limit "${describeLimit(r)}" applies to your address too: more than ${r.match.rateLimit!.hits} new ` +
+    `connections in ${r.match.rateLimit!.seconds} s from ${s.client} are dropped`);
   cautions.push(...[...conditional].filter((r) => r.target.kind === 'RAW').map((r) =>
     `the snippet rule "${describeRule(r)}" (${r.origin}) comes before your session is accepted; tsfirewall cannot tell whether it drops ${s.client}`));
   const banRules = [...conditional].filter((r) => r.match.srcSet !== undefined || r.target.kind === 'jump');

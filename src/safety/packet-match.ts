@@ -5,8 +5,8 @@
  * (the lock-out guard judges a ruleset before it is loaded). Pure.
  */
 import ipaddr from 'ipaddr.js';
-import type { Hook, KernelFacts, RecentSource, SetMember, WalkMatch } from '../backend/types.js';
-import type { AddrMatch, RecentMatch } from '../model.js';
+import type { Hook, KernelFacts, RecentMatch, RecentSource, SetMember, WalkMatch } from '../backend/types.js';
+import type { AddrMatch } from '../model.js';
 import { duration } from '../status/format.js';
 
 export type Tri = 'yes' | 'no' | 'maybe';

@@ -8,6 +8,7 @@ import { isBootHost, type BootHost, type HostFacts } from '../discover/host.js';
 import { BOOT_CHAIN, type Plan } from '../model.js';
 import { isLinkLocal6 } from '../net/addr.js';
 import { netnsTag, runDir } from './dirs.js';
+import { foldRecentPairs } from './limiter-record.js';
 import { readStateFile, writeStateFile } from './write.js';
 
 export interface LoadedRecord {
@@ -113,7 +114,7 @@ export function readLoaded(): LoadedRecord | undefined {
     const settings = typeof parsed.settings === 'object' && parsed.settings !== null && !Array.isArray(parsed.settings)
       ? Object.fromEntries(Object.entries(parsed.settings).filter((e): e is [string, string] => typeof e[1] === 'string')) : undefined;
     return {
-      rules: parsed.rules, ...(addresses ? { addresses } : {}), ...(typeof parsed.backend === 'string' ? { backend: parsed.backend } : {}),
+      rules: foldRecentPairs(parsed.rules), ...(addresses ? { addresses } : {}), ...(typeof parsed.backend === 'string' ? { backend: parsed.backend } : {}),
       ...(sets ? { sets } : {}), ...(typeof parsed.prefix === 'number' ? { prefix: parsed.prefix } : {}), ...(settings ? { settings } : {}),
     };
   } catch {

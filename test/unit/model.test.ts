@@ -6,15 +6,18 @@ import { markerOf, parseMarker, type Rule } from '../../src/model.js';
 const rule = (over: Partial<Rule>): Rule => ({ chain: 'INPUT', group: 'services', match: { proto: 'tcp', dports: ['22'] }, target: { kind: 'ACCEPT' }, ...over });
 
 describe('markerOf / parseMarker', () => {
+  const limited = rule({ service: 'ssh', match: { proto: 'tcp', dports: ['22'], rateLimit: { name: 'SSH', hits: 3, seconds: 180 } } });
   test.each([
-    [rule({ group: 'loopback' }), 'tsfw:loopback', { group: 'loopback' }],
-    [rule({ service: 'ssh' }), 'tsfw:services:ssh', { group: 'services', service: 'ssh' }],
-    [rule({ service: 'ssh', match: { proto: 'tcp', recent: { op: 'update', name: 'SSH', seconds: 180, hitcount: 3 } }, target: { kind: 'DROP' } }),
-      'tsfw:services:ssh:limit', { group: 'services', service: 'ssh', role: 'limit' }],
-    [rule({ service: 'ssh', target: { kind: 'LOG', prefix: 'SSH' } }), 'tsfw:services:ssh:log', { group: 'services', service: 'ssh', role: 'log' }],
-    [rule({ group: 'bans', service: 'smtp2', target: { kind: 'DROP' } }), 'tsfw:bans:smtp2', { group: 'bans', service: 'smtp2' }],
-  ])('%#: %s', (r, text, parsed) => {
-    expect(markerOf(r)).toBe(text);
+    [rule({ group: 'loopback' }), undefined, 'tsfw:loopback', { group: 'loopback' }],
+    [rule({ service: 'ssh' }), undefined, 'tsfw:services:ssh', { group: 'services', service: 'ssh' }],
+    // A hit-rate limited accept: the backends' drop lines for it say so, its own line is the service's.
+    [limited, 'limit', 'tsfw:services:ssh:limit', { group: 'services', service: 'ssh', role: 'limit' }],
+    [limited, undefined, 'tsfw:services:ssh', { group: 'services', service: 'ssh' }],
+    [rule({ service: 'ssh', target: { kind: 'LOG', prefix: 'SSH' } }), undefined, 'tsfw:services:ssh:log', { group: 'services', service: 'ssh', role: 'log' }],
+    [rule({ group: 'bans', service: 'smtp2', target: { kind: 'DROP' } }), undefined, 'tsfw:bans:smtp2', { group: 'bans', service: 'smtp2' }],
+    [rule({ group: 'antispoof', target: { kind: 'DROP' } }), 'limit', 'tsfw:antispoof', { group: 'antispoof' }],
+  ] as const)('%#: %s', (r, role, text, parsed) => {
+    expect(markerOf(r, role)).toBe(text);
     expect(parseMarker(text)).toEqual(parsed);
   });
 

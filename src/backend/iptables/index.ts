@@ -79,7 +79,7 @@ export function iptablesBackend(flavour: Flavour, p: IptablesPrograms = programs
     },
     readWalk: (family) => readWalk(p, family),
     // A built-in's rules live in our own chain (INPUT -> tsfw-input); a user chain (a ban chain) is itself.
-    showRule: (rule) => [renderRule(rule, BUILTINS.has(rule.chain) ? ownChain(rule.chain) : rule.chain)],
+    showRule: (rule) => renderRule(rule, BUILTINS.has(rule.chain) ? ownChain(rule.chain) : rule.chain),
     intact: intactProblems,
     remove: ({ families, sets }) => removeOwned(p, families, sets),
     bans: iptablesBanStore(p),

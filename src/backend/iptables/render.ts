@@ -4,7 +4,7 @@
  * marked DROP ends, so the built-in policies other tools rely on are never changed. Each rule carries a
  * "tsfw:<group>" comment, which is how status groups rules and recognises our ruleset.
  */
-import { matchArgs, targetArgs } from '../../compile/describe.js';
+import { spellRule } from '../../compile/describe.js';
 import { MARK, markerOf, type Rule, type Ruleset, type Table } from '../../model.js';
 import { jumpLine, ownChain, transition, type Owned, type OwnedTable } from './ownership.js';
 
@@ -12,8 +12,9 @@ export const POLICY_GROUP = 'policy';
 
 const builtins = (table: Table) => new Set(table.chains.filter((c) => c.policy !== undefined).map((c) => c.name));
 
-export function renderRule(rule: Rule, chain = rule.chain): string {
-  return ['-A', chain, ...matchArgs(rule.match), '-m', 'comment', '--comment', markerOf(rule), ...targetArgs(rule.target)].join(' ');
+/** A plan rule's lines in `chain`: one, or a hit-rate limit's two (describe.ts spellRule), each with its marker. */
+export function renderRule(rule: Rule, chain = rule.chain): string[] {
+  return spellRule(rule).map((r) => ['-A', chain, ...r.match, '-m', 'comment', '--comment', markerOf(rule, r.role), ...r.target].join(' '));
 }
 
 /**
@@ -25,10 +26,10 @@ export function ownedTable(table: Table, carried: ReadonlyMap<string, readonly s
   const builtin = builtins(table);
   const chains = table.chains.map((c) => {
     if (!builtin.has(c.name)) {
-      return { name: c.name, lines: [...table.rules.filter((r) => r.chain === c.name).map((r) => renderRule(r)), ...(carried.get(c.name) ?? [])] };
+      return { name: c.name, lines: [...table.rules.filter((r) => r.chain === c.name).flatMap((r) => renderRule(r)), ...(carried.get(c.name) ?? [])] };
     }
     const own = ownChain(c.name);
-    const lines = table.rules.filter((r) => r.chain === c.name).map((r) => renderRule(r, own));
+    const lines = table.rules.filter((r) => r.chain === c.name).flatMap((r) => renderRule(r, own));
     if (c.policy === 'DROP') lines.push(`-A ${own} -m comment --comment ${MARK}:${POLICY_GROUP} -j DROP`);
     return { name: own, lines, builtin: c.name };
   }).filter((c) => !('builtin' in c) || c.lines.length > 0);

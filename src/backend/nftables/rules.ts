@@ -3,7 +3,7 @@
  * helpers those lines need declared. Pure, and every piece of syntax comes from a table below.
  */
 import { BAN_SET_MAXELEM } from '../../compile/plan.js';
-import { markerOf, type Family, type IpsetSpec, type Match, type Rule, type TableName, type Target } from '../../model.js';
+import { markerOf, type Family, type IpsetSpec, type MarkerRole, type Match, type RateLimit, type Rule, type TableName, type Target } from '../../model.js';
 import { BAN_CHAIN_PREFIX, FAMILY_WORDS, IDENT, banSet, familyChain, limiterSet } from './layout.js';
 
 /** A set a rule needs declared: rules only refer to sets, and a reload must re-declare them as they are. */
@@ -122,8 +122,8 @@ const TARGETS: { readonly [K in Target['kind']]: (t: Extract<Target, { kind: K }
 };
 const targetWords = (t: Target, ctx: RuleContext, m: Match) => (TARGETS[t.kind] as (t: Target, c: RuleContext, m: Match) => string)(t, ctx, m);
 
-const line = (words: readonly string[], verdict: string, rule: Rule) =>
-  [...words, 'counter', verdict, `comment ${quoted(markerOf(rule))}`].join(' ');
+const line = (words: readonly string[], verdict: string, rule: Rule, role?: MarkerRole) =>
+  [...words, 'counter', verdict, `comment ${quoted(markerOf(rule, role))}`].join(' ');
 
 const addrSet = (name: string, family: Family, spec?: IpsetSpec): SetDecl => ({
   name,
@@ -133,26 +133,23 @@ const addrSet = (name: string, family: Family, spec?: IpsetSpec): SetDecl => ({
 });
 
 /**
- * xt_recent's `--update --seconds S --hitcount N ... DROP` as two rules: a source being held stays out (and each
- * attempt renews its hold), and the (N+1)th new connection of a window is dropped and starts the hold. Measured
- * against xt_recent in docs/backends.md; the `--set` rule's bookkeeping is done here, so it becomes a plain accept.
- * Only the window's elements count (its hits): a lookup also bumps an element's counter, so a held one would count
- * each attempt twice.
+ * A hit-rate limit (model.ts RateLimit) as two drops before the rule's own line: a source being held stays out (and
+ * each attempt renews its hold), and the (N+1)th packet of a window is dropped and starts the hold; what gets past
+ * both takes the rule's target. Measured against xt_recent in docs/backends.md. Only the window's elements count
+ * (its hits): a lookup also bumps an element's counter, so a held one would count each attempt twice.
  */
-function limiterLines(rule: Rule, ctx: RuleContext, words: readonly string[], verdict: string): RenderedRule {
-  const r = rule.match.recent!;
+function limiterLines(rule: Rule, limit: RateLimit, ctx: RuleContext, words: readonly string[]): RenderedRule {
   const ip = FAMILY_WORDS[ctx.family].ip;
-  const window = ident(limiterSet('window', r.name, ctx.family));
-  const held = ident(limiterSet('held', r.name, ctx.family));
+  const window = ident(limiterSet('window', limit.name, ctx.family));
+  const held = ident(limiterSet('held', limit.name, ctx.family));
   const set = (name: string): SetDecl => ({
-    name, type: FAMILY_WORDS[ctx.family].addrType, flags: ['dynamic', 'timeout'], size: LIMITER_SET_SIZE,
-    ...(r.seconds === undefined ? {} : { timeout: r.seconds }),
+    name, type: FAMILY_WORDS[ctx.family].addrType, flags: ['dynamic', 'timeout'], size: LIMITER_SET_SIZE, timeout: limit.seconds,
   });
-  const budget = `limit rate over ${WINDOW_REFILL} burst ${r.hitcount ?? 1} packets`;
+  const budget = `limit rate over ${WINDOW_REFILL} burst ${limit.hits} packets`;
   return {
     lines: [
-      line([...words, `${ip} saddr @${held}`, `update @${held} { ${ip} saddr }`], verdict, rule),
-      line([...words, `add @${window} { ${ip} saddr counter ${budget} }`, `add @${held} { ${ip} saddr }`], verdict, rule),
+      line([...words, `${ip} saddr @${held}`, `update @${held} { ${ip} saddr }`], 'drop', rule, 'limit'),
+      line([...words, `add @${window} { ${ip} saddr counter ${budget} }`, `add @${held} { ${ip} saddr }`], 'drop', rule, 'limit'),
     ],
     sets: [set(window), set(held)],
     helpers: [],
@@ -177,8 +174,8 @@ export function renderRule(rule: Rule, ctx: RuleContext): RenderedRule {
     return { lines: [line([...words, `${ip} saddr @${ident(name)}`], 'drop', rule)], sets: [addrSet(name, ctx.family)], helpers: [] };
   }
   const verdict = targetWords(t, ctx, m);
-  if (m.recent?.op === 'update') return limiterLines(rule, ctx, words, verdict);
-  const sets = m.srcSet ? [addrSet(m.srcSet, ctx.family, ctx.ipsets.get(m.srcSet))] : [];
+  const limited = m.rateLimit === undefined ? undefined : limiterLines(rule, m.rateLimit, ctx, words);
+  const sets = [...(limited?.sets ?? []), ...(m.srcSet ? [addrSet(m.srcSet, ctx.family, ctx.ipsets.get(m.srcSet))] : [])];
   const helpers = t.kind === 'CT' ? [{ name: helperName(t.helper, m.proto ?? 'tcp'), helper: t.helper, protocol: m.proto ?? 'tcp' }] : [];
-  return { lines: [line(words, verdict, rule)], sets, helpers };
+  return { lines: [...(limited?.lines ?? []), line(words, verdict, rule)], sets, helpers };
 }

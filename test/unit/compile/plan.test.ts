@@ -28,13 +28,13 @@ describe('the seed ruleset, in the corrected order', () => {
     ]);
   });
 
-  test('ssh: ban lookup before the replies accept, then the limiter (update/DROP, then set/ACCEPT)', () => {
+  test('ssh: ban lookup before the replies accept, then one accept under the hit-rate limit', () => {
     const rules = input(ipv4().tables[0]!.rules);
     const ssh = rules.filter((r) => r.match.dports?.includes('22'));
-    expect(ssh.map((r) => [r.group, r.match.srcSet ?? r.match.recent?.op, r.target.kind])).toEqual([
-      ['bans', 'f2b-SSH', 'DROP'], ['services', 'update', 'DROP'], ['services', 'set', 'ACCEPT'],
+    expect(ssh.map((r) => [r.group, r.match.srcSet ?? r.match.rateLimit?.name, r.target.kind])).toEqual([
+      ['bans', 'f2b-SSH', 'DROP'], ['services', 'SSH', 'ACCEPT'],
     ]);
-    expect(ssh[1]!.match.recent).toEqual({ op: 'update', name: 'SSH', seconds: 180, hitcount: 3 });
+    expect(ssh[1]!.match).toEqual({ proto: 'tcp', dports: ['22'], rateLimit: { name: 'SSH', hits: 3, seconds: 180 } });
     expect(rules.indexOf(ssh[0]!)).toBeLessThan(rules.findIndex((r) => r.group === 'replies'));
   });
 

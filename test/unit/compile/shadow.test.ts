@@ -14,18 +14,18 @@ describe('the seed\'s own shadowed rules are found', () => {
   test('the SSH limiter behind a plain port-22 accept (script slide 5)', () => {
     const found = findShadowed([
       rule({ proto: 'tcp', dports: ['22'] }),
-      rule({ proto: 'tcp', dports: ['22'], recent: { op: 'update', name: 'SSH', seconds: 180, hitcount: 3 } }, 'DROP'),
-      rule({ proto: 'tcp', dports: ['22'], recent: { op: 'set', name: 'SSH' } }),
+      rule({ proto: 'tcp', dports: ['22'], rateLimit: { name: 'SSH', hits: 3, seconds: 180 } }),
     ]);
-    expect(found).toHaveLength(2);
+    expect(found).toEqual(['rule "-p tcp -m tcp --dport 22 -m recent --update --seconds 180 --hitcount 3 --name SSH --rsource -j DROP; ' +
+      '-p tcp -m tcp --dport 22 -m recent --set --name SSH --rsource -j ACCEPT" can never match: "-p tcp -m tcp --dport 22 -j ACCEPT" comes first and matches all its packets']);
   });
 });
 
 describe('covers', () => {
-  test('conditional matches never cover: the limiter\'s update, ban sets', () => {
-    expect(covers({ proto: 'tcp', dports: ['22'], recent: { op: 'update', name: 'S', hitcount: 3 } }, { proto: 'tcp', dports: ['22'] })).toBe(false);
+  test('conditional matches never cover (ban sets, xt_limit); a hit-rate limit ends every packet of its match, so it does', () => {
     expect(covers({ srcSet: 'f2b-SSH' }, { src: { cidr: '198.51.100.1/32' } })).toBe(false);
-    expect(covers({ recent: { op: 'set', name: 'S' }, proto: 'tcp' }, { proto: 'tcp', dports: ['22'] })).toBe(true);
+    expect(covers({ limit: { rate: '3/min', burst: 5 }, proto: 'tcp' }, { proto: 'tcp' })).toBe(false);
+    expect(covers({ rateLimit: { name: 'S', hits: 3, seconds: 60 }, proto: 'tcp' }, { proto: 'tcp', dports: ['22'] })).toBe(true);
   });
 
   test('ports: single, multiport and ranges', () => {

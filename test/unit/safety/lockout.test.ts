@@ -72,7 +72,8 @@ describe('checkSession (the lock-out guard, pure part)', () => {
   test('the seed default keeps an SSH admin from the world, with a hit-rate caution and a ban lookup to check live', () => {
     const c = checkSession(plan(''), session('198.51.100.20'));
     expect(c.refusals).toEqual([]);
-    expect(c.cautions.join()).toMatch(/more than 3 new connections in 180 s/);
+    expect(c.cautions).toEqual(['the hit-rate limit "-p tcp -m tcp --dport 22 -m recent --update --seconds 180 --hitcount 3 --name SSH --rsource -j DROP" ' +
+      'applies to your address too: more than 3 new connections in 180 s from 198.51.100.20 are dropped']);
     expect(c.banRules.map((r) => r.match.srcSet)).toEqual(['f2b-SSH']);
   });
 

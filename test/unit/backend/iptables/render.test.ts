@@ -6,7 +6,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { compile } from '../../../../src/compile/plan.js';
 import { BLOCKLISTS, SCOPE } from '../nftables/cases.js';
-import { renderRuleset } from '../../../../src/backend/iptables/render.js';
+import { renderRule, renderRuleset } from '../../../../src/backend/iptables/render.js';
+import type { Rule } from '../../../../src/model.js';
 import { SEED_HOST, SNIPPETS, config, configWithSnippets } from '../../fixtures.js';
 
 const RICH = [
@@ -32,4 +33,15 @@ test.each(Object.keys(CONFIGS) as (keyof typeof CONFIGS)[])('%s', (name) => {
     if (process.env.UPDATE_GOLDEN === '1') writeFileSync(file, actual);
     expect(actual).toBe(readFileSync(file, 'utf8'));
   }
+});
+
+test("a hit-rate limit is xt_recent's two rules, as the seed wrote them; the drop carries the limiter's marker", () => {
+  const ssh: Rule = {
+    chain: 'INPUT', group: 'services', service: 'ssh', target: { kind: 'ACCEPT' },
+    match: { inIface: 'eth0', proto: 'tcp', dports: ['22'], rateLimit: { name: 'SSH', hits: 3, seconds: 180 } },
+  };
+  expect(renderRule(ssh, 'tsfw-input')).toEqual([
+    '-A tsfw-input -i eth0 -p tcp -m tcp --dport 22 -m recent --update --seconds 180 --hitcount 3 --name SSH --rsource -m comment --comment tsfw:services:ssh:limit -j DROP',
+    '-A tsfw-input -i eth0 -p tcp -m tcp --dport 22 -m recent --set --name SSH --rsource -m comment --comment tsfw:services:ssh -j ACCEPT',
+  ]);
 });

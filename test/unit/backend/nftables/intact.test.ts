@@ -8,12 +8,16 @@ import { describe, expect, test } from 'vitest';
 import { intactProblems } from '../../../../src/backend/nftables/intact.js';
 import { parseTable } from '../../../../src/backend/nftables/parse.js';
 import type { Plan } from '../../../../src/model.js';
+import { foldRecentPairs } from '../../../../src/state/limiter-record.js';
 import { CASES } from './cases.js';
 
 type Listing = { nftables: Record<string, Record<string, unknown>>[] };
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as Listing;
-/** The plan rich-live.json was loaded from (fixtures/README.md): the rich case as it compiled when captured. */
-const rich = JSON.parse(readFileSync(new URL('./fixtures/rich-live.plan.json', import.meta.url), 'utf8')) as Pick<Plan, 'rulesets'>;
+/**
+ * The plan rich-live.json was loaded from (fixtures/README.md): the rich case as it compiled when captured, read as
+ * status reads a record (its limiter was then xt_recent's two rules, state/limiter-record.ts).
+ */
+const rich = JSON.parse(foldRecentPairs(readFileSync(new URL('./fixtures/rich-live.plan.json', import.meta.url), 'utf8'))) as Pick<Plan, 'rulesets'>;
 const problems = (listing: Listing | undefined, plan = rich) =>
   intactProblems(plan, parseTable(listing === undefined ? undefined : JSON.stringify(listing)).live);
 /** The listing without the objects `drop` picks. */

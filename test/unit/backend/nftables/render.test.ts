@@ -5,6 +5,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { removeDocument, renderDocument, rollbackDocument, type Holdings } from '../../../../src/backend/nftables/render.js';
+import { renderRule } from '../../../../src/backend/nftables/rules.js';
+import type { Rule } from '../../../../src/model.js';
 import { CASES, goldenFile } from './cases.js';
 
 describe('golden documents', () => {
@@ -13,6 +15,20 @@ describe('golden documents', () => {
     if (process.env.UPDATE_GOLDEN === '1') writeFileSync(goldenFile(name), actual);
     expect(actual).toBe(readFileSync(goldenFile(name), 'utf8'));
   });
+});
+
+test('a hit-rate limit is the hold, the window and then the rule\'s own line; the drops carry the limiter\'s marker', () => {
+  const ssh: Rule = {
+    chain: 'INPUT', group: 'services', service: 'ssh', target: { kind: 'ACCEPT' },
+    match: { proto: 'tcp', dports: ['22'], rateLimit: { name: 'SSH', hits: 3, seconds: 180 } },
+  };
+  const r = renderRule(ssh, { family: 'ipv6', table: 'filter', banChains: new Set(), ipsets: new Map() });
+  expect(r.lines).toEqual([
+    'tcp dport 22 ip6 saddr @rlheld6-SSH update @rlheld6-SSH { ip6 saddr } counter drop comment "tsfw:services:ssh:limit"',
+    'tcp dport 22 add @rl6-SSH { ip6 saddr counter limit rate over 1/week burst 3 packets } add @rlheld6-SSH { ip6 saddr } counter drop comment "tsfw:services:ssh:limit"',
+    'tcp dport 22 counter accept comment "tsfw:services:ssh"',
+  ]);
+  expect(r.sets.map((s) => [s.name, s.flags.join(), s.timeout])).toEqual([['rl6-SSH', 'dynamic,timeout', 180], ['rlheld6-SSH', 'dynamic,timeout', 180]]);
 });
 
 describe('renderDocument', () => {
