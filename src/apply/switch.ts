@@ -82,6 +82,10 @@ async function copyBans(from: FirewallBackend, to: FirewallBackend, targets: rea
 
 function byTimeout(members: readonly BanEntry[]): Map<number, string[]> {
   const groups = new Map<number, string[]>();
-  for (const m of members) groups.set(m.expiresIn ?? 0, [...(groups.get(m.expiresIn ?? 0) ?? []), m.ip]);
+  for (const m of members) {
+    const list = groups.get(m.expiresIn ?? 0);
+    if (list) list.push(m.ip);
+    else groups.set(m.expiresIn ?? 0, [m.ip]);
+  }
   return groups;
 }

@@ -70,7 +70,11 @@ const both = (a: Tri, b: Tri): Tri => (a === 'no' || b === 'no' ? 'no' : a === '
 export function evaluate<R extends EvalRule>(rs: EvalRuleset<R>, entry: readonly string[], hook: Hook, probe: Probe, opts: WalkOptions = {}): Verdict<R> {
   const facts = opts.facts ?? {};
   const byChain = new Map<string, R[]>();
-  for (const r of rs.rules) byChain.set(r.chain, [...(byChain.get(r.chain) ?? []), r]);
+  for (const r of rs.rules) {
+    const list = byChain.get(r.chain);
+    if (list) list.push(r);
+    else byChain.set(r.chain, [r]);
+  }
   const conditional: R[] = [];
   const path: Step<R>[] = [];
   let doubtful = false;
