@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the firewalls `npm run bench` times side by side (the `peer:` lines of scripts/system-packages.txt) without
-# ever letting one run on this machine: service starts are refused while they install (Debian's policy-rc.d, which
-# invoke-rc.d and deb-systemd-invoke obey), the packages install inside a throwaway network namespace (a maintainer
-# script that loaded rules would load them there), their units are disabled afterwards, and ferm's debconf question
-# "enable at boot?" is answered no. netfilter-persistent cannot be installed beside ufw (ufw Breaks it), so its
-# package is only unpacked under .cache/bench/peers/ for the bench to run its scripts from there.
+# Installs the firewalls `npm run bench` and `npm run bench:fleet` time side by side (the `peer:` lines of
+# scripts/system-packages.txt) without ever letting one run on this machine: service starts are refused while they
+# install (Debian's policy-rc.d, which invoke-rc.d and deb-systemd-invoke obey), the packages install inside a
+# throwaway network namespace (a maintainer script that loaded rules would load them there), their units are disabled
+# afterwards, ferm's debconf question "enable at boot?" is answered no and crowdsec's registration with its Central
+# API is skipped. netfilter-persistent cannot be installed beside ufw (ufw Breaks it), so its package is only unpacked
+# under .cache/bench/peers/ for the bench to run its scripts from there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [[ $(id -u) -eq 0 ]] || { echo "bench/peers/install.sh: run as root" >&2; exit 1; }
@@ -19,6 +20,12 @@ if ((${#missing[@]})); then
     trap 'rm -f /usr/sbin/policy-rc.d' EXIT
   fi
   echo 'ferm ferm/enable boolean false' | debconf-set-selections
+  # crowdsec's postinst registers with CrowdSec's Central API unless this file exists with content (README.Debian):
+  # the fleet bench runs its own LAPI only, and nothing here may leave the machine.
+  if [[ ! -s /etc/crowdsec/online_api_credentials.yaml ]]; then
+    mkdir -p /etc/crowdsec
+    echo '# no Central API: tsfirewall bench/peers/install.sh (the fleet bench runs its own LAPI only)' > /etc/crowdsec/online_api_credentials.yaml
+  fi
   echo "installing the bench's peers (never started): ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --download-only "${missing[@]}" >/dev/null
@@ -26,7 +33,7 @@ if ((${#missing[@]})); then
 fi
 
 # Whatever the packages enabled stays off; on a machine without systemd running this only removes the links.
-for unit in ferm ufw shorewall firewalld; do
+for unit in ferm ufw shorewall firewalld crowdsec crowdsec-firewall-bouncer; do
   [[ -e /lib/systemd/system/$unit.service ]] || continue
   systemctl disable "$unit" >/dev/null 2>&1 || true
   if [[ -d /run/systemd/system ]]; then systemctl stop "$unit" >/dev/null 2>&1 || true; fi
