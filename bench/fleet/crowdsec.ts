@@ -193,7 +193,8 @@ export async function startCrowdsec(o: { dir: string; lapi: Host; banner: Host; 
   let keys: string[] = [];
   let bannerConfig = '';
   try {
-    await until('crowdsec (LAPI)', lapi, lapiLog, () => readFileSync(lapiLog, 'utf8').includes('Local API listening'));
+    // It logs "listening" before it binds (a bind failure comes after, fatal): the socket itself is the sign.
+    await until('crowdsec (LAPI)', lapi, lapiLog, () => spawnSync('ip', ['netns', 'exec', o.lapi.ns, 'ss', '-Hltn', 'src', `${o.lapi.ip}:${PORT}`], { encoding: 'utf8' }).stdout?.trim() !== '');
     const credentials = join(dir, `${o.banner.ns}-credentials.yaml`);
     cscli(o.lapi, config, ['machines', 'add', 'bench-banner', '--password', randomBytes(16).toString('hex'), '-f', credentials, '--url', `http://${o.lapi.ip}:${PORT}`]);
     bannerConfig = join(dir, 'banner.yaml');
