@@ -13,7 +13,7 @@ export function row(what: string, got: string, goal: string, ok: boolean | undef
   return line;
 }
 
-const times = (x: number) => `${x >= 0.1 ? x.toFixed(x >= 100 ? 0 : 2) : x.toPrecision(2)}x`;
+const times = (x: number) => `${x < 0.1 ? x.toPrecision(2) : x.toFixed(x < 10 ? 2 : x < 100 ? 1 : 0)}x`;
 
 /** CrowdSec's row and the ratio row for one poll period, from rounds interleaved with the fleet's. */
 export function compared(cs: CrowdsecLab, s: Samples, receivers: number, period: string, extra: string): string[] {
