@@ -37,10 +37,10 @@ same \`nft monitor\` as the fleet's set. The ban is \`cscli decisions add --ip I
 machine of \`cscli machines add\`), timed from its issue, so cscli's own start and its login to the LAPI count; the
 fleet's time starts at the outbox write, after the kernel has the ban, so a ban verb's own start is not in it. The
 times from cscli's exit (the LAPI has stored the decision) leave out the LAPI's write instead, which the fleet's time
-includes as its publish: the two bracket a like-for-like figure, and the ratio row gives both. The bouncers poll
-every ${periodMs} ms for the comparison${then}; each poll of each bouncer is an HTTP request and a database read and
-write at the LAPI, whose share of a core serving them alone is in the row. Each round bans on both, in a shuffled
-order, after a random wait of up to the poll period, so CrowdSec's bans land anywhere in the bouncers' cycle. A ban
-the LAPI refuses, or a delivery still missing after its round's ceiling (then looked up in the kernel's set at the
-phase's end), is counted in its row and not timed.\n`;
+includes as its publish: the two bracket a like-for-like figure, and the ratio row gives both.
+The bouncers poll every ${periodMs} ms for the comparison${then}.
+Each poll of each bouncer is an HTTP request and a database read and write at the LAPI, whose share of a core serving
+them alone is in the row. Each round bans on both, in a shuffled order, after a random wait of up to the poll period,
+so CrowdSec's bans land anywhere in the bouncers' cycle. A ban the LAPI refuses, or a delivery still missing after
+its round's ceiling (then looked up in the kernel's set at the phase's end), is counted in its row and not timed.\n`;
 }
