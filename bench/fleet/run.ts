@@ -188,6 +188,7 @@ async function main(): Promise<void> {
     for (const n of nodes) await n.kill('SIGKILL').catch(() => undefined);
     await lab.destroy();
     rmSync(dir, { recursive: true, force: true });
+    for (const n of names) rmSync(join('/dev/shm', `${lab.id}-${n}`), { recursive: true, force: true });
   }
 }
 
