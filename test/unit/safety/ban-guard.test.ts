@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { expect, test } from 'vitest';
-import { refusalFor, refusalMessage, refusalsFor, type BanGuardFacts } from '../../../src/safety/ban-guard.js';
+import { guardFor, refusalFor, refusalMessage, refusalsFor, type BanGuardFacts } from '../../../src/safety/ban-guard.js';
 
 const facts: BanGuardFacts = {
   sessions: [{ client: '192.0.2.2', clientPort: 40000, server: '192.0.2.1', serverPort: 22 }],
@@ -53,4 +54,30 @@ test('the batch message names a few refused addresses, then counts the rest, and
   expect(msg).toMatch(/^refusing to ban 8 of 10 addresses: 127\.0\.0\.1: it is a loopback address; .*127\.0\.0\.5: it is a loopback address; and 3 more; nothing was banned$/);
   expect(msg).not.toContain('127.0.0.6');
   expect(refusalMessage(refusalsFor(['192.0.2.2'], facts), 1)).toMatch(/^refusing to ban 192\.0\.2\.2: it is the client of a live SSH session .*; nothing was banned$/);
+});
+
+// A dotted quad is judged as its 32 bits against ipaddr's range table and the trusted prefixes; the same address as
+// IPv4-mapped text still goes through ipaddr's parse, range() and match(), so both must refuse alike.
+test('dotted quads: the 32-bit path refuses exactly what the ipaddr path refuses', () => {
+  const octet = fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0, 1, 2, 10, 100, 127, 169, 192, 198, 203, 224, 239, 240, 254, 255));
+  const quad = fc.tuple(octet, octet, octet, octet).map((o) => o.join('.'));
+  const net = fc.tuple(quad, fc.integer({ min: 0, max: 32 })).map(([q, n]) => `${q}/${n}`);
+  const mapped = fc.tuple(quad, fc.integer({ min: 90, max: 128 })).map(([q, n]) => `::ffff:${q}/${n}`);
+  const world = fc.record({
+    trusted: fc.array(fc.oneof(net, mapped, fc.constant('2001:db8::/32'), fc.constant('not-a-net')), { maxLength: 4 }),
+    own: fc.array(fc.tuple(quad, fc.integer({ min: 8, max: 32 })), { maxLength: 3 }),
+    admins: fc.array(quad, { maxLength: 2 }),
+    probes: fc.array(quad, { minLength: 1, maxLength: 40 }),
+  });
+  fc.assert(fc.property(world, (w) => {
+    const guard = guardFor({
+      sessions: [{ client: w.own[0]?.[0] ?? '192.0.2.2', clientPort: 40000, server: '192.0.2.1', serverPort: 22 }],
+      adminSources: w.admins,
+      hostAddresses: w.own.map(([address, n]) => ({ iface: 'eth0', address, cidr: `${address}/${n}` })),
+      trusted: w.trusted.map((t) => ({ net: t, key: 'TRUSTED_NETS' })),
+    });
+    // The facts' own addresses and broadcasts, and the probes.
+    const ips = [...w.probes, ...w.own.map(([a]) => a), ...w.admins, '255.255.255.255', '0.0.0.0', '127.0.0.1', '224.0.0.1'];
+    for (const ip of ips) expect(guard(ip), ip).toEqual(guard(`::ffff:${ip}`));
+  }), { numRuns: 3000 });
 });
