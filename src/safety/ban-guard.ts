@@ -54,6 +54,11 @@ export function guardFor(facts: BanGuardFacts): (raw: string) => BanRefusal | un
   const directed = new Map(facts.hostAddresses.filter((a) => broadcastOf(a) !== undefined).map((a) => [broadcastOf(a)!, a] as const));
   const trusted = facts.trusted.map((t) => ({ ...t, ...matcher(t.net) }));
   const admins = new Set(facts.adminSources.map(canon));
+  const v4 = trusted.filter((t) => t.v4 !== undefined);
+  const trusted4 = (bits: number) => {
+    for (let i = 0; i < v4.length; i++) if (within(bits, v4[i]!.v4!)) return v4[i];
+    return undefined;
+  };
   const refuse = (ip: string, code: RefusalCode, reason: string, forceable = false): BanRefusal => ({ ip, code, reason, forceable });
   // In the order the checks have always run: a session first, the admin's remembered addresses last.
   const byFacts = (ip: string, range: string): BanRefusal | undefined => {
@@ -78,7 +83,7 @@ export function guardFor(facts: BanGuardFacts): (raw: string) => BanRefusal | un
     const text = raw.trim();
     if (isDottedQuad(text)) {
       const bits = bitsOf(text);
-      return byFacts(text, range4(bits)) ?? byTrust(text, trusted.find((n) => n.v4 !== undefined && within(bits, n.v4)));
+      return byFacts(text, range4(bits)) ?? byTrust(text, trusted4(bits));
     }
     const addr = parse(text);
     if (!addr) return undefined;
@@ -114,10 +119,10 @@ const hostPort = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${po
 /** An IPv4 prefix as 32-bit numbers, for the dotted-quad path. */
 interface Prefix4 { readonly base: number; readonly mask: number }
 
-/** A dotted quad's 32 bits (the text has passed isDottedQuad). */
+/** A dotted quad's 32 bits (the text has passed isDottedQuad). Indexed, not destructured: an iterator per address. */
 function bitsOf(text: string): number {
-  const [a, b, c, d] = text.split('.');
-  return ((Number(a) << 24) | (Number(b) << 16) | (Number(c) << 8) | Number(d)) >>> 0;
+  const p = text.split('.');
+  return ((Number(p[0]) << 24) | (Number(p[1]) << 16) | (Number(p[2]) << 8) | Number(p[3])) >>> 0;
 }
 
 /** As ipaddr's match(): a prefix of 0 bits (or fewer) holds every address. */
@@ -128,13 +133,16 @@ function prefix4(addr: ipaddr.IPv4, bits: number): Prefix4 {
 
 const within = (bits: number, p: Prefix4) => ((bits & p.mask) >>> 0) === p.base;
 
-/** ipaddr.js's table behind IPv4 range() (not in its typings), as prefixes in its order: the first that holds wins. */
+/**
+ * ipaddr.js's table behind IPv4 range() (not in its typings), flattened to prefixes in its order: the first that
+ * holds an address names its range. Plain loops, since a batch runs them before the JIT has warmed up.
+ */
 const SPECIAL4 = Object.entries((ipaddr.IPv4.prototype as unknown as { SpecialRanges: Record<string, [ipaddr.IPv4, number] | [ipaddr.IPv4, number][]> }).SpecialRanges)
-  .map(([name, ranges]) => ({ name, prefixes: (Array.isArray(ranges[0]) ? ranges as [ipaddr.IPv4, number][] : [ranges as [ipaddr.IPv4, number]]).map(([a, n]) => prefix4(a, n)) }));
+  .flatMap(([name, ranges]) => (Array.isArray(ranges[0]) ? ranges as [ipaddr.IPv4, number][] : [ranges as [ipaddr.IPv4, number]]).map(([a, n]) => ({ name, ...prefix4(a, n) })));
 
 /** What ipaddr's range() answers for this IPv4 address. */
 function range4(bits: number): string {
-  for (const r of SPECIAL4) if (r.prefixes.some((p) => within(bits, p))) return r.name;
+  for (let i = 0; i < SPECIAL4.length; i++) if (within(bits, SPECIAL4[i]!)) return SPECIAL4[i]!.name;
   return 'unicast';
 }
 
