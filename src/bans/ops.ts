@@ -64,7 +64,10 @@ export async function listBans(ctx: BanContext): Promise<JailBans[]> {
 /** Per family; a network as one entry for a chain (one `-s NET` rule), as its addresses for a set. */
 function byFamily(addrs: readonly BanAddress[], kind: BanTarget['kind']): [Family, string[]][] {
   const groups: Record<Family, string[]> = { ipv4: [], ipv6: [] };
-  for (const a of addrs) groups[a.family].push(...(kind === 'chain' ? [a.ip] : expandBan(a)));
+  for (const a of addrs) {
+    if (kind === 'chain' || !isNetworkBan(a)) groups[a.family].push(a.ip);
+    else groups[a.family].push(...expandBan(a));
+  }
   return (Object.entries(groups) as [Family, string[]][]).filter(([, ips]) => ips.length > 0);
 }
 

@@ -35,9 +35,10 @@ export function checkedAddresses(target: BanTarget, ips: readonly string[]): str
   return [...out];
 }
 
-const chunks = <T>(items: readonly T[]) => Array.from({ length: Math.ceil(items.length / CHUNK) }, (_, i) => items.slice(i * CHUNK, (i + 1) * CHUNK));
-const commands = (verb: 'add' | 'delete', set: string, elements: readonly string[]) =>
-  chunks(elements).map((c) => `${verb} element ${TABLE_REF} ${set} { ${c.join(', ')} }\n`).join('');
+/** The elements as the brace lists of CHUNK each, joined once: a batch names each list in two or three commands. */
+const lists = (elements: readonly string[]) => Array.from({ length: Math.ceil(elements.length / CHUNK) }, (_, i) => elements.slice(i * CHUNK, (i + 1) * CHUNK).join(', '));
+const commandsOf = (verb: 'add' | 'delete', set: string, joined: readonly string[]) => joined.map((c) => `${verb} element ${TABLE_REF} ${set} { ${c} }\n`).join('');
+const commands = (verb: 'add' | 'delete', set: string, elements: readonly string[]) => commandsOf(verb, set, lists(elements));
 
 /**
  * add, delete, add again: the first add makes the delete safe for an address not yet there (a delete of a missing
@@ -47,13 +48,15 @@ const commands = (verb: 'add' | 'delete', set: string, elements: readonly string
  */
 export function addBatch(set: string, ips: readonly string[], timeout?: number): string {
   const seconds = Math.max(0, Math.floor(timeout ?? 0));
-  const timed = seconds > 0 ? ips.map((ip) => `${ip} timeout ${seconds}s`) : ips;
-  return commands('add', set, ips) + commands('delete', set, ips) + commands('add', set, timed);
+  const plain = lists(ips);
+  const timed = seconds > 0 ? lists(ips.map((ip) => `${ip} timeout ${seconds}s`)) : plain;
+  return commandsOf('add', set, plain) + commandsOf('delete', set, plain) + commandsOf('add', set, timed);
 }
 
 /** add then delete: an address already gone (unbanned, or expired a moment ago) is no error. */
 export function removeBatch(set: string, ips: readonly string[]): string {
-  return commands('add', set, ips) + commands('delete', set, ips);
+  const plain = lists(ips);
+  return commandsOf('add', set, plain) + commandsOf('delete', set, plain);
 }
 
 /**
