@@ -147,7 +147,8 @@ function holdings(chains: readonly Obj[], sets: readonly Obj[], helpers: readonl
 
 /**
  * `json` is nft's output, or undefined when nft said the table (or set) does not exist. `families` limits the
- * per-family view, as readLive asks.
+ * per-family view, as readLive asks. Each part is worked out when first asked for: a caller wants one or two, and
+ * the ban sets' members alone are an object per element (10k bans: status and a start's snapshot never read them).
  */
 export function parseTable(json: string | undefined, wanted: readonly Family[] = FAMILIES): TableView {
   if (json === undefined || json.trim() === '') return EMPTY;
@@ -156,17 +157,34 @@ export function parseTable(json: string | undefined, wanted: readonly Family[] =
   const chains = objects(list, 'chain');
   const rules = objects(list, 'rule');
   const sets = objects(list, 'set');
-  const loaded = rules.some((r) => markerOfRule(r) !== undefined);
+  let live: LiveState | undefined;
+  let bans: ReadonlyMap<string, BanEntry[]> | undefined;
+  let limiter: Record<string, LimiterEntry[]> | undefined;
+  let held: Holdings | undefined;
   return {
-    live: {
-      families: families(chains, rules, new Set(wanted)),
-      loaded,
-      boot: loaded && chains.some((c) => c.name === BOOT_CHAIN),
-      setCounts: new Map(sets.map((s) => [String(s.name), elements(s).length])),
-      data: tableChains(chains, rules),
+    get live() {
+      if (live) return live;
+      const loaded = rules.some((r) => markerOfRule(r) !== undefined);
+      live = {
+        families: families(chains, rules, new Set(wanted)),
+        loaded,
+        boot: loaded && chains.some((c) => c.name === BOOT_CHAIN),
+        setCounts: new Map(sets.map((s) => [String(s.name), elements(s).length])),
+        data: tableChains(chains, rules),
+      };
+      return live;
     },
-    bans: new Map(sets.filter((s) => !limiterOf(String(s.name))).map((s) => [String(s.name), banEntries(s)])),
-    limiter: limiterEntries(sets),
-    holdings: holdings(chains, sets, objects(list, 'ct helper')),
+    get bans() {
+      bans ??= new Map(sets.filter((s) => !limiterOf(String(s.name))).map((s) => [String(s.name), banEntries(s)]));
+      return bans;
+    },
+    get limiter() {
+      limiter ??= limiterEntries(sets);
+      return limiter;
+    },
+    get holdings() {
+      held ??= holdings(chains, sets, objects(list, 'ct helper'));
+      return held;
+    },
   };
 }

@@ -22,6 +22,9 @@ import { stateOf } from '../../status/state.js';
 import type { Command } from '../context.js';
 import { mark } from '../../trace.js';
 
+/** Resolves on the event loop's next turn, after whatever this one started. */
+const nextTurn = () => new Promise<void>((resolve) => { setImmediate(resolve); });
+
 /** Enough to read the kernel when the config cannot be used. */
 const FALLBACK: Pick<Config, 'backend' | 'ipv6' | 'fail2ban'> = { backend: 'auto', ipv6: 'drop', fail2ban: 'auto' };
 
@@ -40,12 +43,14 @@ const status: Command = async (ctx) => {
   const full = loadedConfig && resolveHostChoices(loadedConfig, backend.name);
   const config = full ?? FALLBACK;
   const jails = full ? jailsOf(full) : [];
-  // Every read status needs runs at once: its latency is the slowest of them, not their sum.
-  const [drift, ownLive, ownRecent] = await Promise.all([
-    full ? currentDrift(full) : Promise.resolve(undefined),
+  // Every read status needs runs at once: its latency is the slowest of them, not their sum. The drift (discovery and
+  // a compile, no program) waits for the event loop's next turn, by when the reads' programs have been started: it
+  // is worked out while they run instead of before they start.
+  const [ownLive, ownRecent, drift] = await Promise.all([
     // Every family, whatever IPV6 says now: rules loaded under an earlier setting still filter.
     backend.readLive(['ipv4', 'ipv6'], setsToCount(jails)),
     backend.readLimiter(),
+    full ? nextTurn().then(() => currentDrift(full)) : Promise.resolve(undefined),
   ]);
   // Nothing here, but the rules another backend loaded before BACKEND (or what auto picks) changed may still filter:
   // they are the firewall until a reload moves them (only a stopped status pays for looking).
