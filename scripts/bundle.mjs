@@ -4,7 +4,7 @@
 // because that is what node:vm can compile with a cache on Node 18 and 20 (ESM cannot), and a CommonJS entry starts
 // ~9 ms sooner than an ESM one. Used by `npm run build`, the packages' licence list and the container tests.
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join } from 'node:path';
 import { build } from 'esbuild';
@@ -24,6 +24,23 @@ const lazyCryptoForDotenv = {
       loader: 'js',
       contents: "let real;module.exports=new Proxy({},{get(_t,name){real??=require('node:crypto');return real[name];}});",
     }));
+  },
+};
+
+/**
+ * human-signals (execa's) builds, as it is imported, a by-number table of signals that nothing bundled reads (execa
+ * reads signalsByName): ~4,500 calls of one small function, enough for V8 to compile it with TurboFan, whose code
+ * and memory every verb that runs a program then paid for (~3.5 MB of peak RSS). An import of it would fail the build.
+ */
+const signalsByNameOnly = {
+  name: 'human-signals-by-name-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]human-signals[\\/]build[\\/]src[\\/]main\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const table = 'export const signalsByNumber=getSignalsByNumber();';
+      if (!text.includes(table)) throw new Error(`${args.path}: no "${table}" to leave out (human-signals changed: update scripts/bundle.mjs)`);
+      return { loader: 'js', contents: text.replace(table, '') };
+    });
   },
 };
 
@@ -90,7 +107,7 @@ export async function bundle(outdir, opts = {}) {
     ...common,
     entryPoints: { core: opts.core ?? 'src/cli/bin.ts' },
     define: { __TSFW_VERSION__: JSON.stringify(opts.version ?? 'dev') },
-    plugins: [lazyCryptoForDotenv, apart, koffiNative],
+    plugins: [lazyCryptoForDotenv, signalsByNameOnly, apart, koffiNative],
     // import() of the files apart becomes require(): node:vm, which compiles core.cjs, has no module loader.
     supported: { 'dynamic-import': false },
     metafile: opts.metafile ?? false,
