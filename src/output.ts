@@ -11,11 +11,33 @@ export function say(line: string): void {
  * ignores SIGPIPE, so the write fails with EPIPE, and without a listener that is an uncaught error, a stack trace and
  * exit 1. The verb finishes what it is doing instead (a rule-changing verb must never stop half-way because a
  * reader left) and exits with its own code; what it writes after that goes nowhere (the stream is destroyed).
+ * Node makes process.stdout and process.stderr on first use (a socket for a pipe, and node:net with it), which a
+ * verb then paid for before its first program; so the listener is added when each stream is first asked for, and
+ * a verb that writes no diagnostic never makes stderr at all.
  */
-export function outliveClosedReaders(streams: readonly NodeJS.WriteStream[] = [process.stdout, process.stderr]): void {
-  for (const stream of streams) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EPIPE') throw err;
+export function outliveClosedReaders(names: readonly ('stdout' | 'stderr')[] = ['stdout', 'stderr']): void {
+  for (const name of names) {
+    const made = Object.getOwnPropertyDescriptor(process, name);
+    if (!made?.get || !made.configurable) {
+      keepGoing(process[name]);
+      continue;
+    }
+    const make = made.get;
+    Object.defineProperty(process, name, {
+      configurable: true,
+      enumerable: made.enumerable,
+      get() {
+        const stream = make.call(process) as NodeJS.WriteStream;
+        Object.defineProperty(process, name, { ...made, get: () => stream });
+        keepGoing(stream);
+        return stream;
+      },
     });
   }
+}
+
+function keepGoing(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
 }
