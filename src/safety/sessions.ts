@@ -9,7 +9,7 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { sshSession, type SshSession } from './admin.js';
-import { isLoggedInTitle, parseProcNetTcp, sessionsOn, TCP_LISTEN, type KernelSession } from './proc-net.js';
+import { isLoggedInTitle, parseProcNetTcp, sessionsOn, type KernelSession } from './proc-net.js';
 
 export interface LiveSession extends SshSession {
   /** Where it was found: the command's own environment, or the kernel's socket table. */
@@ -51,15 +51,11 @@ const safeReadlink = (path: string) => { try { return readlinkSync(path); } catc
 
 /** The kernel's SSH sessions in this network namespace, each marked logged-in when an sshd holding it says so. */
 export function kernelSessions(procRoot = '/proc'): (KernelSession & { loggedIn: boolean })[] {
+  const sshd = sshdProcesses(procRoot);
+  if (sshd.length === 0) return [];
   const sockets = ['tcp', 'tcp6'].flatMap((f) => {
     try { return parseProcNetTcp(readFileSync(join(procRoot, 'net', f), 'utf8')); } catch { return []; }
   });
-  // Only a connection to a listening socket of this namespace can be a session: without one there is no process to
-  // look for (every process's files under /proc, which cost a verb milliseconds on a busy host).
-  const listening = new Set(sockets.filter((s) => s.state === TCP_LISTEN).map((s) => s.inode));
-  if (sessionsOn(sockets, listening).length === 0) return [];
-  const sshd = sshdProcesses(procRoot);
-  if (sshd.length === 0) return [];
   const inodes = new Set(sshd.flatMap((p) => [...p.sockets]));
   return sessionsOn(sockets, inodes).map((s) => ({
     ...s, loggedIn: sshd.some((p) => p.sockets.has(s.inode) && isLoggedInTitle(p.title)),
