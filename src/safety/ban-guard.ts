@@ -119,10 +119,21 @@ const hostPort = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${po
 /** An IPv4 prefix as 32-bit numbers, for the dotted-quad path. */
 interface Prefix4 { readonly base: number; readonly mask: number }
 
-/** A dotted quad's 32 bits (the text has passed isDottedQuad). Indexed, not destructured: an iterator per address. */
+/**
+ * A dotted quad's 32 bits, digit by digit: the text has passed isDottedQuad, and a split would make an array and four
+ * strings per address for the garbage collector (a 10k batch's scavenges were a fifth of its time).
+ */
 function bitsOf(text: string): number {
-  const p = text.split('.');
-  return ((Number(p[0]) << 24) | (Number(p[1]) << 16) | (Number(p[2]) << 8) | Number(p[3])) >>> 0;
+  let bits = 0;
+  let octet = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      bits = (bits << 8) | octet;
+      octet = 0;
+    } else octet = octet * 10 + (c - 48);
+  }
+  return ((bits << 8) | octet) >>> 0;
 }
 
 /** As ipaddr's match(): a prefix of 0 bits (or fewer) holds every address. */
