@@ -10,7 +10,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { nftBanStore } from '../../src/backend/nftables/bans.js';
+import { CREATE_FIRST, nftBanStore } from '../../src/backend/nftables/bans.js';
 import { nftablesAction } from '../../src/backend/nftables/fail2ban.js';
 import { renderDocument } from '../../src/backend/nftables/render.js';
 import type { BanTarget } from '../../src/backend/types.js';
@@ -63,6 +63,19 @@ describe.sequential('with the rich ruleset loaded', () => {
   test('holds asks the kernel about one address', async () => {
     expect(await store.holds(SSH, many[9_999]!)).toBe(true);
     expect(await store.holds(SSH, '203.0.113.99')).toBe(false);
+  });
+
+  test('a large batch with some addresses already banned: its create is refused whole, and it loads as add, delete, add', async () => {
+    const extra = banAddresses(10_500).slice(10_000);
+    const batch = [...many.slice(9_000), ...extra];
+    expect(batch.length).toBeGreaterThanOrEqual(CREATE_FIRST);
+    expect(await store.add(SSH, batch, { timeout: 3600 })).toBe(batch.length);
+    const byIp = new Map((await store.members(SSH))!.map((m) => [m.ip, m.expiresIn]));
+    expect(byIp.size).toBe(10_500);
+    expect(batch.every((ip) => byIp.get(ip)! > 3500)).toBe(true);
+    expect(byIp.get(many[8_999]!)).toBeLessThanOrEqual(600);
+    await store.remove(SSH, extra);
+    await store.add(SSH, many.slice(9_000), { timeout: 600 });
   });
 
   test('removing 5k, some of them never banned, is one transaction and no error', async () => {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { addBatch, checkedAddresses, nftBanStore, removeBatch, setOf } from '../../../../src/backend/nftables/bans.js';
+import { addBatch, checkedAddresses, createBatch, CREATE_FIRST, nftBanStore, removeBatch, setOf } from '../../../../src/backend/nftables/bans.js';
 import type { BanTarget } from '../../../../src/backend/types.js';
 import { useFakeBin } from '../../fake-bin.js';
 
@@ -26,6 +26,13 @@ describe('batch text', () => {
     expect(addBatch('f2b-SSH', ['198.51.100.7'])).not.toContain('timeout');
     expect(addBatch('f2b-SSH', ['198.51.100.7'], 0)).not.toContain('timeout');
     expect(addBatch('f2b-SSH', ['198.51.100.7'], 90.9)).toContain('198.51.100.7 timeout 90s }');
+  });
+
+  test('create: one command per brace list, each element with the timeout, for a batch that is all new', () => {
+    expect(createBatch('f2b-SSH', ['198.51.100.7', '198.51.100.8'], 600)).toBe(
+      'create element inet tsfirewall f2b-SSH { 198.51.100.7 timeout 600s, 198.51.100.8 timeout 600s }\n');
+    expect(createBatch('f2b-SSH', ['198.51.100.7'])).toBe('create element inet tsfirewall f2b-SSH { 198.51.100.7 }\n');
+    expect(createBatch('f2b-SSH', Array.from({ length: 3000 }, (_, i) => `10.0.${i >> 8}.${i & 255}`), 60).trimEnd().split('\n')).toHaveLength(3);
   });
 
   test('remove: add then delete, so an address already gone is no error', () => {
@@ -87,6 +94,25 @@ describe('the store, over a fake nft', () => {
     const { store, log } = fake();
     expect(await store.add(SSH, ['198.51.100.7', '198.51.100.7', '198.51.100.8'], { timeout: 600 })).toBe(2);
     expect(log()).toBe(`ARGV -f -\n${addBatch('f2b-SSH', ['198.51.100.7', '198.51.100.8'], 600)}`);
+  });
+
+  test('a large batch goes as one create when none of it is there yet', async () => {
+    const { store, log } = fake();
+    const ips = Array.from({ length: CREATE_FIRST }, (_, i) => `10.1.${i >> 8}.${i & 255}`);
+    expect(await store.add(SSH, ips, { timeout: 600 })).toBe(CREATE_FIRST);
+    expect(log()).toBe(`ARGV -f -\n${createBatch('f2b-SSH', ips, 600)}`);
+  });
+
+  test('a large batch the kernel refuses to create (one address is there) goes again as add, delete, add', async () => {
+    const log = join(bin.dir, 'log');
+    const nft = bin.install('nft', [
+      `echo "ARGV $*" >> ${log}`,
+      `input=$(cat); printf '%s\n' "$input" >> ${log}`,
+      `case "$input" in create*) echo 'Error: Could not process rule: File exists' >&2; exit 1 ;; esac`,
+    ]);
+    const ips = Array.from({ length: CREATE_FIRST }, (_, i) => `10.2.${i >> 8}.${i & 255}`);
+    expect(await nftBanStore({ nft }).add(SSH, ips, { timeout: 600 })).toBe(CREATE_FIRST);
+    expect(readFileSync(log, 'utf8')).toBe(`ARGV -f -\n${createBatch('f2b-SSH', ips, 600)}ARGV -f -\n${addBatch('f2b-SSH', ips, 600)}`);
   });
 
   test('a refused batch is an ApplyError that says why; a missing set says the firewall is not started', async () => {
