@@ -95,7 +95,12 @@ export function guardFor(facts: BanGuardFacts): (raw: string) => BanRefusal | un
 /** Every refusal for a batch; with `force`, the forceable ones are let through. */
 export function refusalsFor(ips: readonly string[], facts: BanGuardFacts, opts: { readonly force?: boolean } = {}): BanRefusal[] {
   const check = guardFor(facts);
-  return ips.map(check).filter((r): r is BanRefusal => r !== undefined && !(opts.force && r.forceable));
+  const refused: BanRefusal[] = [];
+  for (const ip of ips) {
+    const r = check(ip);
+    if (r !== undefined && !(opts.force && r.forceable)) refused.push(r);
+  }
+  return refused;
 }
 
 const SHOWN = 5;

@@ -5,7 +5,7 @@
  * refuses (safety/ban-guard.ts: the admin's live session, this host, trusted nets...) stop the whole batch, exit 2.
  */
 import { readFileSync } from 'node:fs';
-import { expandBan, isNetworkBan, parseBanAddresses } from '../../bans/ip.js';
+import { expandBan, isNetworkBan, parseBanAddresses, type BanAddress } from '../../bans/ip.js';
 import { findJail, type JailSpec } from '../../bans/jails.js';
 import { liftExpired } from '../../bans/upkeep.js';
 import { banContext, banDirect } from '../../bans/ops.js';
@@ -47,11 +47,16 @@ const ban: Command = async (ctx) => {
   const jail = pickJail(bctx.jails, ctx.jail);
   // Before fail2ban or the kernel hears of it: fail2ban's banip does not consult ignoreip.
   const facts = await banGuardFacts(bctx.config);
-  const networks = ok.filter(isNetworkBan);
+  const hosts: string[] = [];
+  const networks: BanAddress[] = [];
+  for (const a of ok) {
+    if (isNetworkBan(a)) networks.push(a);
+    else hosts.push(a.ip);
+  }
   // A network is refused when it holds an address no ban may take, or overlaps a trusted net (net-guard.ts).
   const guard = netGuard(facts, { trusted: true });
   const refused = [
-    ...refusalsFor(ok.filter((a) => !isNetworkBan(a)).map((a) => a.ip), facts, { force: ctx.force }),
+    ...refusalsFor(hosts, facts, { force: ctx.force }),
     ...networks.map((a) => guard(parseNetwork(a.ip)!)).filter((r): r is BanRefusal => r !== undefined && !(ctx.force && r.forceable)),
   ];
   if (refused.length > 0) throw new BanRefusedError(refusalMessage(refused, ok.length));
