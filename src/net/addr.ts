@@ -33,7 +33,13 @@ export function parseIPv6(text: string): ipaddr.IPv6 | undefined {
     const [a, b, c, d] = tail.split('.').map(Number) as [number, number, number, number];
     hex = `${text.slice(0, lastColon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
-  return ipaddr.IPv6.isValid(hex) ? ipaddr.IPv6.parse(hex) : undefined;
+  // One parse: ipaddr's isValid() is a parse that throws away its answer (and refuses text without a colon).
+  if (!hex.includes(':')) return undefined;
+  try {
+    return ipaddr.IPv6.parse(hex);
+  } catch {
+    return undefined;
+  }
 }
 
 export interface Network {
@@ -62,6 +68,8 @@ export function parseNetwork(text: string): Network | undefined {
   const v6 = parseIPv6(address);
   const prefix = prefixText === undefined ? 128 : Number(prefixText);
   if (!v6 || prefix > 128) return undefined;
+  // A host (every interface address discovery reads) is its own network: no mask to apply.
+  if (prefix === 128) return { family: 'ipv6', network: v6.toString(), prefix };
   const mask = ipaddr.IPv6.subnetMaskFromPrefixLength(prefix).toByteArray();
   const bytes = v6.toByteArray().map((byte, i) => byte & mask[i]!);
   return { family: 'ipv6', network: ipaddr.fromByteArray(bytes).toString(), prefix };

@@ -4,6 +4,7 @@
  * are strict in exactly this way (inet_pton's reading), unlike inet_aton and ipaddr.js.
  */
 import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
 import { isIPv4, isIPv6 } from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { isDottedQuad, parseIPv6, parseNetwork } from '../../../src/net/addr.js';
@@ -61,6 +62,15 @@ describe('networks: a strict address, then /PREFIX in plain decimal; host bits c
     ['2001:db8::1', { family: 'ipv6', network: '2001:db8::1', prefix: 128 }],
   ])('%s', (text, want) => {
     expect(parseNetwork(text)).toEqual(want);
+  });
+
+  test('an IPv6 host is its own network, as its bytes read back through ipaddr say', () => {
+    const group = fc.integer({ min: 0, max: 0xffff }).map((n) => n.toString(16));
+    const text = fc.oneof(fc.array(group, { minLength: 8, maxLength: 8 }).map((g) => g.join(':')),
+      fc.tuple(fc.array(group, { maxLength: 3 }), fc.array(group, { maxLength: 3 })).map(([a, b]) => `${a.join(':')}::${b.join(':')}`));
+    fc.assert(fc.property(text, (t) => {
+      expect(parseNetwork(t)?.network).toBe(ipaddr.fromByteArray(ipaddr.IPv6.parse(t).toByteArray()).toString());
+    }), { numRuns: 5_000 });
   });
 
   test.each(['0300.0250.1.0/24', '010.1.1.1/32', '10.1/16', '192.0.2.0/024', '192.0.2.0/08', '192.0.2.0/33', '192.0.2.0/',
