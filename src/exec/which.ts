@@ -10,14 +10,25 @@ import { delimiter, join } from 'node:path';
  * and a stat that finds nothing returns undefined where access(2) would throw: a verb's dozen lookups stay cheap.
  */
 export function which(name: string, path = process.env.PATH ?? ''): string | undefined {
+  const key = `${name}\0${path}`;
+  const known = found.get(key);
+  if (known !== undefined) return known;
   for (const dir of [...path.split(delimiter), '/usr/sbin', '/sbin', '/usr/bin']) {
     if (!dir) continue;
     const candidate = join(dir, name);
     try {
       if (statSync(candidate, { throwIfNoEntry: false }) === undefined) continue;
       accessSync(candidate, constants.X_OK);
+      found.set(key, candidate);
       return candidate;
     } catch { /* next */ }
   }
   return undefined;
 }
+
+/**
+ * Programs found, by name and PATH: a verb asks for the same few a dozen times (once per program it runs), and with
+ * a long PATH the stats and joins of every lookup made Node's helpers hot enough for TurboFan, whose code and memory
+ * the verb then paid for. Only a program found is remembered: one installed meanwhile is still found.
+ */
+const found = new Map<string, string>();
