@@ -29,8 +29,8 @@ const lazyCryptoForDotenv = {
 
 /**
  * human-signals (execa's) builds, as it is imported, a by-number table of signals that nothing bundled reads (execa
- * reads signalsByName): ~4,500 calls of one small function, enough for V8 to compile it with TurboFan, whose code
- * and memory every verb that runs a program then paid for (~3.5 MB of peak RSS). An import of it would fail the build.
+ * reads signalsByName): thousands of calls of one small function, enough for V8 to compile it with TurboFan, whose
+ * code and memory every verb that runs a program then carried in its peak RSS. An import of it would fail the build.
  */
 const signalsByNameOnly = {
   name: 'human-signals-by-name-only',

@@ -126,7 +126,7 @@ interface Prefix4 { readonly base: number; readonly mask: number }
 
 /**
  * A dotted quad's 32 bits, digit by digit: the text has passed isDottedQuad, and a split would make an array and four
- * strings per address for the garbage collector (a 10k batch's scavenges were a fifth of its time).
+ * strings per address for the garbage collector, whose scavenges were a large share of a big batch's time.
  */
 function bitsOf(text: string): number {
   let bits = 0;

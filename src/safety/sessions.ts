@@ -59,9 +59,10 @@ export function kernelSessions(procRoot = '/proc'): (KernelSession & { loggedIn:
     try { return parseProcNetTcp(readFileSync(join(procRoot, 'net', f), 'utf8')); } catch { return []; }
   });
   // Only a connection to a listening socket of this namespace can be a session. Without one (at boot, from a timer,
-  // in a lab) no process is looked at: the scan of every process (~150 reads here) costs ~1.6 ms, and enough calls
-  // into node:fs for V8 to compile one of its helpers with TurboFan, ~3.5 MB of the verb's peak RSS. Reading the two
-  // tables first costs ~1-3 ms (the kernel walks its whole hash table), beside the snapshot's programs in start.
+  // in a lab) no process is looked at: the scan reads a file of every process, enough calls into node:fs for V8 to
+  // compile one of its helpers with TurboFan, whose code and memory the verb's peak RSS then carried. The two tables
+  // cost more time than the scan (the kernel walks its whole hash table), but in start that is beside the snapshot's
+  // programs, and on a host with an SSH listener and a session both are read anyway.
   const listening = new Set(sockets.filter((s) => s.state === TCP_LISTEN).map((s) => s.inode));
   if (sessionsOn(sockets, listening).length === 0) return [];
   const sshd = sshdProcesses(procRoot);

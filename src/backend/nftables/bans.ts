@@ -19,8 +19,8 @@ const PRESENT = /File exists/;
 
 /**
  * From this many addresses a batch is first sent as createBatch: most large batches are new bans (`ban -` of a
- * list, bans restored into a fresh set, a burst from the fleet), and the kernel's work of the triple on 10k
- * (~100 ms here) outweighs a refused create and a second program (~50 ms) when some are there after all.
+ * list, bans restored into a fresh set, a burst from the fleet), and the triple's extra work on them outweighs a
+ * refused create and a second program when some are there after all (docs/backends.md has the figures).
  */
 export const CREATE_FIRST = 1000;
 
