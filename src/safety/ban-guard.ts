@@ -156,9 +156,22 @@ const within = (bits: number, p: Prefix4) => ((bits & p.mask) >>> 0) === p.base;
 const SPECIAL4 = Object.entries((ipaddr.IPv4.prototype as unknown as { SpecialRanges: Record<string, [ipaddr.IPv4, number] | [ipaddr.IPv4, number][]> }).SpecialRanges)
   .flatMap(([name, ranges]) => (Array.isArray(ranges[0]) ? ranges as [ipaddr.IPv4, number][] : [ranges as [ipaddr.IPv4, number]]).map(([a, n]) => ({ name, ...prefix4(a, n) })));
 
-/** What ipaddr's range() answers for this IPv4 address. */
+/** The ranges (as range() names them) whose addresses no ban may take: byFacts refuses each by name. */
+const REFUSED_RANGES: readonly string[] = ['loopback', 'multicast', 'unspecified', 'broadcast'];
+
+const overlap = (a: Prefix4, b: Prefix4) => ((a.base & a.mask & b.mask) >>> 0) === ((b.base & a.mask & b.mask) >>> 0);
+
+/**
+ * The prefixes that can decide whether range() names a refused range: the refused ranges' own, and any other that
+ * overlaps one (ipaddr's order decides between them, as 240.0.0.0/4 "reserved" holds the broadcast address).
+ */
+const DECIDING4 = SPECIAL4.filter((r) => SPECIAL4.some((q) => REFUSED_RANGES.includes(q.name) && overlap(r, q)));
+
+/** What ipaddr's range() answers for this IPv4 address when that is a refused range; 'unicast' for any other. */
 function range4(bits: number): string {
-  for (let i = 0; i < SPECIAL4.length; i++) if (within(bits, SPECIAL4[i]!)) return SPECIAL4[i]!.name;
+  for (let i = 0; i < DECIDING4.length; i++) {
+    if (within(bits, DECIDING4[i]!)) return REFUSED_RANGES.includes(DECIDING4[i]!.name) ? DECIDING4[i]!.name : 'unicast';
+  }
   return 'unicast';
 }
 
