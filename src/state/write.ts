@@ -47,8 +47,11 @@ export function ensureStateDir(dir: string): string {
   return dir;
 }
 
-/** Replaces `dir/name` atomically with `data` (mode 0600). On any failure the previous file is left as it was. */
-export function writeStateFile(dir: string, name: string, data: string | Uint8Array): void {
+/**
+ * Replaces `dir/name` atomically with `data` (mode 0600). On any failure the previous file is left as it was. Text
+ * in pieces (an iterable) is written piece by piece, so a large file is never all in memory at once.
+ */
+export function writeStateFile(dir: string, name: string, data: string | Uint8Array | Iterable<string>): void {
   checkName(name);
   ensureStateDir(dir);
   const target = join(dir, name);
@@ -64,8 +67,11 @@ export function writeStateFile(dir: string, name: string, data: string | Uint8Ar
     throw stateFailure(err, `cannot write ${target}`);
   }
   try {
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
+    const pieces = typeof data === 'string' || data instanceof Uint8Array ? [data] : data;
+    for (const piece of pieces) {
+      const bytes = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
+      for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
+    }
     fsyncSync(fd);
     closeSync(fd);
     renameSync(tmp, target);

@@ -7,126 +7,155 @@
  */
 import { stateDir } from '../../state/dirs.js';
 import { readStateFile, writeStateFile } from '../../state/write.js';
+import { addressKey, BanTable, FOREVER, keyAddress, type AddressKey } from './ban-table.js';
 
 export const LEDGER_FILE = 'fleet-bans.txt';
+const HEADER = 'tsfw-fleet-ledger 1';
 
 /** null: until unbanned. */
 type Expiry = number | null;
 
-const key = (jail: string, ip: string) => `${jail} ${ip}`;
-const splitKey = (k: string) => { const i = k.indexOf(' '); return [k.slice(0, i), k.slice(i + 1)] as const; };
-const later = (a: Expiry, b: Expiry): Expiry => (a === null || b === null ? null : Math.max(a, b));
+const toEnd = (e: Expiry) => (e === null ? FOREVER : e);
+const fromEnd = (e: number): Expiry => (e === FOREVER ? null : e);
 
 /**
- * One address's bans: origin, end, origin, end... A flat array, not a Map per address: at 100k remote bans the
- * service's memory is mostly this table, and nearly every address has one origin.
+ * A copy of the text that shares no memory with it: a name or an IPv6 address split out of a message or of the
+ * ledger file would otherwise be a slice that keeps the whole text alive as long as the ledger keeps the name.
  */
-type Origins = (string | Expiry)[];
-
-const endOf = (o: Origins): Expiry => { let e: Expiry = 0; for (let i = 1; i < o.length; i += 2) e = later(e, o[i] as Expiry); return e; };
-const indexOf = (o: Origins, origin: string) => { for (let i = 0; i < o.length; i += 2) if (o[i] === origin) return i; return -1; };
+const own = (s: string): string => structuredClone(s);
 
 export class Ledger {
-  /** key -> its origins' bans. */
-  private readonly bans = new Map<string, Origins>();
-  /** key -> when the admin unbanned it here (ms). */
-  private readonly liftedHere = new Map<string, number>();
-  private readonly perOrigin = new Map<string, number>();
+  private readonly tables = new Map<string, BanTable>();
+  /** jail -> address -> when the admin unbanned it here (ms). */
+  private readonly liftedHere = new Map<string, Map<AddressKey, number>>();
+  /** Origin names by id, and their ids: a ban stores its origin as a number. */
+  private readonly names: string[] = [];
+  private readonly ids = new Map<string, number>();
+  private readonly perOrigin: number[] = [];
   dirty = false;
 
-  private bump(origin: string, by: number): void { this.perOrigin.set(origin, Math.max(0, (this.perOrigin.get(origin) ?? 0) + by)); }
+  private id(origin: string): number {
+    let i = this.ids.get(origin);
+    if (i === undefined) { i = this.names.length; this.names.push(own(origin)); this.ids.set(this.names[i]!, i); this.perOrigin.push(0); }
+    return i;
+  }
+
+  private table(jail: string): BanTable {
+    let t = this.tables.get(jail);
+    if (!t) { t = new BanTable(); this.tables.set(own(jail), t); }
+    return t;
+  }
+
+  private bump(id: number, by: number): void { this.perOrigin[id] = Math.max(0, this.perOrigin[id]! + by); }
 
   /** Records `origin`'s ban; returns the entry's new end over every origin (what the kernel should hold). */
   ban(jail: string, ip: string, origin: string, expiresAt: Expiry): Expiry {
-    const k = key(jail, ip);
-    const o = this.bans.get(k);
-    if (!o) { this.bans.set(k, [origin, expiresAt]); this.bump(origin, 1); this.dirty = true; return expiresAt; }
-    const i = indexOf(o, origin);
-    if (i < 0) { o.push(origin, expiresAt); this.bump(origin, 1); } else o[i + 1] = expiresAt;
+    const t = this.table(jail);
+    const k = addressKey(ip);
+    const id = this.id(origin);
+    if (t.set(typeof k === 'string' && !t.slots.has(k) ? own(k) : k, id, toEnd(expiresAt))) this.bump(id, 1);
     this.dirty = true;
-    return endOf(o);
+    return fromEnd(t.end(k)!);
   }
 
   /** Withdraws `origin`'s ban; true when no origin is left, so the kernel entry should go. */
   unban(jail: string, ip: string, origin: string): boolean {
-    const k = key(jail, ip);
-    const o = this.bans.get(k);
-    const i = o ? indexOf(o, origin) : -1;
-    if (!o || i < 0) return false;
-    o.splice(i, 2);
-    this.bump(origin, -1);
+    const id = this.ids.get(origin);
+    const t = this.tables.get(jail);
+    if (id === undefined || !t) return false;
+    const { had, gone } = t.drop(addressKey(ip), id);
+    if (!had) return false;
+    this.bump(id, -1);
     this.dirty = true;
-    if (o.length > 0) return false;
-    this.bans.delete(k);
-    return true;
+    return gone;
   }
 
   /** The admin lifted it here: every origin's ban goes, and older remote bans stay lifted. */
   liftHere(jail: string, ip: string, at: number): void {
-    const k = key(jail, ip);
-    for (const origin of this.origins(jail, ip)) this.bump(origin, -1);
-    this.bans.delete(k);
-    this.liftedHere.set(k, Math.max(at, this.liftedHere.get(k) ?? 0));
+    for (const id of this.tables.get(jail)?.remove(addressKey(ip)) ?? []) this.bump(id, -1);
+    this.lift(jail, ip, at);
     this.dirty = true;
+  }
+
+  private lift(jail: string, ip: string, at: number): void {
+    const k = addressKey(ip);
+    let lifted = this.liftedHere.get(jail);
+    if (!lifted) { lifted = new Map(); this.liftedHere.set(own(jail), lifted); }
+    lifted.set(typeof k === 'string' ? own(k) : k, Math.max(at, lifted.get(k) ?? 0));
   }
 
   /** Whether a remote ban placed at `at` came before the admin lifted that address here. */
   liftedAfter(jail: string, ip: string, at: number): boolean {
-    const t = this.liftedHere.get(key(jail, ip));
+    const t = this.liftedHere.get(jail)?.get(addressKey(ip));
     return t !== undefined && t >= at;
   }
 
   end(jail: string, ip: string): Expiry | undefined {
-    const o = this.bans.get(key(jail, ip));
-    return o && o.length > 0 ? endOf(o) : undefined;
+    const e = this.tables.get(jail)?.end(addressKey(ip));
+    return e === undefined ? undefined : fromEnd(e);
   }
 
-  has(jail: string, ip: string, origin: string): boolean { const o = this.bans.get(key(jail, ip)); return o !== undefined && indexOf(o, origin) >= 0; }
-  count(origin: string): number { return this.perOrigin.get(origin) ?? 0; }
-  get size(): number { return this.bans.size; }
+  has(jail: string, ip: string, origin: string): boolean {
+    const id = this.ids.get(origin);
+    return id !== undefined && (this.tables.get(jail)?.has(addressKey(ip), id) ?? false);
+  }
 
-  origins(jail: string, ip: string): string[] { const o = this.bans.get(key(jail, ip)) ?? []; return o.filter((_, i) => i % 2 === 0) as string[]; }
+  count(origin: string): number { const id = this.ids.get(origin); return id === undefined ? 0 : this.perOrigin[id]!; }
+  get size(): number { let n = 0; for (const t of this.tables.values()) n += t.size; return n; }
+
+  origins(jail: string, ip: string): string[] { return (this.tables.get(jail)?.origins(addressKey(ip)) ?? []).map((id) => this.names[id]!); }
 
   /** Drops what ended before `now` (the kernel expired it already); returns how many origin bans went. */
   expire(now: number): number {
     let n = 0;
-    for (const [k, o] of this.bans) {
-      for (let i = o.length - 2; i >= 0; i -= 2) {
-        const end = o[i + 1] as Expiry;
-        if (end !== null && end <= now) { this.bump(o[i] as string, -1); o.splice(i, 2); n++; }
-      }
-      if (o.length === 0) this.bans.delete(k);
-    }
+    for (const t of this.tables.values()) t.expire(now, (id) => { this.bump(id, -1); n++; });
     // A lift is only needed while a replayed ban could predate it: the stream keeps nothing older than its max age.
-    for (const [k, t] of this.liftedHere) if (now - t > LIFT_MEMORY_MS) this.liftedHere.delete(k);
+    for (const lifted of this.liftedHere.values()) for (const [k, t] of lifted) if (now - t > LIFT_MEMORY_MS) lifted.delete(k);
     if (n > 0) this.dirty = true;
     return n;
   }
 
   /** Every (jail, ip) with its end and origins: for reconciling with the kernel. */
   *entries(): Generator<{ jail: string; ip: string; end: Expiry; origins: string[] }> {
-    for (const [k, o] of this.bans) {
-      const [jail, ip] = splitKey(k);
-      yield { jail, ip, end: endOf(o), origins: o.filter((_, i) => i % 2 === 0) as string[] };
+    for (const [jail, t] of this.tables) {
+      for (const [k, slot] of t.slots) yield { jail, ip: keyAddress(k), end: fromEnd(t.endOf(slot)), origins: t.originsAt(slot).map((id) => this.names[id]!) };
     }
   }
 
-  /** One line per (jail, address, origin): a list of 100k lines, not 100k arrays, on every save. */
-  toText(): string {
-    const lines = ['tsfw-fleet-ledger 1'];
-    for (const [k, o] of this.bans) for (let i = 0; i < o.length; i += 2) lines.push(`b ${k} ${o[i]} ${o[i + 1] ?? '-'}`);
-    for (const [k, t] of this.liftedHere) lines.push(`l ${k} ${t}`);
-    return lines.join('\n') + '\n';
+  /**
+   * The file's text in pieces of a few hundred lines, one line per (jail, address, origin): written piece by piece,
+   * a save of 100k bans never holds the whole text, nor 100k lines, at once.
+   */
+  *chunks(): Generator<string> {
+    let lines: string[] = [HEADER];
+    const full = () => lines.length >= CHUNK_LINES;
+    const take = () => { const text = lines.join('\n') + '\n'; lines = []; return text; };
+    for (const [jail, t] of this.tables) {
+      for (const [k, slot] of t.slots) {
+        const ip = keyAddress(k);
+        const pairs = t.pairsAt(slot);
+        for (let i = 0; i < pairs.length; i += 2) lines.push(`b ${jail} ${ip} ${this.names[pairs[i]!]} ${pairs[i + 1] === FOREVER ? '-' : pairs[i + 1]}`);
+        if (full()) yield take();
+      }
+    }
+    for (const [jail, lifted] of this.liftedHere) {
+      for (const [k, at] of lifted) { lines.push(`l ${jail} ${keyAddress(k)} ${at}`); if (full()) yield take(); }
+    }
+    if (lines.length > 0) yield take();
   }
+
+  toText(): string { return [...this.chunks()].join(''); }
 
   static fromText(text: string): Ledger {
     const l = new Ledger();
-    const lines = text.split('\n');
-    if (lines[0] !== 'tsfw-fleet-ledger 1') return l;
-    for (const line of lines.slice(1)) {
+    if (!text.startsWith(`${HEADER}\n`) && text !== HEADER) return l;
+    for (let at = HEADER.length + 1; at < text.length;) {
+      const nl = text.indexOf('\n', at);
+      const line = text.slice(at, nl < 0 ? text.length : nl);
+      at = nl < 0 ? text.length : nl + 1;
       const f = line.split(' ');
       if (f[0] === 'b' && f.length === 5 && (f[4] === '-' || /^\d+$/.test(f[4]!))) l.ban(f[1]!, f[2]!, f[3]!, f[4] === '-' ? null : Number(f[4]));
-      else if (f[0] === 'l' && f.length === 4 && /^\d+$/.test(f[3]!)) l.liftedHere.set(key(f[1]!, f[2]!), Number(f[3]));
+      else if (f[0] === 'l' && f.length === 4 && /^\d+$/.test(f[3]!)) l.lift(f[1]!, f[2]!, Number(f[3]));
     }
     l.dirty = false;
     return l;
@@ -134,6 +163,7 @@ export class Ledger {
 }
 
 const LIFT_MEMORY_MS = 32 * 24 * 3600 * 1000;
+const CHUNK_LINES = 512;
 
 /** The ledger the service last wrote, or an empty one (an unreadable file is no reason to stop). */
 export function readLedger(dir = stateDir()): Ledger {
@@ -146,6 +176,6 @@ export function readLedger(dir = stateDir()): Ledger {
 }
 
 export function writeLedger(ledger: Ledger, dir = stateDir()): void {
-  writeStateFile(dir, LEDGER_FILE, ledger.toText());
+  writeStateFile(dir, LEDGER_FILE, ledger.chunks());
   ledger.dirty = false;
 }

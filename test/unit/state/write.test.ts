@@ -74,3 +74,13 @@ test('refuses a FIFO or directory where the file should be, and file names that 
     expect(() => writeStateFile(dir, name, 'x')).toThrow(/bad state file name/);
   }
 });
+
+test('text in pieces is written whole, and a piece that fails leaves the previous file as it was', () => {
+  const dir = join(base, 'state');
+  writeStateFile(dir, 'ledger.txt', (function* () { yield 'one\n'; yield 'two\n'; yield 'é\n'; })());
+  expect(readStateFile(dir, 'ledger.txt')).toBe('one\ntwo\né\n');
+  const failing = (function* () { yield 'half\n'; throw new Error('the source broke'); })();
+  expect(() => writeStateFile(dir, 'ledger.txt', failing)).toThrow(/the source broke/);
+  expect(readStateFile(dir, 'ledger.txt')).toBe('one\ntwo\né\n');
+  expect(readdirSync(dir)).toEqual(['ledger.txt']);
+});

@@ -130,22 +130,6 @@ describe('kernel batches', () => {
   });
 });
 
-describe('ledger', () => {
-  test('keeps each origin\'s ban, survives its own JSON, expires on time', () => {
-    const l = new Ledger();
-    l.ban('ssh', '198.51.100.1', 'hostA', NOW + 1000);
-    l.ban('ssh', '198.51.100.1', 'hostC', null);
-    l.liftHere('ssh', '198.51.100.2', NOW);
-    const back = Ledger.fromText(l.toText());
-    expect(back.liftedAfter('ssh', '198.51.100.2', NOW - 1)).toBe(true);
-    expect(back.origins('ssh', '198.51.100.1')).toEqual(['hostA', 'hostC']);
-    expect(back.end('ssh', '198.51.100.1')).toBeNull();
-    back.expire(NOW + 2000);
-    expect(back.origins('ssh', '198.51.100.1')).toEqual(['hostC']);
-    expect(back.count('hostA')).toBe(0);
-  });
-});
-
 describe('outbox', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsfw-outbox-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
