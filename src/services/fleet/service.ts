@@ -21,7 +21,7 @@ import { ensureOutbox } from '../../bans/outbox.js';
 import { makePublisher } from './publisher.js';
 import { makeReceiver } from './receiver.js';
 import { reconcile } from './reconcile.js';
-import { afterBursts } from './settle.js';
+import { afterBursts, collectGarbage } from './settle.js';
 import { newStatus, writeStatus, type FleetStatus } from './status.js';
 import { ensureStream } from './stream.js';
 
@@ -61,10 +61,12 @@ export function startFleet(config: Config, backend: FirewallBackend, dir: string
   const facts = (): JudgeFacts => ({ self: fleet.name, fleet, jails, guard, ledger, rate, now: Date.now() });
   let reconcileSoon: NodeJS.Timeout | undefined;
   const runReconcile = async () => {
+    collectGarbage();
     try {
       const r = await reconcile(backend, jails, ledger, fleet.name, dir);
       if (r.added > 0) log.info(`fleet: put back ${r.added} remote ban${r.added === 1 ? '' : 's'} the kernel had lost`);
     } catch (err) { log.warn(`fleet: reconcile failed: ${(err as Error).message}`); }
+    collectGarbage();
   };
   const kernelFailed = () => { clearTimeout(reconcileSoon); reconcileSoon = setTimeout(() => void runReconcile(), 10_000); };
   const receiver = makeReceiver({ backend, stateDir: dir, status, facts: () => { if (Date.now() - factsAt > FACTS_MS) void refreshFacts(); return facts(); }, live: () => status.catchUp.done, kernelFailed });
@@ -120,7 +122,7 @@ export function startFleet(config: Config, backend: FirewallBackend, dir: string
       void receiver.settled().then(runReconcile);
     };
     if (!resume && (await jsm.streams.info(STREAM)).state.messages === 0) finishCatchUp();
-    const settle = afterBursts(1_000, 2_000);
+    const settle = afterBursts({ minEvents: 1_000, quietMs: 2_000, everyEvents: 20_000 });
     let msgs: ConsumerMessages | undefined;
     let stalled = () => {};
     const stall = new Promise<'stalled'>((resolve) => { stalled = () => resolve('stalled'); });
