@@ -9,4 +9,8 @@ if [ "${1-}" = start ] && { [ $# -eq 1 ] || { [ $# -eq 2 ] && [ "$2" = --early ]
 	. "$TSFW_LIB/cached-start.sh"
 	tsfw_cached_start "${2-}" && exit 0
 fi
+# The fleet service with V8's young generation capped, as tsfirewall-fleet.service runs it (why: that unit).
+if [ "${1-}" = fleet ] && [ $# -eq 1 ]; then
+	exec node --max-semi-space-size=2 "$TSFW_LIB/tsfirewall.cjs" "$@"
+fi
 exec node "$TSFW_LIB/tsfirewall.cjs" "$@"
