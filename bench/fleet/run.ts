@@ -168,6 +168,14 @@ async function main(): Promise<void> {
     const budget = 1.5 * floor + 50 * 1024;
     out.push(row('RSS of a fleet service holding 100,000 active remote bans', `${mb(rss)} MB (peak ${mb(hwm)} MB; V8 heap ${mb((heap?.heapUsed ?? NaN) / 1024)} MB used of ${mb((heap?.heapTotal ?? NaN) / 1024)} MB)${NODE_OPTIONS ? `, run as the unit runs it: NODE_OPTIONS=${NODE_OPTIONS}` : ''}`, `< 1.5x node -e 0 (${mb(floor)} MB) + 50 MB = ${mb(budget)} MB`, rss < budget));
 
+    // 4b. The same service restarting into those bans: its catch-up replays all 100k, then its reconcile reads the set.
+    await stopService(m);
+    await startService(m, cli);
+    await waitStatus(m, (s) => s.pid === m.service?.pid && s.catchUp.done && s.reconcile !== undefined, 120_000);
+    const restartPeak = vm(m.service!.pid!, 'VmHWM');
+    out.push(row('peak RSS of that service restarting into its 100,000 active bans (the catch-up replays them all, then the reconcile reads the set)',
+      `${mb(restartPeak)} MB (then ${mb(vm(m.service!.pid!, 'VmRSS'))} MB)`, `< the same ${mb(budget)} MB`, restartPeak < budget));
+
     // 5. Publishing from a verb: the outbox write it does, against connecting and publishing itself.
     const outboxMs: number[] = [];
     for (let i = 0; i < 20; i++) { const t = performance.now(); queue(a, [banAddress(130_000 + i)]); outboxMs.push(performance.now() - t); }

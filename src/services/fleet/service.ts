@@ -62,10 +62,15 @@ export function startFleet(config: Config, backend: FirewallBackend, dir: string
   let reconcileSoon: NodeJS.Timeout | undefined;
   const runReconcile = async () => {
     collectGarbage();
+    const started = Date.now();
     try {
       const r = await reconcile(backend, jails, ledger, fleet.name, dir);
+      status.reconcile = { at: Date.now(), added: r.added, tookMs: Date.now() - started };
       if (r.added > 0) log.info(`fleet: put back ${r.added} remote ban${r.added === 1 ? '' : 's'} the kernel had lost`);
-    } catch (err) { log.warn(`fleet: reconcile failed: ${(err as Error).message}`); }
+    } catch (err) {
+      status.reconcile = { at: Date.now(), added: 0, tookMs: Date.now() - started, error: (err as Error).message.slice(0, 200) };
+      log.warn(`fleet: reconcile failed: ${(err as Error).message}`);
+    }
     collectGarbage();
   };
   const kernelFailed = () => { clearTimeout(reconcileSoon); reconcileSoon = setTimeout(() => void runReconcile(), 10_000); };

@@ -31,6 +31,8 @@ export interface FleetStatus {
   active: { total: number; byOrigin: Record<string, number> };
   kernelErrors: number;
   lastKernelError?: string;
+  /** The last reconcile with the kernel's sets: when it ended, what it put back, how long it took. */
+  reconcile?: { at: number; added: number; tookMs: number; error?: string };
   /** process.memoryUsage() at the last write, in bytes: for a metrics reader and the bench. */
   memory?: { rss: number; heapUsed: number; heapTotal: number; external: number };
 }
@@ -99,6 +101,7 @@ export function formatStatus(s: FleetStatus, alive: boolean, now = Date.now()): 
     `lag: ${s.lag.lastMs === undefined ? 'no event yet' : `last ${s.lag.lastMs} ms, max ${s.lag.maxMs} ms`}${s.lag.pending ? `, ${s.lag.pending} events pending` : ''}`,
     `active remote bans here: ${s.active.total}${Object.keys(s.active.byOrigin).length ? ` (${counts(s.active.byOrigin)})` : ''}`,
     ...(s.kernelErrors ? [`kernel errors: ${s.kernelErrors} (last: ${s.lastKernelError})`] : []),
+    ...(s.reconcile ? [`reconcile: ${ago(now, s.reconcile.at)}, ${s.reconcile.error ? `failed: ${s.reconcile.error}` : `${s.reconcile.added} put back`} (${s.reconcile.tookMs} ms)`] : []),
     `hosts seen:${Object.keys(s.hosts).length === 0 ? ' none' : ''}`,
     ...Object.entries(s.hosts).sort().map(([h, v]) => `  ${h}: ${v.received} events, last ${v.lastEvent.op} ${v.lastEvent.ip} (${v.lastEvent.jail}) ${ago(now, v.lastSeen)}`),
   ];

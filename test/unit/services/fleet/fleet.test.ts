@@ -12,6 +12,7 @@ import { judge, OriginRate, type JudgeFacts } from '../../../../src/services/fle
 import { planBatch } from '../../../../src/services/fleet/kernel.js';
 import { Ledger } from '../../../../src/services/fleet/ledger.js';
 import { eventOf } from '../../../../src/services/fleet/publisher.js';
+import { formatStatus, newStatus } from '../../../../src/services/fleet/status.js';
 
 const NOW = 1_800_000_000_000;
 const base = 'FAIL2BAN=no\nBAN_MODE=ipset\nFLEET_SERVERS=nats://192.0.2.41\nFLEET_NAME=hostB\n';
@@ -127,6 +128,17 @@ describe('kernel batches', () => {
       ban('198.51.100.4', NOW + 600_000), { kind: 'unban', jail, family: 'ipv4', ip: '198.51.100.4', remove: true }], NOW);
     expect(batch.adds.map((a) => [a.ips, a.timeout])).toEqual([[['198.51.100.1', '198.51.100.2'], 600], [['198.51.100.3'], 0]]);
     expect(batch.removes.map((r) => r.ips)).toEqual([['198.51.100.4']]);
+  });
+});
+
+describe('status', () => {
+  test('fleet status tells when the last reconcile ran, what it put back or why it failed', () => {
+    const s = newStatus('hostB', NOW - 600_000);
+    expect(formatStatus(s, true, NOW)).not.toContain('reconcile');
+    s.reconcile = { at: NOW - 30_000, added: 3, tookMs: 412 };
+    expect(formatStatus(s, true, NOW)).toContain('reconcile: 30s ago, 3 put back (412 ms)\n');
+    s.reconcile = { at: NOW - 5_000, added: 0, tookMs: 7, error: 'listing f2b-SSH failed: set f2b-SSH does not exist' };
+    expect(formatStatus(s, true, NOW)).toContain('reconcile: 5s ago, failed: listing f2b-SSH failed: set f2b-SSH does not exist (7 ms)\n');
   });
 });
 
