@@ -73,8 +73,12 @@ export interface BanEntry { readonly ip: string; readonly expiresIn?: number }
 
 /** The kernel's ban sets and chains: read and edited without fail2ban (whose Python start-up costs more). */
 export interface BanStore {
-  /** Members with their time left, or undefined when the target does not exist (firewall not started). */
-  members(target: BanTarget): Promise<BanEntry[] | undefined>;
+  /**
+   * Members with their time left, or undefined when the target does not exist (firewall not started). `apart`: read
+   * in a process of its own where the backend would read in this one (nftables' libnftables), for a long-running
+   * caller: the library's listing of a 100k set grows this process's malloc heap by ~150 MB that it keeps.
+   */
+  members(target: BanTarget, opts?: { readonly apart?: boolean }): Promise<BanEntry[] | undefined>;
   /** Adds in one batch; `timeout` seconds (undefined or 0: until unbanned). Resolves to the number sent. */
   add(target: BanTarget, ips: readonly string[], opts?: { readonly timeout?: number }): Promise<number>;
   /** Removes; addresses not present are no error. */

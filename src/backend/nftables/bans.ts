@@ -8,7 +8,7 @@ import { parseBanAddress } from '../../bans/ip.js';
 import { ApplyError } from '../../errors.js';
 import type { BanEntry, BanStore, BanTarget } from '../types.js';
 import { BAN_CHAIN_PREFIX, TABLE_REF, banSet } from './layout.js';
-import { nft } from './nft.js';
+import { nft, nftPath } from './nft.js';
 import { parseTable } from './parse.js';
 import { ident } from './rules.js';
 
@@ -101,9 +101,9 @@ export function nftBanStore(opts: { readonly nft?: string } = {}): BanStore {
     throw new ApplyError(`${what} failed: ${why}`);
   };
   return {
-    async members(target): Promise<BanEntry[] | undefined> {
+    async members(target, readOpts = {}): Promise<BanEntry[] | undefined> {
       const set = setOf(target);
-      const r = await nft(['-j', 'list', 'set', ...TABLE_REF.split(' '), set], undefined, opts.nft);
+      const r = await nft(['-j', 'list', 'set', ...TABLE_REF.split(' '), set], undefined, opts.nft ?? (readOpts.apart ? nftPath() : undefined));
       if (r.exitCode !== 0 && MISSING.test(r.stderr)) return undefined;
       if (r.exitCode !== 0) throw new ApplyError(`listing ${set} failed: ${r.stderr.trim() || r.spawnError}`);
       return parseTable(r.stdout).bans.get(set) ?? [];

@@ -13,7 +13,8 @@ export async function reconcile(backend: FirewallBackend, jails: ReadonlyMap<str
   const present = new Map<string, Set<string> | undefined>();
   for (const j of jails.values()) {
     for (const [family, name] of Object.entries(j.targets) as [Family, string][]) {
-      const members = await backend.bans.members({ family, name, kind: j.kind });
+      // Apart: the service lives on, and a read of a 100k set in process would leave its memory behind.
+      const members = await backend.bans.members({ family, name, kind: j.kind }, { apart: true });
       present.set(`${j.service.name} ${family}`, members && new Set(members.map((m) => m.ip)));
     }
   }
