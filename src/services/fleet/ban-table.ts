@@ -81,9 +81,15 @@ export class BanTable {
     return ids;
   }
 
+  /** Asked twice for every event received: no array made for the common case of one origin. */
   has(k: AddressKey, origin: number): boolean {
     const slot = this.slots.get(k);
-    return slot !== undefined && this.originsAt(slot).includes(origin);
+    if (slot === undefined) return false;
+    const o = this.origin[slot]!;
+    if (o !== SEVERAL) return o === origin;
+    const pairs = this.several.get(slot)!;
+    for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === origin) return true;
+    return false;
   }
 
   /** The latest end over the address's origins, undefined when it has none. */
