@@ -88,20 +88,14 @@ function runDocument(b: Bound, ctx: unknown, text: string): number {
 }
 
 /**
- * One context per call, as each run of the program is one: none can be stale, and a long-running service keeps at
- * most the last call's cache, not every listing's elements. Making one costs far less than the call; freeing one
- * after a load does not (the bench's trace): the last call's is freed at the start of the next, and a verb that
- * ends leaves its last one to the exit.
+ * One context per call, as each run of the program is one: no cache outlives the call (a long-running service would
+ * otherwise keep a listing's every element), and none can be stale. Making one costs far less than the call.
  */
-let previous: unknown;
-
 function library(b: Bound): NftLibrary {
   return {
     run(text, opts = {}) {
       mark('exec libnftables');
-      if (previous) b.freeContext(previous);
       const ctx = b.newContext();
-      previous = ctx;
       if (!ctx) throw new Error('libnftables: nft_ctx_new failed');
       try {
         // Output and errors go to buffers read back here, not to our stdout and stderr.
@@ -116,10 +110,8 @@ function library(b: Bound): NftLibrary {
         mark('exited libnftables');
         if (rc !== 0) log.debug(`libnftables: exited 1: ${stderr.trim()}`);
         return { exitCode: rc === 0 ? 0 : 1, stdout, stderr };
-      } catch (err) {
+      } finally {
         b.freeContext(ctx);
-        previous = undefined;
-        throw err;
       }
     },
   };
