@@ -41,18 +41,21 @@ async function listTable(json: boolean): Promise<string | undefined> {
   throw new ApplyError(`cannot read table ${TABLE_REF}: ${why(r)}`);
 }
 
+/** nft's refusal of `document`, traced to a snippet's file and line when it names one. */
+const refusal = (r: RunResult, what: string, document: string) =>
+  snippetRefusal(what, why(r), document) ?? new ApplyError(`${what}: ${why(r)}`);
+
 async function apply(document: string, what: string, check = false): Promise<void> {
   const r = await nft([...(check ? ['-c'] : []), '-f', '-'], document);
-  if (r.exitCode !== 0) throw snippetRefusal(what, why(r), document) ?? new ApplyError(`${what}: ${why(r)}`);
+  if (r.exitCode !== 0) throw refusal(r, what, document);
 }
 
 /** The load: nft ran and said no, so its one transaction was aborted; killed or timed out, it may have committed. */
 async function load(document: string): Promise<void> {
   const r = await nft(['-f', '-'], document);
   if (r.exitCode === 0) return;
-  const what = 'nft rejected the ruleset';
-  const refusal = snippetRefusal(what, why(r), document) ?? new ApplyError(`${what}: ${why(r)}`);
-  throw r.spawnError === undefined ? new LoadRefusedError(refusal) : refusal;
+  const err = refusal(r, 'nft rejected the ruleset', document);
+  throw r.spawnError === undefined ? new LoadRefusedError(err) : err;
 }
 
 /**
