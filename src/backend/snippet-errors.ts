@@ -28,7 +28,7 @@ export function snippetRefusal(what: string, reason: string, document: string): 
     const text = lines[n - 1] ?? '';
     const origin = ORIGIN.exec(text);
     if (origin) {
-      const rule = text.trim().replace(MARKER, '').replace(/^-A \S+ /, '');
+      const rule = text.trim().replace(MARKER, '').replace(/^(?:-A \S+|add rule inet tsfirewall \S+) /, '');
       return new SnippetRefusedError(`${what}: the snippet ${origin[1]}, line ${origin[2]} (${rule}): ${reason}`);
     }
     if (text.trim() === 'COMMIT') {

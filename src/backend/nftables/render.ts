@@ -129,11 +129,12 @@ function prelude(layout: Layout, held: Holdings): string {
 export function renderDocument(plan: Plan, held?: Holdings): string {
   const layout = layoutOf(plan);
   const declarations = block([...layout.helpers.map(helperText), ...layout.sets.map(setText), ...layout.chains.map(chainDeclText)]);
-  const bodies = layout.chains.filter((c) => c.lines.length > 0)
-    .map((c) => `\tchain ${c.name} {\n${c.lines.map((l) => `\t\t${l}\n`).join('')}\t}`);
+  // Rules go in as `add rule`, not in a second block of each chain: reopening a chain is a chain update, and a
+  // transaction with an update makes the kernel wait out an RCU grace period when nft's socket closes (bench:
+  // start's "after the last program"); on a namespace with no table of ours the load is then creations only.
+  const rules = layout.chains.flatMap((c) => c.lines.map((l) => `add rule ${TABLE_REF} ${ident(c.name)} ${l}\n`));
   return `# tsfirewall: the whole of table ${TABLE_REF}, in one transaction (nft -f)\n` +
-    (held ? prelude(layout, held) : '') + declarations + layout.chains.map((c) => flush(c.name)).join('') +
-    (bodies.length > 0 ? block(bodies) : '');
+    (held ? prelude(layout, held) : '') + declarations + layout.chains.map((c) => flush(c.name)).join('') + rules.join('');
 }
 
 /** stop: our table and everything in it, in a form that is no error when the table is already gone. */

@@ -48,7 +48,7 @@ describe('placement', () => {
     const doc = renderDocument(nft);
     expect(doc).toContain('type filter hook prerouting priority raw; policy accept;');
     expect(doc.match(/udp dport 53 notrack comment "tsfw:snippet:10-a.raw.nft:2"/g)).toHaveLength(2);
-    expect(doc).toMatch(/chain helpers4 \{\n\t\ttcp dport 21 counter ct helper set "ftp-tcp"/);
+    expect(doc).toMatch(/\nadd rule inet tsfirewall helpers4 tcp dport 21 counter ct helper set "ftp-tcp"/);
   });
 });
 
