@@ -8,7 +8,7 @@
  * The library and koffi are loaded on first use and only once; when either cannot be loaded (no libnftables1, a
  * platform koffi has no binary for), nftLibrary() says so and the caller runs the program instead.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { log } from '../log.js';
@@ -24,9 +24,10 @@ export interface NftOptions {
 export interface NftLibrary {
   /**
    * Runs `text` as `nft [-j] [-c] -f -` would: one transaction for a document, every command's output in stdout.
-   * Synchronous, as the library is: a call holds the event loop for as long as the kernel takes.
+   * The call holds the event loop for as long as the kernel takes; it resolves once any signal that arrived
+   * meanwhile has reached its handler.
    */
-  run(text: string, opts?: NftOptions): RunResult;
+  run(text: string, opts?: NftOptions): Promise<RunResult>;
 }
 
 /** libnftables' NFT_CTX_OUTPUT_JSON (nftables.h): `nft -j`. */
@@ -39,6 +40,10 @@ interface Koffi {
 }
 
 interface Bound {
+  /** pthread_sigmask(3): this thread's signal mask, from `set` (SIG_BLOCK or SIG_SETMASK), the old one into `old`. */
+  readonly sigmask: (how: number, set: Buffer, old: Buffer | null) => number;
+  /** sigpending(2): the signals raised while held. */
+  readonly sigpending: (set: Buffer) => number;
   readonly newContext: () => unknown;
   readonly freeContext: (ctx: unknown) => void;
   readonly bufferOutput: (ctx: unknown) => number;
@@ -53,11 +58,19 @@ interface Bound {
 
 let bound: Bound | null | undefined;
 
+/** glibc's sigset_t is 1024 bits; SIG_BLOCK and SIG_SETMASK are Linux's values on every architecture. */
+const SIGSET_BYTES = 128;
+const SIG_BLOCK = 0;
+const SIG_SETMASK = 2;
+
 function bind(koffi: Koffi): Bound {
   const lib = koffi.load(SONAME);
+  const libc = koffi.load('libc.so.6');
   const fn = <T>(signature: string) => lib.func(signature) as T;
   const create = fn<(flags: number) => unknown>('void *nft_ctx_new(uint32_t flags)');
   return {
+    sigmask: libc.func('int pthread_sigmask(int how, const void *set, void *oldset)') as Bound['sigmask'],
+    sigpending: libc.func('int sigpending(void *set)') as Bound['sigpending'],
     newContext: () => create(0),
     freeContext: fn('void nft_ctx_free(void *ctx)'),
     bufferOutput: fn('int nft_ctx_buffer_output(void *ctx)'),
@@ -83,9 +96,35 @@ function runDocument(b: Bound, ctx: unknown, text: string): number {
     writeFileSync(file, text, { mode: 0o600 });
     return b.runFile(ctx, file);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    // The directory holds this one file: unlink and rmdir, not rmSync's recursive walk (Node's rimraf, loaded for it).
+    rmSync(file, { force: true });
+    rmdirSync(dir);
   }
 }
+
+const ALL_SIGNALS = Buffer.alloc(SIGSET_BYTES, 0xff);
+
+/**
+ * Every signal is held off this thread for the call. libnftables waits for the kernel's answer to a transaction in
+ * select(), which any signal with a handler interrupts (SA_RESTART or not), and Node has handlers (SIGCHLD, SIGTERM,
+ * the profiler's SIGPROF): the kernel has committed or refused by then, but the answer is never read, and nft
+ * reports "Interrupted system call" for a document that is in fact loaded. The program has no handlers, so it
+ * never sees this. Held signals arrive as soon as the call returns.
+ */
+function withSignalsHeld<T>(b: Bound, call: () => T): { result: T; raised: boolean } {
+  const old = Buffer.alloc(SIGSET_BYTES);
+  const pending = Buffer.alloc(SIGSET_BYTES);
+  if (b.sigmask(SIG_BLOCK, ALL_SIGNALS, old) !== 0) throw new Error('libnftables: pthread_sigmask failed');
+  try {
+    const result = call();
+    return { result, raised: b.sigpending(pending) === 0 && pending.some((byte) => byte !== 0) };
+  } finally {
+    b.sigmask(SIG_SETMASK, old, null);
+  }
+}
+
+/** One turn of the event loop: libuv hands a delivered signal to its JS handler (interrupt.ts's trap) in its poll. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * One context per call, as each run of the program is one: no cache outlives the call (a long-running service would
@@ -93,28 +132,35 @@ function runDocument(b: Bound, ctx: unknown, text: string): number {
  */
 function library(b: Bound): NftLibrary {
   return {
-    run(text, opts = {}) {
-      mark('exec libnftables');
-      const ctx = b.newContext();
-      if (!ctx) throw new Error('libnftables: nft_ctx_new failed');
-      try {
-        // Output and errors go to buffers read back here, not to our stdout and stderr.
-        b.bufferOutput(ctx);
-        b.bufferErrors(ctx);
-        b.setFlags(ctx, opts.json ? OUTPUT_JSON : 0);
-        b.setDryRun(ctx, opts.check === true);
-        const multiline = text.indexOf('\n') < text.length - 1;
-        const rc = multiline ? runDocument(b, ctx, text) : b.runBuffer(ctx, text);
-        const stdout = b.output(ctx) ?? '';
-        const stderr = (b.errors(ctx) ?? '').replace(/^[^\n:]*\/tsfw-nft-[^/\n]*\/document\.nft:/gm, '/dev/stdin:');
-        mark('exited libnftables');
-        if (rc !== 0) log.debug(`libnftables: exited 1: ${stderr.trim()}`);
-        return { exitCode: rc === 0 ? 0 : 1, stdout, stderr };
-      } finally {
-        b.freeContext(ctx);
-      }
+    async run(text, opts = {}) {
+      const { result, raised } = withSignalsHeld(b, () => runHeld(b, text, opts));
+      // A SIGTERM held through a load must be seen by the checkpoint right after it, as it would be after a program.
+      if (raised) await turn();
+      return result;
     },
   };
+}
+
+function runHeld(b: Bound, text: string, opts: NftOptions): RunResult {
+  mark('exec libnftables');
+  const ctx = b.newContext();
+  if (!ctx) throw new Error('libnftables: nft_ctx_new failed');
+  try {
+    // Output and errors go to buffers read back here, not to our stdout and stderr.
+    b.bufferOutput(ctx);
+    b.bufferErrors(ctx);
+    b.setFlags(ctx, opts.json ? OUTPUT_JSON : 0);
+    b.setDryRun(ctx, opts.check === true);
+    const multiline = text.indexOf('\n') < text.length - 1;
+    const rc = multiline ? runDocument(b, ctx, text) : b.runBuffer(ctx, text);
+    const stdout = b.output(ctx) ?? '';
+    const stderr = (b.errors(ctx) ?? '').replace(/^[^\n:]*\/tsfw-nft-[^/\n]*\/document\.nft:/gm, '/dev/stdin:');
+    mark('exited libnftables');
+    if (rc !== 0) log.debug(`libnftables: exited 1: ${stderr.trim()}`);
+    return { exitCode: rc === 0 ? 0 : 1, stdout, stderr };
+  } finally {
+    b.freeContext(ctx);
+  }
 }
 
 /**

@@ -144,3 +144,35 @@ describe.each(['iptables-nft', 'nftables'] as BackendName[])('signals from outsi
     }
   });
 });
+
+/**
+ * libnftables, in process, waits for the kernel's answer to a load in pselect6(), which any signal with a handler
+ * interrupts: the kernel has committed by then, but an unread answer reads as a refusal ("Interrupted system call"),
+ * which once said "nothing was changed" over a loaded ruleset. strace injects the signal exactly there (the first
+ * pselect6 of a reload is its load's); held through the call, it must reach the next checkpoint and roll back.
+ */
+describe('nftables: a signal while libnftables waits for the kernel\'s answer', () => {
+  let lab: Lab;
+  let fw: Host;
+  let before: string;
+  const backend: BackendName = 'nftables';
+  beforeAll(async () => { lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }]); fw = lab.hosts.fw!; });
+  afterAll(async () => { await lab?.destroy(); });
+  beforeEach(async () => {
+    const r = await runCli(cli.path, fw, scratch, ['restart'], { backend, config: configs.write(PREVIOUS) });
+    expect(r.exitCode, r.stderr).toBe(0);
+    before = await kernelState(fw, backend);
+  });
+
+  test.each(['SIGTERM', 'SIGHUP'] as const)('%s at the load\'s wait: read, then rolled back, and said so', async (signal) => {
+    const env = cliEnv(scratch, { backend, env: { TSFIREWALL_TRACE: '1' } });
+    const r = await fw.exec(['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=pselect6', '-e', `inject=pselect6:signal=${signal}:when=1`,
+      ...withoutFail2ban([process.execPath, cli.path, '--config', configs.write(NEXT), 'reload'])], { env, timeoutMs: 60_000 });
+    expect(r.stderr).toContain('"exec libnftables"');
+    expect(r.stderr).not.toMatch(/Interrupted system call|nothing was changed/);
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`interrupted by ${signal}; the previous ruleset was restored`));
+    expect(await kernelState(fw, backend)).toBe(before);
+    expect(scratch.leftovers()).toEqual([]);
+  });
+});
