@@ -20,10 +20,10 @@ const SHOWN: Readonly<Record<'iptables' | 'nftables', readonly RegExp[]>> = {
     /^:fail2ban-SSH - \[0:0\]$/m, /^-A tsfw-input -i lo -m comment --comment tsfw:loopback -j ACCEPT$/m, /^COMMIT$/m,
   ],
   nftables: [
-    /^# nft -f -$/m, /^table inet tsfirewall \{$/m, /^\t\tmeta nfproto vmap \{ ipv4 : jump input4, ipv6 : jump input6 \}$/m,
-    /^\t\tcounter drop comment "tsfw:policy"$/m, /^\tset f2b-SSH \{$/m, /^\t\tiifname "lo" counter accept comment "tsfw:loopback"$/m,
+    /^# nft -f -$/m, /^table inet tsfirewall \{$/m, /^add rule inet tsfirewall input meta nfproto vmap \{ ipv4 : jump input4, ipv6 : jump input6 \}$/m,
+    /^add rule inet tsfirewall input4 counter drop comment "tsfw:policy"$/m, /^\tset f2b-SSH \{$/m, /^add rule inet tsfirewall input4 iifname "lo" counter accept comment "tsfw:loopback"$/m,
     // Chain mode's ban chain is a lookup in the same set on nftables.
-    /^\t\ttcp dport 22 ip saddr @f2b-SSH counter drop comment "tsfw:bans:ssh"$/m,
+    /^add rule inet tsfirewall input4 tcp dport 22 ip saddr @f2b-SSH counter drop comment "tsfw:bans:ssh"$/m,
   ],
 };
 const kind = (backend: BackendName) => (isIptables(backend) ? 'iptables' : 'nftables');
