@@ -75,36 +75,44 @@ describe('iptables-nft, every fault point', () => suite('iptables-nft', POINTS))
 describe('nftables, every fault point', () => suite('nftables', POINTS));
 describe('iptables-legacy, the loaded point', () => suite('iptables-legacy', ['after-ipv4']));
 
-describe.each(['iptables-nft', 'nftables'] as BackendName[])('signals from outside, disk full, symlinked run directory (%s)', (backend) => {
-  let lab: Lab;
-  let fw: Host;
-  let before: string;
-  beforeAll(async () => { lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }]); fw = lab.hosts.fw!; });
+/**
+ * One namespace for the describe, and before each test the PREVIOUS ruleset started in it, whose kernel state the
+ * test compares against (`before`).
+ */
+function restartedBeforeEach(backend: BackendName): { readonly fw: Host; readonly before: string } {
+  let lab: Lab | undefined;
+  const state = { fw: undefined as unknown as Host, before: '' };
+  beforeAll(async () => { lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }]); state.fw = lab.hosts.fw!; });
   afterAll(async () => { await lab?.destroy(); });
   beforeEach(async () => {
-    const r = await runCli(cli.path, fw, scratch, ['restart'], { backend, config: configs.write(PREVIOUS) });
+    const r = await runCli(cli.path, state.fw, scratch, ['restart'], { backend, config: configs.write(PREVIOUS) });
     expect(r.exitCode, r.stderr).toBe(0);
-    before = await kernelState(fw, backend);
+    state.before = await kernelState(state.fw, backend);
   });
+  return state;
+}
+
+describe.each(['iptables-nft', 'nftables'] as BackendName[])('signals from outside, disk full, symlinked run directory (%s)', (backend) => {
+  const lab = restartedBeforeEach(backend);
 
   test.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('%s while paused after the loads rolls back', async (signal) => {
-    const child = spawnCli(cli.path, fw, scratch, ['reload'], { backend, config: configs.write(NEXT), env: { TSFIREWALL_FAULT: 'after-ipv4:pause' } });
+    const child = spawnCli(cli.path, lab.fw, scratch, ['reload'], { backend, config: configs.write(NEXT), env: { TSFIREWALL_FAULT: 'after-ipv4:pause' } });
     await waitForStderr(child, /fault point after-ipv4 reached \(pause\)/);
-    expect(await kernelState(fw, backend)).not.toBe(before);
+    expect(await kernelState(lab.fw, backend)).not.toBe(lab.before);
     child.kill(signal);
     const r = await child;
     expect(r.exitCode, String(r.stderr)).toBe(1);
     expect(String(r.stderr)).toMatch(new RegExp(`interrupted by ${signal}; the previous ruleset was restored`));
-    expect(await kernelState(fw, backend)).toBe(before);
+    expect(await kernelState(lab.fw, backend)).toBe(lab.before);
     expect(scratch.leftovers()).toEqual([]);
   });
 
   test('SIGKILL, then stop: recovery, and the host is open', async () => {
-    await runCli(cli.path, fw, scratch, ['reload'], { backend, config: configs.write(NEXT), env: { TSFIREWALL_FAULT: 'after-ipv4' } });
-    const r = await runCli(cli.path, fw, scratch, ['stop'], { backend, config: configs.write(PREVIOUS) });
+    await runCli(cli.path, lab.fw, scratch, ['reload'], { backend, config: configs.write(NEXT), env: { TSFIREWALL_FAULT: 'after-ipv4' } });
+    const r = await runCli(cli.path, lab.fw, scratch, ['stop'], { backend, config: configs.write(PREVIOUS) });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/was interrupted mid-apply/);
-    expect(isOpen(backend, await kernelState(fw, backend))).toBe(true);
+    expect(isOpen(backend, await kernelState(lab.fw, backend))).toBe(true);
     expect(scratch.leftovers()).toEqual([]);
   });
 
@@ -113,12 +121,12 @@ describe.each(['iptables-nft', 'nftables'] as BackendName[])('signals from outsi
     try {
       // A private mount namespace: the tiny tmpfs exists only for this one command.
       const env = cliEnv(scratch, { backend, env: { TSFIREWALL_RUN_DIR: join(mnt, 'run') } });
-      const r = await fw.exec(['unshare', '--mount', '--', 'sh', '-c',
+      const r = await lab.fw.exec(['unshare', '--mount', '--', 'sh', '-c',
         'mount -t tmpfs -o size=12k,mode=0755 tsfw-full "$0" && head -c 12288 /dev/zero > "$0/filler"; exec "$@"', mnt,
         ...withoutFail2ban([process.execPath, cli.path, '--config', configs.write(NEXT), 'reload'])], { env });
       expect(r.exitCode, r.stderr).toBe(1);
       expect(r.stderr).toMatch(/cannot write .*journal.*no space left on the device.*nothing was changed/);
-      expect(await kernelState(fw, backend)).toBe(before);
+      expect(await kernelState(lab.fw, backend)).toBe(lab.before);
     } finally {
       rmSync(mnt, { recursive: true, force: true });
     }
@@ -130,15 +138,15 @@ describe.each(['iptables-nft', 'nftables'] as BackendName[])('signals from outsi
     symlinkSync(join(base, 'elsewhere'), join(base, 'run'));
     try {
       const opts = { backend, config: configs.write(NEXT), env: { TSFIREWALL_RUN_DIR: join(base, 'run') } };
-      const r = await runCli(cli.path, fw, scratch, ['reload'], opts);
+      const r = await runCli(cli.path, lab.fw, scratch, ['reload'], opts);
       expect(r.exitCode, r.stderr).toBe(1);
       expect(r.stderr).toMatch(/run is a symlink; refusing to keep state there/);
-      expect(await kernelState(fw, backend)).toBe(before);
-      const stop = await runCli(cli.path, fw, scratch, ['stop'], opts);
+      expect(await kernelState(lab.fw, backend)).toBe(lab.before);
+      const stop = await runCli(cli.path, lab.fw, scratch, ['stop'], opts);
       expect(stop.exitCode, stop.stderr).toBe(0);
       // The lock is an abstract socket, not a file in the run directory, so stop still runs locked here.
       expect(stop.stdout).toMatch(/firewall stopped/);
-      expect(isOpen(backend, await kernelState(fw, backend))).toBe(true);
+      expect(isOpen(backend, await kernelState(lab.fw, backend))).toBe(true);
     } finally {
       rmSync(base, { recursive: true, force: true });
     }
@@ -152,27 +160,18 @@ describe.each(['iptables-nft', 'nftables'] as BackendName[])('signals from outsi
  * pselect6 of a reload is its load's); held through the call, it must reach the next checkpoint and roll back.
  */
 describe('nftables: a signal while libnftables waits for the kernel\'s answer', () => {
-  let lab: Lab;
-  let fw: Host;
-  let before: string;
   const backend: BackendName = 'nftables';
-  beforeAll(async () => { lab = await createLab([{ name: 'fw', segment: 'lan', octet: 10 }]); fw = lab.hosts.fw!; });
-  afterAll(async () => { await lab?.destroy(); });
-  beforeEach(async () => {
-    const r = await runCli(cli.path, fw, scratch, ['restart'], { backend, config: configs.write(PREVIOUS) });
-    expect(r.exitCode, r.stderr).toBe(0);
-    before = await kernelState(fw, backend);
-  });
+  const lab = restartedBeforeEach(backend);
 
   test.each(['SIGTERM', 'SIGHUP'] as const)('%s at the load\'s wait: read, then rolled back, and said so', async (signal) => {
     const env = cliEnv(scratch, { backend, env: { TSFIREWALL_TRACE: '1' } });
-    const r = await fw.exec(['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=pselect6', '-e', `inject=pselect6:signal=${signal}:when=1`,
+    const r = await lab.fw.exec(['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=pselect6', '-e', `inject=pselect6:signal=${signal}:when=1`,
       ...withoutFail2ban([process.execPath, cli.path, '--config', configs.write(NEXT), 'reload'])], { env, timeoutMs: 60_000 });
     expect(r.stderr).toContain('"exec libnftables"');
     expect(r.stderr).not.toMatch(/Interrupted system call|nothing was changed/);
     expect(r.exitCode, r.stderr).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`interrupted by ${signal}; the previous ruleset was restored`));
-    expect(await kernelState(fw, backend)).toBe(before);
+    expect(await kernelState(lab.fw, backend)).toBe(lab.before);
     expect(scratch.leftovers()).toEqual([]);
   });
 });
