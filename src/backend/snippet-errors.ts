@@ -5,6 +5,7 @@
  * wrote. Both backends' test, load and check failures pass through here.
  */
 import { TsfwError } from '../errors.js';
+import { TABLE_REF } from './nftables/layout.js';
 
 /** A snippet the backend's own check refused: bad config, so exit 6, and nothing was applied. */
 export class SnippetRefusedError extends TsfwError {
@@ -14,6 +15,8 @@ export class SnippetRefusedError extends TsfwError {
 const ORIGIN = /tsfw:snippet:([A-Za-z0-9][A-Za-z0-9_.-]*):(\d+)/;
 /** How each tool names the line it refused: nft's "/dev/stdin:LINE:COL", iptables-restore's "at line: N". */
 const LINE_REFS = [/(?:\/dev\/stdin|-):(\d+):/g, /Error occurred at line: (\d+)/g, /line (\d+) failed/g];
+/** How each backend's document starts a rule line: iptables-restore's `-A CHAIN`, nftables' `add rule TABLE CHAIN`. */
+const RULE_PREFIX = new RegExp(`^(?:-A \\S+|add rule ${TABLE_REF} \\S+) `);
 const MARKER = / ?(?:-m comment --comment "?tsfw:snippet:[^" ]*"?|comment "tsfw:snippet:[^"]*")/;
 
 /**
@@ -28,7 +31,7 @@ export function snippetRefusal(what: string, reason: string, document: string): 
     const text = lines[n - 1] ?? '';
     const origin = ORIGIN.exec(text);
     if (origin) {
-      const rule = text.trim().replace(MARKER, '').replace(/^(?:-A \S+|add rule inet tsfirewall \S+) /, '');
+      const rule = text.trim().replace(MARKER, '').replace(RULE_PREFIX, '');
       return new SnippetRefusedError(`${what}: the snippet ${origin[1]}, line ${origin[2]} (${rule}): ${reason}`);
     }
     if (text.trim() === 'COMMIT') {
