@@ -5,7 +5,7 @@
  * A's namespace, in a private mount namespace whose /run/fail2ban, /run/sshd and /etc/fail2ban are this test's own
  * directories: nothing of this machine's is used or started.
  */
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -21,9 +21,12 @@ let authLog = '';
 let fl: FleetLab;
 const stops: (() => void)[] = [];
 
-/** A's commands run with this test's fail2ban and sshd directories mounted over the system's (a private mount namespace). */
+/**
+ * A's commands run with this test's fail2ban and sshd directories mounted over the system's (a private mount
+ * namespace). The mount points are made first: on a machine where neither daemon ever ran, /run has neither.
+ */
 const mounts = () => ['unshare', '-m', 'sh', '-c',
-  'f=$1; s=$2; e=$3; shift 3; mount --bind "$f" /run/fail2ban && mount --bind "$s" /run/sshd && mount --bind "$e" /etc/fail2ban && exec "$@"',
+  'f=$1; s=$2; e=$3; shift 3; mkdir -p /run/fail2ban /run/sshd && mount --bind "$f" /run/fail2ban && mount --bind "$s" /run/sshd && mount --bind "$e" /etc/fail2ban && exec "$@"',
   'sh', join(dir, 'run-fail2ban'), join(dir, 'run-sshd'), join(dir, 'etc')];
 const privateMounts = (base: Host): Host => ({ ...base, ownFail2ban: true, exec: (argv, opts) => base.exec([...mounts(), ...argv], opts) });
 let sshd: ResultPromise | undefined;
@@ -66,7 +69,9 @@ afterAll(async () => {
   }
   // The daemons' logs outlive the lab, for a failure's post-mortem.
   if (dir) {
-    for (const f of ['auth.log', 'fail2ban.log']) cpSync(join(dir, f), join(tmpdir(), `tsfw-f2b-last-${f}`), { force: true });
+    for (const f of ['auth.log', 'fail2ban.log']) {
+      if (existsSync(join(dir, f))) cpSync(join(dir, f), join(tmpdir(), `tsfw-f2b-last-${f}`), { force: true });
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 }, 300_000);
