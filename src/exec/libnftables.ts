@@ -12,6 +12,7 @@ import { mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { log } from '../log.js';
+import { ffi, libc, type Koffi, type Libc } from './koffi.js';
 import { mark } from '../trace.js';
 import type { RunResult } from './run.js';
 
@@ -35,15 +36,8 @@ const OUTPUT_JSON = 1 << 4;
 /** The soname Debian's libnftables1 and Fedora's nftables ship; the ABI the functions below have had since 0.9. */
 const SONAME = 'libnftables.so.1';
 
-interface Koffi {
-  load(path: string): { func(signature: string): (...args: unknown[]) => unknown };
-}
-
 interface Bound {
-  /** pthread_sigmask(3): this thread's signal mask, from `set` (SIG_BLOCK or SIG_SETMASK), the old one into `old`. */
-  readonly sigmask: (how: number, set: Buffer, old: Buffer | null) => number;
-  /** sigpending(2): the signals raised while held. */
-  readonly sigpending: (set: Buffer) => number;
+  readonly libc: Libc;
   readonly newContext: () => unknown;
   readonly freeContext: (ctx: unknown) => void;
   readonly bufferOutput: (ctx: unknown) => number;
@@ -63,14 +57,12 @@ const SIGSET_BYTES = 128;
 const SIG_BLOCK = 0;
 const SIG_SETMASK = 2;
 
-function bind(koffi: Koffi): Bound {
+function bind(koffi: Koffi, libc: Libc): Bound {
   const lib = koffi.load(SONAME);
-  const libc = koffi.load('libc.so.6');
   const fn = <T>(signature: string) => lib.func(signature) as T;
   const create = fn<(flags: number) => unknown>('void *nft_ctx_new(uint32_t flags)');
   return {
-    sigmask: libc.func('int pthread_sigmask(int how, const void *set, void *oldset)') as Bound['sigmask'],
-    sigpending: libc.func('int sigpending(void *set)') as Bound['sigpending'],
+    libc,
     newContext: () => create(0),
     freeContext: fn('void nft_ctx_free(void *ctx)'),
     bufferOutput: fn('int nft_ctx_buffer_output(void *ctx)'),
@@ -114,12 +106,12 @@ const ALL_SIGNALS = Buffer.alloc(SIGSET_BYTES, 0xff);
 function withSignalsHeld<T>(b: Bound, call: () => T): { result: T; raised: boolean } {
   const old = Buffer.alloc(SIGSET_BYTES);
   const pending = Buffer.alloc(SIGSET_BYTES);
-  if (b.sigmask(SIG_BLOCK, ALL_SIGNALS, old) !== 0) throw new Error('libnftables: pthread_sigmask failed');
+  if (b.libc.sigmask(SIG_BLOCK, ALL_SIGNALS, old) !== 0) throw new Error('libnftables: pthread_sigmask failed');
   try {
     const result = call();
-    return { result, raised: b.sigpending(pending) === 0 && pending.some((byte) => byte !== 0) };
+    return { result, raised: b.libc.sigpending(pending) === 0 && pending.some((byte) => byte !== 0) };
   } finally {
-    b.sigmask(SIG_SETMASK, old, null);
+    b.libc.sigmask(SIG_SETMASK, old, null);
   }
 }
 
@@ -163,16 +155,12 @@ function runHeld(b: Bound, text: string, opts: NftOptions): RunResult {
   }
 }
 
-/**
- * The library, or undefined when it cannot be loaded here. koffi's native module is required directly when it
- * ships beside the bundle (the package's own entry first loads its installer's https and zlib); from a checkout,
- * through the koffi package.
- */
+/** The library, or undefined when it (or koffi) cannot be loaded here. */
 export async function nftLibrary(): Promise<NftLibrary | undefined> {
   if (bound === undefined) {
     try {
-      const koffi = (await import('koffi')) as unknown as Koffi & { default?: Koffi };
-      bound = bind(typeof koffi.load === 'function' ? koffi : koffi.default!);
+      const [koffi, c] = [await ffi(), await libc()];
+      bound = koffi && c ? bind(koffi, c) : null;
     } catch (err) {
       log.debug(`libnftables cannot be loaded in process, running nft instead: ${(err as Error).message}`);
       bound = null;

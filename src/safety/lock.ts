@@ -2,11 +2,14 @@
  * One rule-changing verb at a time per network namespace. The lock is a listening Unix socket in Linux's abstract
  * namespace: it belongs to the network namespace (exactly the scope of a ruleset), only one process can bind the
  * name, and the kernel frees it when the holder exits for any reason, SIGKILL included, so it is never stale.
- * Taking it costs a bind(2), not a program start, which matters on the start/reload hot path. The holder answers
- * a connection with its pid, for the waiters' message.
+ * Taking it costs a bind(2), not a program start, which matters on the start/reload hot path: the socket is made
+ * through libc where koffi loads (node:net's listen() loads the cluster, child_process and dgram modules with it),
+ * by node:net elsewhere, and the two kinds of holder exclude each other. A waiter names the holder's pid from /proc.
  */
-import { createConnection, createServer, type Server } from 'node:net';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { libc, type Libc } from '../exec/koffi.js';
 import { TsfwError, UsageError } from '../errors.js';
 import { log } from '../log.js';
 
@@ -37,30 +40,54 @@ export function lockWaitSeconds(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 export async function acquireLock(waitSeconds = lockWaitSeconds()): Promise<Lock> {
-  let server = await tryBind();
-  if (!server) {
-    log.info(`waiting up to ${waitSeconds} s for another tsfirewall (pid ${await holderPid()}) to finish`);
+  let held = await tryBind();
+  if (!held) {
+    log.info(`waiting up to ${waitSeconds} s for another tsfirewall (pid ${holderPid()}) to finish`);
     const deadline = Date.now() + waitSeconds * 1000;
-    while (!server && Date.now() < deadline) {
+    while (!held && Date.now() < deadline) {
       await sleep(POLL_MS);
-      server = await tryBind();
+      held = await tryBind();
     }
-    if (!server) {
-      throw new LockBusyError(`another tsfirewall is running (pid ${await holderPid()}); gave up after waiting ${waitSeconds} s, nothing was changed`);
+    if (!held) {
+      throw new LockBusyError(`another tsfirewall is running (pid ${holderPid()}); gave up after waiting ${waitSeconds} s, nothing was changed`);
     }
   }
-  const held = server;
-  return { release: () => { held.close(); } };
+  return held;
 }
 
-/** The bound server, or undefined when another process holds the name. */
-function tryBind(): Promise<Server | undefined> {
+/** The lock, or undefined when another process holds the name. */
+async function tryBind(): Promise<Lock | undefined> {
+  const c = await libc();
+  return c ? bindNative(c) : bindWithNet();
+}
+
+const AF_UNIX = 1;
+/** SOCK_CLOEXEC (Linux's generic value, as on x86 and arm): no program we start inherits the lock. */
+const SOCK_STREAM_CLOEXEC = 1 | 0o2000000;
+const EADDRINUSE = 98;
+const SOCKADDR_UN_BYTES = 2 + 108;
+
+function bindNative(c: Libc): Lock | undefined {
+  const fd = c.socket(AF_UNIX, SOCK_STREAM_CLOEXEC, 0);
+  if (fd < 0) throw new TsfwError(`cannot take the tsfirewall lock: socket() failed (errno ${c.errno()})`, 1);
+  // sockaddr_un: the family in the machine's byte order, then the name with its leading NUL, padded with NULs to
+  // the full 108 bytes and bound at that length, as node:net binds it: an abstract name's length is part of it.
+  const addr = Buffer.alloc(SOCKADDR_UN_BYTES);
+  addr.set(new Uint8Array(new Uint16Array([AF_UNIX]).buffer), 0);
+  addr.write(lockName(), 2, 'utf8');
+  if (c.bind(fd, addr, addr.length) === 0 && c.listen(fd, 1) === 0) {
+    let open = true;
+    return { release: () => { if (open) c.close(fd); open = false; } };
+  }
+  const errno = c.errno();
+  c.close(fd);
+  if (errno === EADDRINUSE) return undefined;
+  throw new TsfwError(`cannot take the tsfirewall lock: bind() failed (errno ${errno})`, 1);
+}
+
+function bindWithNet(): Promise<Lock | undefined> {
   return new Promise((resolve, reject) => {
-    const server = createServer((socket) => {
-      // A waiter that gives up early must not take the holder down with an EPIPE.
-      socket.on('error', () => undefined);
-      socket.end(`${process.pid}\n`);
-    });
+    const server = createServer();
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') resolve(undefined);
       else reject(new TsfwError(`cannot take the tsfirewall lock: ${err.message}`, 1));
@@ -68,19 +95,42 @@ function tryBind(): Promise<Server | undefined> {
     server.listen({ path: lockName() }, () => {
       // The lock must not keep the process alive once the verb is done.
       server.unref();
-      resolve(server);
+      resolve({ release: () => { server.close(); } });
     });
   });
 }
 
-function holderPid(): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    const socket = createConnection({ path: lockName() });
-    const done = () => { socket.destroy(); resolve(/^\d+$/.test(text.trim()) ? text.trim() : 'unknown'); };
-    socket.setTimeout(500, done);
-    socket.on('data', (chunk) => { text += String(chunk); });
-    socket.on('end', done);
-    socket.on('error', done);
-  });
+/** __SO_ACCEPTCON in /proc/net/unix's flags: the listening socket, not one accepted from it (same name). */
+const LISTENING = 0x10000;
+
+/**
+ * The pid holding the lock: the listening socket's inode from /proc/net/unix (this namespace's sockets only), then
+ * the process with a descriptor on it. "unknown" when the holder is out of sight (another pid namespace).
+ */
+export function holderPid(name = lockName()): string {
+  try {
+    // The kernel shows an abstract name's NULs, the leading one and the padding, as '@'.
+    const path = `@${name.slice(1)}`;
+    const row = readFileSync('/proc/net/unix', 'utf8').split('\n').map((l) => l.trim().split(/\s+/))
+      .find((f) => f[7]?.replace(/@+$/, '') === path && (parseInt(f[3] ?? '0', 16) & LISTENING) !== 0);
+    if (!row) return 'unknown';
+    const target = `socket:[${row[6]}]`;
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+      if (holdsSocket(pid, target)) return pid;
+    }
+  } catch {
+    // /proc unreadable: the message only loses its pid.
+  }
+  return 'unknown';
+}
+
+function holdsSocket(pid: string, target: string): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try { return readlinkSync(`/proc/${pid}/fd/${fd}`) === target; } catch { return false; }
+    });
+  } catch {
+    return false;
+  }
 }
