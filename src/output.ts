@@ -2,8 +2,37 @@
  * A verb's result line ("firewall started: ..."), the way the seed's script echoes "Starting iptables: done":
  * command output on stdout, kept apart from diagnostics (src/log.ts), and cheap enough for the hot path.
  */
+import { writeSync } from 'node:fs';
+
 export function say(line: string): void {
-  process.stdout.write(`${line}\n`);
+  writeOut(`${line}\n`);
+}
+
+/** Set once the reader has gone (EPIPE) or stdout is closed: the rest of the output goes nowhere, as a stream's would. */
+let gone = false;
+/** Set once stdout would block (a non-blocking descriptor): from then on the stream queues, in order. */
+let queued = false;
+
+/**
+ * Command output written straight to descriptor 1. process.stdout is a stream Node makes on first use, for a pipe a
+ * socket with node:net and its stream machinery behind it, which costs a status or a start more than the rest of its
+ * output work; a blocking write(2) of the finished text needs none of it. Only a descriptor another program left
+ * non-blocking (EAGAIN) hands the rest to the stream, and a reader that left (EPIPE) ends the output, not the verb.
+ */
+export function writeOut(text: string): void {
+  if (gone) return;
+  if (queued) { process.stdout.write(text); return; }
+  const bytes = Buffer.from(text);
+  let offset = 0;
+  try {
+    while (offset < bytes.length) offset += writeSync(1, bytes, offset);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EPIPE' || code === 'EBADF') { gone = true; return; }
+    if (code !== 'EAGAIN') throw err;
+    queued = true;
+    process.stdout.write(bytes.subarray(offset));
+  }
 }
 
 /**

@@ -60,4 +60,13 @@ describe.each(['iptables-nft', 'nftables'] as BackendName[])('%s', (backend) => 
     quietly(await runClosingStdout(backend, ['show'], config, 0));
     quietly(await runClosingStdout(backend, ['bans'], config, 0));
   }, 60_000);
+
+  test('status and start: the reader is gone before anything is written (output straight to descriptor 1)', async () => {
+    const config = cli.configs.write('MYIP=192.0.2.10\nNETMASK=24\nFAIL2BAN=no\n');
+    // Nothing is loaded in the fresh namespace: status says so with its own code, 3, not an error.
+    const stopped = await runClosingStdout(backend, ['status'], config, 0);
+    expect(stopped.stderr).not.toMatch(/EPIPE|Error|\n\s+at /);
+    expect(stopped.exitCode, stopped.stderr).toBe(3);
+    quietly(await runClosingStdout(backend, ['start'], config, 0));
+  }, 60_000);
 });

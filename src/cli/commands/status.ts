@@ -21,6 +21,7 @@ import { applyInProgress, describeProblems, problemsOf } from '../../status/inta
 import { stateOf } from '../../status/state.js';
 import type { Command } from '../context.js';
 import { mark } from '../../trace.js';
+import { writeOut } from '../../output.js';
 
 /** Resolves on the event loop's next turn, after whatever this one started. */
 const nextTurn = () => new Promise<void>((resolve) => { setImmediate(resolve); });
@@ -67,7 +68,7 @@ const status: Command = async (ctx) => {
   const outOfDate = holder ? { reason: 'backend' as const, loadedBy: holder.backend.label, now: backend.label }
     : live.loaded && !live.boot ? drift : undefined;
   if (ctx.json) {
-    process.stdout.write(JSON.stringify({
+    writeOut(JSON.stringify({
       state, backend: shown.name, banDaemon: daemon, problems, pending: outOfDate ?? null, bans,
       families: Object.fromEntries(live.families), recent,
     }, null, 2) + '\n');
@@ -78,7 +79,7 @@ const status: Command = async (ctx) => {
     if (problems.length > 0) lines.splice(1, 0, describeProblems(problems));
     for (const [family, s] of live.families) lines.push(formatSaved(family === 'ipv4' ? 'IPv4' : 'IPv6', s));
     lines.push(formatRecent(recent));
-    process.stdout.write(lines.join('\n'));
+    writeOut(lines.join('\n'));
   }
   return problems.length > 0 ? 1 : live.loaded ? 0 : 3;
 };
