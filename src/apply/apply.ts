@@ -30,9 +30,10 @@ export interface ApplyOptions {
 }
 
 export async function applyPlan(plan: Plan, backend: FirewallBackend, opts: ApplyOptions = {}): Promise<void> {
-  const began = performance.now();
+  // Not performance.now(): the global loads perf_hooks and its modules on the start path.
+  const began = process.hrtime.bigint();
   const outcome = (result: ApplyResult) => recordApply({
-    verb: opts.verb ?? 'start', backend: backend.name, finished: Date.now() / 1000, seconds: (performance.now() - began) / 1000, result,
+    verb: opts.verb ?? 'start', backend: backend.name, finished: Date.now() / 1000, seconds: Number(process.hrtime.bigint() - began) / 1e9, result,
   });
   try {
     await applyTrapped(plan, backend, opts);

@@ -7,8 +7,6 @@
  * by node:net elsewhere, and the two kinds of holder exclude each other. A waiter names the holder's pid from /proc.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { libc, type Libc } from '../exec/koffi.js';
 import { TsfwError, UsageError } from '../errors.js';
 import { log } from '../log.js';
@@ -45,7 +43,7 @@ export async function acquireLock(waitSeconds = lockWaitSeconds()): Promise<Lock
     log.info(`waiting up to ${waitSeconds} s for another tsfirewall (pid ${holderPid()}) to finish`);
     const deadline = Date.now() + waitSeconds * 1000;
     while (!held && Date.now() < deadline) {
-      await sleep(POLL_MS);
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       held = await tryBind();
     }
     if (!held) {
@@ -85,7 +83,9 @@ function bindNative(c: Libc): Lock | undefined {
   throw new TsfwError(`cannot take the tsfirewall lock: bind() failed (errno ${errno})`, 1);
 }
 
-function bindWithNet(): Promise<Lock | undefined> {
+// node:net, and the stream modules it brings, load only on this fallback: they add to every start's peak RSS.
+async function bindWithNet(): Promise<Lock | undefined> {
+  const { createServer } = await import('node:net');
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', (err: NodeJS.ErrnoException) => {
