@@ -107,6 +107,10 @@ export async function bundle(outdir, opts = {}) {
     ...common,
     entryPoints: { core: opts.core ?? 'src/cli/bin.ts' },
     define: { __TSFW_VERSION__: JSON.stringify(opts.version ?? 'dev') },
+    // core.cjs is written as the function the boot loader compiles, so the loader hands V8 the file's text as read
+    // instead of a second copy, the same size, concatenated into its wrapper (both held until a full GC).
+    banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
+    footer: { js: '})' },
     plugins: [lazyCryptoForDotenv, signalsByNameOnly, apart, koffiNative],
     // import() of the files apart becomes require(): node:vm, which compiles core.cjs, has no module loader.
     supported: { 'dynamic-import': false },

@@ -67,7 +67,8 @@ function boot(): void {
   const source = readFileSync(CORE, 'utf8');
   const file = CACHE_DIR === '' ? undefined : cacheFile(CACHE_DIR, process.argv.slice(2));
   const cachedData = file === undefined ? undefined : readCache(CACHE_DIR, file);
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  // The bundle is already the CommonJS wrapper function (scripts/bundle.mjs), so the text compiles as read.
+  const script = new Script(source, {
     filename: CORE,
     cachedData,
   });
